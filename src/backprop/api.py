@@ -1,0 +1,127 @@
+"""The public API and the glue of the pipeline: source + values → ``Result``.
+
+``differentiate`` runs parse → lower → forward → backward and returns a ``Result`` that
+knows its value, every gradient, the evaluated graph and the derivation steps, and can
+render itself (text, Markdown, LaTeX, DOT, images, JSON, HTML).
+"""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+from typing import Mapping
+
+from .backward import Gradients, backward
+from .forward import forward
+from .graph import Graph
+from .lower import lower
+from .parse import parse
+from .values import evaluate_constant, unused_names
+
+
+class Result:
+    """An evaluated and differentiated program."""
+
+    def __init__(self, source: str, graph: Graph, values: list[float], gradients: Gradients,
+                 inputs: dict[str, float], warnings: list[str], timings: dict[str, float]):
+        self.source = source
+        self.graph = graph
+        self.values = values
+        self.grads = gradients.grads
+        self.partials = gradients.partials
+        self.notes = gradients.notes
+        self._gradients = gradients
+        self.inputs = inputs
+        self.warnings = warnings
+        self.timings = timings
+
+    @property
+    def output(self) -> str:
+        """The output node's name (L unless the program names it)."""
+        return self.graph.output_name
+
+    @property
+    def value(self) -> float:
+        return self.values[self.graph.output]
+
+    @property
+    def gradients(self) -> dict[str, float]:
+        """∂output/∂input for every input, by name, in order of first use."""
+        return {self.graph.nodes[i].name: self.grads[i] for i in self.graph.inputs}
+
+    @cached_property
+    def steps(self):
+        """The derivation's steps (forward, then backward), shared by every writer."""
+        from .steps import build_steps
+
+        return build_steps(self.graph, self.values, self._gradients)
+
+    def derivation(self, format: str = "text") -> str:
+        """The step-by-step derivation: "text", "ascii", "markdown" or "latex"."""
+        from .render import formats
+
+        return formats.render_derivation(self, format)
+
+    def to_dot(self, **options) -> str:
+        """The computational graph as Graphviz DOT source."""
+        from .render.dot import render_dot
+
+        return render_dot(self, **options)
+
+    def to_json(self) -> str:
+        """The stable JSON document of ``--format json``."""
+        from .render.export import render_json
+
+        return render_json(self)
+
+    def save(self, path: str | Path, **options) -> Path:
+        """Write the diagram (or document) chosen by the path's extension; returns the path."""
+        from .render import formats
+
+        return formats.save(self, Path(path), **options)
+
+    def __repr__(self) -> str:
+        grads = ", ".join(f"{k}={v:g}" for k, v in list(self.gradients.items())[:8])
+        return f"<Result {self.output}={self.value:g} gradients: {grads}>"
+
+    # Jupyter displays
+    def _repr_svg_(self) -> str:
+        from .render.dot import render_image
+
+        return render_image(self, "svg").decode("utf-8")
+
+    def _repr_markdown_(self) -> str:
+        return self.derivation("markdown")
+
+
+def differentiate(source: str, values: Mapping[str, float | str] | None = None) -> Result:
+    """Evaluate a program and the gradient of its output with respect to every input."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    program = parse(source)
+    timings["parse"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    graph = lower(program)
+    timings["lower"] = time.perf_counter() - started
+
+    inputs = {
+        name: evaluate_constant(value, f"the value of {name}") if isinstance(value, str) else float(value)
+        for name, value in (values or {}).items()
+    }
+    input_names = [graph.nodes[i].name for i in graph.inputs]
+    warnings = [
+        f"'{name}' is given a value but the program does not use it" for name in unused_names(inputs, input_names)
+    ]
+
+    started = time.perf_counter()
+    node_values = forward(graph, inputs)
+    timings["forward"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    gradients = backward(graph, node_values)
+    timings["backward"] = time.perf_counter() - started
+
+    used = {name: inputs[name] for name in input_names}
+    return Result(source, graph, node_values, gradients, used, warnings, timings)

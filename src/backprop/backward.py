@@ -1,0 +1,53 @@
+"""Graph + values → the gradient of the output with respect to every node (reverse mode).
+
+One loop over the nodes in reverse topological order. Each operation's local partials
+come from the registry; the upstream gradient multiplies them once and is accumulated
+with ``+=`` into each operand, so a node used on several paths sums their contributions.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .graph import CONST, Graph
+from .ops import OPS
+
+
+class Gradients(NamedTuple):
+    grads: list[float]  # ∂output/∂node, by node id
+    partials: list[tuple[float, ...] | None]  # each operation's local derivatives, by node id
+    notes: dict[int, str]  # kinks and undefined derivatives met at this point, by node id
+
+
+def backward(graph: Graph, values: list[float]) -> Gradients:
+    """Reverse-mode sweep from the output (whose gradient is 1) to the inputs."""
+    nodes = graph.nodes
+    grads = [0.0] * len(nodes)
+    partials: list = [None] * len(nodes)
+    grads[graph.output] = 1.0
+    rules = {name: op.local_grads for name, op in OPS.items()}
+    with_notes = {name for name, op in OPS.items() if op.note}
+    notes: dict[int, str] = {}
+    for node in reversed(nodes):
+        args = node.args
+        if not args:
+            continue
+        if len(args) == 2:
+            x, y = args
+            local = partials[node.id] = rules[node.op](values[x], values[y], values[node.id])
+        else:
+            x = args[0]
+            local = partials[node.id] = rules[node.op](values[x], values[node.id])
+        upstream = grads[node.id]
+        if upstream == 0.0:
+            # Nothing flows back: skip, so an infinite local derivative does not turn 0 into nan.
+            continue
+        if node.op in with_notes:
+            needs = tuple(nodes[arg].op != CONST for arg in args)
+            note = OPS[node.op].note(tuple(values[arg] for arg in args), values[node.id], needs)
+            if note:
+                notes[node.id] = note
+        grads[x] += upstream * local[0]
+        if len(args) == 2:
+            grads[y] += upstream * local[1]
+    return Gradients(grads, partials, notes)

@@ -1,0 +1,138 @@
+"""The graph IR: nodes in topological order, id = index, built once by ``lower``.
+
+Inputs come first (in order of first use), then constants and operations in the order
+their operands complete. Each input is ONE node however often it is used, so the
+backward pass accumulates its gradient over every use. ``Graph.expression`` prints a
+node back as source text, inlining the unnamed intermediates, fully parenthesised.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .errors import Span
+from .numfmt import format_number
+from .ops import OPS
+
+INPUT = "input"
+CONST = "const"
+
+
+class Node(NamedTuple):
+    id: int
+    op: str  # "input", "const" or a registry name
+    args: tuple[int, ...]  # operand ids, all smaller than id
+    name: str  # display name: the user's (versioned: c₁), generated (d, e), or a number's text
+    span: Span | None  # where the node comes from in the source
+    value: float | None = None  # constants only
+    named: bool = False  # True when the user named it (input, binding, pi); False when generated
+
+
+class Graph:
+    """A program as a flat list of nodes plus what each statement bound."""
+
+    def __init__(self, nodes: list[Node], output: int, statements: list[tuple[str, int]]):
+        self.nodes = nodes
+        self.output = output
+        self.statements = statements  # (name shown in the echo, root node id), in program order
+        self.inputs = [node.id for node in nodes if node.op == INPUT]
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def output_name(self) -> str:
+        return self.nodes[self.output].name
+
+    def check(self) -> None:
+        """Verify the invariants every stage relies on (topological ids, registry arities)."""
+        for index, node in enumerate(self.nodes):
+            assert node.id == index, f"node {index} has id {node.id}"
+            if node.op in (INPUT, CONST):
+                assert not node.args, f"leaf node {index} has operands"
+                continue
+            assert node.op in OPS, f"node {index} has unknown op {node.op!r}"
+            assert len(node.args) == OPS[node.op].arity, f"node {index}: arity of {node.op}"
+            assert all(0 <= arg < index for arg in node.args), f"node {index} uses a later node"
+
+    def __str__(self) -> str:
+        lines = []
+        for node in self.nodes:
+            if node.op == INPUT:
+                lines.append(f"%{node.id} = input    # {node.name}")
+            elif node.op == CONST:
+                lines.append(f"%{node.id} = const {node.value!r}    # {node.name}")
+            else:
+                operands = " ".join(f"%{arg}" for arg in node.args)
+                lines.append(f"%{node.id} = {node.op} {operands}    # {node.name}".replace("  #", " #"))
+        return "\n".join(lines)
+
+    def is_inlined(self, node_id: int) -> bool:
+        """Unnamed intermediates are printed inside their consumer's expression."""
+        node = self.nodes[node_id]
+        return node.op not in (INPUT, CONST) and not node.named
+
+    def expression(self, node_id: int, *, ascii: bool = False, inline_root: bool = True) -> str:
+        """The node as source text; named nodes appear by name, unnamed ones inline."""
+        done: dict[int, str] = {}
+        stack = [(node_id, False)]
+        while stack:
+            current, expanded = stack.pop()
+            if current in done:
+                continue
+            node = self.nodes[current]
+            is_root = current == node_id
+            if is_root and inline_root and node.op == CONST:
+                done[current] = format_number(node.value)
+            elif not (is_root and inline_root and node.op != INPUT) and not self.is_inlined(current):
+                done[current] = display_name(node.name, ascii)
+            elif not expanded:
+                stack.append((current, True))
+                stack.extend((arg, False) for arg in reversed(node.args) if arg not in done)
+            else:
+                done[current] = self._format(node, [done[arg] for arg in node.args], ascii)
+        return done[node_id]
+
+    def operation(self, node_id: int, *, ascii: bool = False) -> str:
+        """One level of a node: its operation applied to its operands' names (a × b, tanh(d))."""
+        node = self.nodes[node_id]
+        if node.op in (INPUT, CONST):
+            return display_name(node.name, ascii)
+        names = [display_name(self.nodes[arg].name, ascii) for arg in node.args]
+        return self._format(node, names, ascii, nested=False)
+
+    def _format(self, node: Node, parts: list[str], ascii: bool, nested: bool = True) -> str:
+        op = OPS[node.op]
+        if op.kind in ("infix", "prefix") and nested:
+            parts = [
+                f"({part})" if self.is_inlined(arg) and OPS[self.nodes[arg].op].kind in ("infix", "prefix")
+                else part
+                for arg, part in zip(node.args, parts)
+            ]
+        symbol = op.ascii_symbol if ascii else op.symbol
+        if op.kind == "infix":
+            return f"{parts[0]} {symbol} {parts[1]}"
+        if op.kind == "prefix":
+            return f"{symbol}{parts[0]}"
+        if op.kind == "constant":
+            return symbol
+        return f"{op.name}({', '.join(parts)})"
+
+    def echo(self, *, ascii: bool = False) -> list[str]:
+        """The program as parsed: one `name = expression` line per statement, fully parenthesised."""
+        return [f"{display_name(name, ascii)} = {self.expression(root, ascii=ascii)}" for name, root in self.statements]
+
+
+_SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
+
+def display_name(name: str, ascii: bool = False) -> str:
+    """A node's name as printed; in ASCII, version subscripts become _1, _2."""
+    if not ascii or name.isascii():
+        return name
+    if name == "π":
+        return "pi"
+    base = name.rstrip("₀₁₂₃₄₅₆₇₈₉")
+    if base != name:
+        return f"{base}_{name[len(base):].translate(_SUBSCRIPTS)}"
+    return name

@@ -1,0 +1,250 @@
+"""Program text → AST (``syntax.Program``). The only module that knows Lark.
+
+The LALR parser calls ``_AstBuilder`` as it reduces (no intermediate parse tree, no
+recursion on the depth of the input). Lark's exceptions become ``ParseError`` with a span
+and an "expected …" list in words; registry lookups (unknown functions, arity, reserved
+names) happen here too, so their carets point at the user's text.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import ParseError, UnknownFunction, UnknownName
+from .ops import CONSTANT_NAMES, FUNCTION_NAMES, OPS, RESERVED_NAMES
+from .syntax import Apply, Assign, Name, Number, Program
+
+GRAMMAR_FILE = "backprop.lark"
+
+# How each terminal is named in "expected …" messages.
+_TERMINAL_WORDS = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "RPAR": "')'",
+    "LPAR": "'('",
+    "_SEP": "';' (or a new line)",
+    "ASSIGN": "'='",
+    "MINUS": "'-'",
+    "PLUS": "'+'",
+    "$END": "the end of the program",
+}
+_AUGMENTED = {"+=": "add", "-=": "sub", "−=": "sub", "*=": "mul", "×=": "mul", "/=": "div", "÷=": "div"}
+
+
+def grammar_text() -> str:
+    """The grammar, from the installed package or, in a source checkout, from grammar/."""
+    from importlib import resources
+
+    packaged = resources.files(__package__).joinpath(GRAMMAR_FILE)
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    checkout = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
+    return checkout.read_text(encoding="utf-8")
+
+
+def _span(item) -> tuple[int, int]:
+    if hasattr(item, "start_pos"):  # a lark Token
+        return (item.start_pos, item.end_pos)
+    return item.span
+
+
+class _AstBuilder:
+    """LALR callbacks: each method receives its rule's children and returns an AST node."""
+
+    # --- atoms
+    def number(self, children):
+        (token,) = children
+        value = float(token)
+        if value == float("inf"):
+            raise ParseError(f"the number {token} is too large for a 64-bit float", _span(token))
+        return Number(value, str(token), _span(token))
+
+    def name(self, children):
+        (token,) = children
+        text = str(token)
+        if text in CONSTANT_NAMES:
+            return Apply(text, (), _span(token))
+        if text in OPS and OPS[text].kind == "function" or text == "pow":
+            raise UnknownName(f"'{text}' is a function: call it as {text}(…)", _span(token))
+        return Name(text, _span(token))
+
+    def call(self, children):
+        name_token, arguments, rpar = children
+        text = str(name_token)
+        args = tuple(arguments) if arguments is not None else ()
+        span = (name_token.start_pos, rpar.end_pos)
+        if text not in FUNCTION_NAMES:
+            hint = _suggest(text, FUNCTION_NAMES)
+            raise UnknownFunction(f"unknown function '{text}'{hint}", _span(name_token))
+        arity = OPS[text].arity
+        if len(args) != arity:
+            expected = f"{arity} argument" + ("" if arity == 1 else "s")
+            raise UnknownFunction(f"{text}() takes {expected}, got {len(args)}", span)
+        return Apply(text, args, span)
+
+    def arguments(self, children):
+        return children
+
+    # --- operators
+    def _binary(op):
+        def build(self, children):
+            left, right = children[0], children[-1]  # the middle child, if any, is the MINUS token
+            return Apply(op, (left, right), (left.span[0], right.span[1]))
+
+        return build
+
+    add = _binary("add")
+    sub = _binary("sub")
+    mul = _binary("mul")
+    div = _binary("div")
+    pow = _binary("pow")
+
+    def neg(self, children):
+        sign, operand = children
+        return Apply("neg", (operand,), (sign.start_pos, operand.span[1]))
+
+    def pos(self, children):
+        return children[1]  # unary plus changes nothing
+
+    # --- statements
+    def assignment(self, children):
+        name_token, assign, expr = children
+        name = str(name_token)
+        name_span = _span(name_token)
+        if name in RESERVED_NAMES:
+            kind = "constant" if name in CONSTANT_NAMES else "function"
+            raise UnknownName(f"'{name}' is a built-in {kind} and can not be assigned to", name_span)
+        op = str(assign)
+        if op != "=":
+            # c += x  is  c = c + x
+            expr = Apply(_AUGMENTED[op], (Name(name, name_span), expr), (name_span[0], expr.span[1]))
+        return Assign(name, expr, (name_span[0], expr.span[1]), name_span)
+
+    def statements(self, children):
+        if len(children) == 1:  # the first statement
+            return [children[0]]
+        collected, statement = children
+        collected.append(statement)
+        return collected
+
+    def program(self, children):
+        statements = tuple(s for s in children[0] if s is not None)
+        if not statements:
+            raise ParseError("the program is empty: write an expression such as (a*b+c)*f", None)
+        return statements
+
+
+def _suggest(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    """The LALR parser with our builder as its callbacks; built once, grammar analysis cached."""
+    from lark import Lark
+
+    return Lark(grammar_text(), parser="lalr", start="program", maybe_placeholders=True,
+                cache=True, transformer=_AstBuilder())
+
+
+def parse(source: str) -> Program:
+    """Parse program text into an AST; raise ParseError (or a name error) with a span."""
+    from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+    parser = _parser()
+    try:
+        statements = parser.parse(source)
+    except UnexpectedCharacters as error:
+        raise _character_error(source, error.pos_in_stream) from None
+    except UnexpectedToken as error:
+        raise _token_error(parser, source, error) from None
+    except UnexpectedInput as error:  # any other lark input error
+        pos = getattr(error, "pos_in_stream", None) or 0
+        raise ParseError("invalid syntax", (pos, pos + 1)) from None
+    return Program(statements, source)
+
+
+def _character_error(source: str, pos: int) -> ParseError:
+    char = source[pos]
+    if char == "'" or char == '"':
+        message = "strings are not part of the language: only numbers, names and operators"
+    elif unicodedata.category(char)[0] in "CZ" or not char.isprintable():
+        message = f"unexpected invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control character')})"
+    elif char == ".":
+        message = "unexpected '.': a number has at most one decimal point (write 1.5, not 1.2.3 or a..b)"
+    else:
+        label = unicodedata.name(char, "")
+        extra = f" ({label.lower()})" if label and not char.isascii() else ""
+        message = f"unexpected character '{char}'{extra}"
+    return ParseError(message, (pos, pos + 1))
+
+
+def _token_error(parser, source: str, error) -> ParseError:
+    token = error.token
+    expected = _expected_words(parser, error.expected)
+    if token.type == "$END":
+        pos = len(source.rstrip())
+        return ParseError(f"unexpected end of the program: expected {expected}", (pos, pos + 1))
+    start, end = token.start_pos, token.end_pos
+    if token.type == "_SEP" and str(token) == "\n":
+        return ParseError(f"unexpected end of line: expected {expected}", (start, start + 1))
+    before = source[:start]
+    previous = before.rstrip()
+    text = str(token)
+    if token.type == "NAME" and previous and previous[-1].isdigit() and len(previous) == len(before):
+        number = previous.split()[-1]
+        if text[0] in "eE" and number[-1].isdigit():
+            message = f"malformed number '{number}{text}': an exponent needs digits, as in 1e3 or 2.5e-4"
+        else:
+            message = f"a number directly followed by the name '{text}': write {number}*{text} for a product"
+        return ParseError(message, (start, end))
+    if token.type == "NUMBER" and text.startswith(".") and previous and previous[-1].isdigit():
+        return ParseError(f"malformed number: a number has at most one decimal point", (start, end))
+    if token.type in ("NAME", "NUMBER") or text == "(":
+        return ParseError(f"unexpected {_describe(token)}: is an operator missing before it? Expected {expected}",
+                          (start, end))
+    return ParseError(f"unexpected {_describe(token)}: expected {expected}", (start, end))
+
+
+def _describe(token) -> str:
+    if token.type == "NAME":
+        return f"name '{token}'"
+    if token.type == "NUMBER":
+        return f"number {token}"
+    return f"'{token}'"
+
+
+_OPERATOR_TEXTS = {"+", "-", "−", "*", "×", "·", "/", "÷", "^", "**"}
+
+
+def _expected_words(parser, expected) -> str:
+    """Lark's expected terminals in words; the many operator tokens collapse to one phrase."""
+    words = []
+    operators = 0
+    for terminal in sorted(expected):
+        if terminal in _TERMINAL_WORDS:
+            word = _TERMINAL_WORDS[terminal]
+        else:
+            try:
+                pattern = parser.get_terminal(terminal).pattern
+            except KeyError:
+                continue
+            word = f"'{pattern.value}'" if pattern.type == "str" else terminal.lower()
+        if word.strip("'") in _OPERATOR_TEXTS:
+            operators += 1
+            continue
+        if word not in words:
+            words.append(word)
+    if operators:
+        words.append("a sign" if "a number" in words else "an operator")
+    order = ["')'", "a number", "a name", "'('", "a sign", "an operator", "','", "'='"]
+    words.sort(key=lambda w: (order.index(w) if w in order else len(order), w))
+    if not words:
+        return "something else"
+    if len(words) == 1:
+        return words[0]
+    return ", ".join(words[:-1]) + " or " + words[-1]

@@ -1,0 +1,134 @@
+"""Result → Graphviz DOT, and DOT → PNG/SVG/PDF through the ``dot`` program.
+
+One box per value (name, value in blue, gradient in vermillion: the Okabe–Ito pair, safe
+for colour-blind readers) and one small circle per operation, as in CS231n's figures.
+Inputs sit on the left and the output on the right (``rankdir`` TB for top-down).
+Every label is escaped: no name or number can break the DOT.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+import subprocess
+
+from ..errors import RenderError
+from ..graph import CONST, INPUT, display_name
+from ..numfmt import format_number
+from ..ops import OPS
+
+VALUE_COLOUR = "#0072B2"  # blue: forward values
+GRAD_COLOUR = "#D55E00"  # vermillion: gradients
+OP_FILL = "#F0F0F0"
+FONT = "Helvetica,Arial,DejaVu Sans,sans-serif"
+DEFAULT_MAX_NODES = 400
+DEFAULT_TIMEOUT = 60.0
+INSTALL_HINT = (
+    "Graphviz's 'dot' program is needed for PNG, SVG and PDF diagrams: install it with "
+    "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or from "
+    "https://graphviz.org/download/ — or write DOT with -o graph.dot, or skip the picture with --no-diagram"
+)
+
+
+def _escape(text: str) -> str:
+    """Text for an HTML-like DOT label: &, <, >, quotes escaped; control characters dropped."""
+    text = "".join(c for c in text if c.isprintable())
+    return html.escape(text, quote=True)
+
+
+def _value_label(name: str, value: str, grad: str | None, out: str, bold: bool, penwidth: str) -> str:
+    name_cell = f"<B>{_escape(name)}</B>" if bold else _escape(name)
+    cells = [name_cell, f'<FONT COLOR="{VALUE_COLOUR}">{_escape(value)}</FONT>']
+    if grad is not None:
+        cells.append(f'<FONT COLOR="{GRAD_COLOUR}">∂{_escape(out)}/∂{_escape(name)} = {_escape(grad)}</FONT>')
+    row = "<VR/>".join(f"<TD>{cell}</TD>" for cell in cells)
+    return (
+        f'<<TABLE BORDER="{penwidth}" STYLE="rounded" CELLBORDER="0" CELLSPACING="0" CELLPADDING="6" '
+        f'BGCOLOR="white" COLOR="#333333"><TR>{row}</TR></TABLE>>'
+    )
+
+
+def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODES, title: str | None = None) -> str:
+    """The computational graph as DOT source: values and gradients on every node."""
+    graph = result.graph
+    drawn = sum(1 if node.op in (INPUT, CONST) else 2 for node in graph.nodes)
+    if max_nodes and drawn > max_nodes:
+        raise RenderError(
+            f"the diagram would have {drawn} nodes, more than the limit of {max_nodes}: Graphviz gets very slow "
+            f"on graphs this size. Raise the limit with --max-nodes {drawn}, or use --no-diagram"
+        )
+    out = display_name(result.output)
+    lines = [
+        "digraph backprop {",
+        f'  graph [rankdir={"TB" if rankdir.upper() == "TB" else "LR"}, bgcolor="white", fontname="{FONT}", '
+        'nodesep=0.3, ranksep=0.45, pad=0.3, ordering=in];',
+        f'  node [fontname="{FONT}", fontsize=14];',
+        f'  edge [color="#555555", arrowsize=0.7, fontname="{FONT}", fontsize=10, fontcolor="#555555"];',
+    ]
+    for node in graph.nodes:
+        key = f"v{node.id}"
+        name = display_name(node.name)
+        value = format_number(result.values[node.id])
+        if node.op == CONST:
+            label = _escape(name if node.named else value)
+            if node.named:
+                label = f"{label} = {_escape(value)}"
+            lines.append(f'  {key} [shape=box, style="rounded", color="#999999", fontcolor="#555555", '
+                         f'fontsize=12, width=0.3, height=0.3, margin="0.06,0.03", label="{label}"];')
+            continue
+        grad = format_number(result.grads[node.id])
+        is_output = node.id == graph.output
+        penwidth = "3" if is_output else "1"
+        label = _value_label(name, value, grad, out, node.op == INPUT or is_output, penwidth)
+        lines.append(f"  {key} [shape=plain, label={label}];")
+        if node.op != INPUT:
+            op = OPS[node.op]
+            lines.append(
+                f'  o{node.id} [shape=circle, style=filled, fillcolor="{OP_FILL}", color="#777777", '
+                f'width=0.45, fixedsize=true, fontsize={16 if len(op.label) == 1 else 10}, '
+                f'label="{_escape(op.label)}"];'
+            )
+            ordered = op.kind == "infix" and node.op in ("sub", "div", "pow")
+            for position, arg in enumerate(node.args):
+                tag = f', taillabel="{("x", "y")[position]}", labeldistance=1.6' if ordered else ""
+                lines.append(f"  v{arg} -> o{node.id} [{tag.lstrip(', ')}];")
+            lines.append(f"  o{node.id} -> {key};")
+    inputs = " ".join(f"v{i};" for i in graph.inputs)
+    if inputs:
+        lines.append(f"  {{ rank=source; {inputs} }}")
+    caption = (
+        f'<<FONT POINT-SIZE="11"><FONT COLOR="{VALUE_COLOUR}">blue: value (forward pass)</FONT>    '
+        f'<FONT COLOR="{GRAD_COLOUR}">vermillion: gradient ∂{_escape(out)}/∂node (backward pass)</FONT></FONT>>'
+    )
+    if title:
+        caption = f'<{_escape(title)}<BR/>{caption[1:-1]}>'
+    lines.append(f"  label={caption}; labelloc=b;")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def render_image(result, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, **options) -> bytes:
+    """The diagram as PNG, SVG or PDF bytes, laid out by Graphviz's dot (with a time limit)."""
+    return run_dot(render_dot(result, **options), fmt, timeout=timeout)
+
+
+def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+    """DOT source → image bytes; a missing, failing or slow dot raises RenderError."""
+    executable = shutil.which("dot")
+    if executable is None:
+        raise RenderError(INSTALL_HINT)
+    command = [executable, f"-T{fmt}"]
+    if fmt == "png":
+        command.append("-Gdpi=144")  # sharp on slides and high-density screens
+    try:
+        completed = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise RenderError(f"Graphviz's dot took longer than {timeout:g} s and was stopped; "
+                          f"write DOT with -o graph.dot, or lower --max-nodes") from None
+    except OSError as error:
+        raise RenderError(f"could not run Graphviz's dot: {error.strerror or error}") from None
+    if completed.returncode != 0:
+        message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
+        detail = message[-1] if message else f"exit status {completed.returncode}"
+        raise RenderError(f"Graphviz's dot failed: {detail}")
+    return completed.stdout

@@ -1,0 +1,52 @@
+"""Result → the strict JSON document of ``--format json`` (a stable schema for scripts).
+
+Top-level keys, exactly: output, value, inputs, gradients, nodes, steps. Non-finite
+numbers are the strings "inf", "-inf" and "nan", so the document is strict JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+from .trace import step_texts
+
+
+def json_number(x: float) -> float | str:
+    """A float as strict JSON allows it; non-finite values become strings."""
+    if math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def json_document(result) -> dict:
+    """The JSON document as Python data."""
+    graph = result.graph
+    nodes = [
+        {
+            "id": node.id,
+            "name": node.name,
+            "op": node.op,
+            "args": list(node.args),
+            "value": json_number(result.values[node.id]),
+            "grad": json_number(result.grads[node.id]),
+        }
+        for node in graph.nodes
+    ]
+    steps = [
+        {"phase": step.phase, "node": step.node, "text": text}
+        for step, text in zip(result.steps, step_texts(result))
+    ]
+    return {
+        "output": result.output,
+        "value": json_number(result.value),
+        "inputs": {graph.nodes[i].name: json_number(result.values[i]) for i in graph.inputs},
+        "gradients": {name: json_number(g) for name, g in result.gradients.items()},
+        "nodes": nodes,
+        "steps": steps,
+    }
+
+
+def render_json(result, *, indent: int | None = 2) -> str:
+    """The JSON document as text (strict: no NaN or Infinity literals)."""
+    return json.dumps(json_document(result), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"

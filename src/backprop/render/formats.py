@@ -1,0 +1,96 @@
+"""Choosing a writer: derivation formats by name, saved files by extension, written atomically."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ..errors import RenderError
+
+IMAGE_EXTENSIONS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
+TEXT_EXTENSIONS = {".dot": "dot", ".gv": "dot", ".json": "json", ".txt": "text", ".md": "markdown",
+                   ".tex": "latex"}
+SAVE_EXTENSIONS = sorted(IMAGE_EXTENSIONS) + sorted(TEXT_EXTENSIONS)
+
+
+def render_derivation(result, fmt: str = "text") -> str:
+    """The derivation in one of: text, ascii."""
+    from .trace import render_trace
+
+    if fmt in ("text", "unicode"):
+        return render_trace(result)
+    if fmt == "ascii":
+        return render_trace(result, ascii=True)
+    raise ValueError(f"unknown derivation format {fmt!r}")
+
+
+def render_file(result, path: Path, **options) -> bytes:
+    """The bytes of the file a path asks for, by its extension."""
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_EXTENSIONS:
+        from .dot import render_image
+
+        return render_image(result, IMAGE_EXTENSIONS[suffix], **options)
+    kind = TEXT_EXTENSIONS.get(suffix)
+    if kind == "dot":
+        from .dot import render_dot
+
+        return render_dot(result, **_only(options, "rankdir", "max_nodes")).encode("utf-8")
+    if kind == "json":
+        from .export import render_json
+
+        return render_json(result).encode("utf-8")
+    if kind in ("text", "markdown", "latex"):
+        return render_derivation(result, kind).encode("utf-8")
+    known = " ".join(SAVE_EXTENSIONS)
+    raise RenderError(f"can not tell the output format from '{path.name}': use one of these extensions: {known}")
+
+
+def _only(options: dict, *keys: str) -> dict:
+    return {k: v for k, v in options.items() if k in keys}
+
+
+def save(result, path: Path, **options) -> Path:
+    """Render and write a file atomically; an existing file is replaced only on success."""
+    data = render_file(result, path, **options)
+    write_atomically(path, data)
+    return path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside the target, then rename it over the target."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise RenderError(f"can not write {path}: the folder {folder} does not exist")
+    if path.is_dir():
+        raise RenderError(f"can not write {path}: it is a folder")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise RenderError(f"can not write {path}: {error.strerror or error}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        if path.exists():
+            try:
+                os.chmod(temporary, path.stat().st_mode & 0o777)
+            except OSError:
+                pass
+        else:
+            os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except BaseException as error:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        if isinstance(error, OSError):
+            raise RenderError(f"can not write {path}: {error.strerror or error}") from None
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

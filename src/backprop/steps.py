@@ -1,0 +1,73 @@
+"""Evaluated graph → Step records: what each step of the derivation says.
+
+One list of steps feeds every writer (terminal text, JSON ``steps``, the HTML stepper,
+Markdown and LaTeX), so they can never disagree. Forward steps follow the topological
+order; backward steps start at the output and visit operations in reverse topological
+order, then the inputs, each as the sum over the node's uses (its *terms*).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .backward import Gradients
+from .graph import CONST, INPUT, Graph
+
+FORWARD = "forward"
+BACKWARD = "backward"
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One path into a node's gradient: ∂L/∂consumer × ∂consumer/∂node."""
+
+    consumer: int
+    position: int  # which operand of the consumer the node is
+    upstream: float  # ∂L/∂consumer
+    local: float  # ∂consumer/∂node
+    contribution: float  # upstream × local (0 when nothing flows back)
+    note: str | None = None  # a kink or undefined derivative at the consumer
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    phase: str  # FORWARD or BACKWARD
+    node: int
+    value: float  # forward: the node's value; backward: its gradient
+    terms: tuple[Term, ...] = ()  # backward only; empty for the output and dead nodes
+    reaches_output: bool = True
+
+
+def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list[Step]:
+    """The forward steps, then the backward steps, of an evaluated graph."""
+    nodes = graph.nodes
+    steps = [Step(FORWARD, node.id, values[node.id]) for node in nodes if node.args]
+    # A constant-only operation such as 2*3 is still a forward step; pi is a constant node.
+    uses: list[list[tuple[int, int]]] = [[] for _ in nodes]
+    for node in nodes:
+        for position, arg in enumerate(node.args):
+            uses[arg].append((node.id, position))
+    reaches = [False] * len(nodes)
+    reaches[graph.output] = True
+    for node in reversed(nodes):
+        if reaches[node.id]:
+            for arg in node.args:
+                reaches[arg] = True
+    grads, partials, notes = gradients
+    order = [graph.output] + [
+        node.id for node in reversed(nodes) if node.args and node.id != graph.output
+    ] + [i for i in graph.inputs if i != graph.output]
+    for node_id in order:
+        terms = []
+        if node_id != graph.output:
+            for consumer, position in uses[node_id]:
+                upstream = grads[consumer]
+                local = partials[consumer][position]
+                contribution = upstream * local if upstream != 0.0 else 0.0
+                terms.append(Term(consumer, position, upstream, local, contribution, notes.get(consumer)))
+        steps.append(Step(BACKWARD, node_id, grads[node_id], tuple(terms), reaches[node_id]))
+    return steps
+
+
+def is_leaf(graph: Graph, node_id: int) -> bool:
+    return graph.nodes[node_id].op in (INPUT, CONST)

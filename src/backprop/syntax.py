@@ -1,0 +1,53 @@
+"""The abstract syntax tree: small immutable nodes that carry source spans.
+
+``parse`` produces a ``Program``; ``lower`` turns it into a ``Graph``. Nodes compare by
+identity on purpose: dataclass ``__eq__``/``__repr__`` would recurse, and a program may
+nest 100,000 deep. (The graph, not the AST, prints programs back: it knows the names.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import Span
+
+
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
+class Number:
+    value: float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
+class Name:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
+class Apply:
+    """An operation from the registry applied to operands: infix, prefix or a call."""
+
+    op: str
+    args: tuple
+    span: Span
+
+
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
+class Assign:
+    """``name = expr``; augmented forms (``+=``) are desugared by the parser."""
+
+    name: str
+    expr: object
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, eq=False, repr=False, slots=True)
+class Program:
+    statements: tuple
+    source: str
+
+
+Expr = Number | Name | Apply

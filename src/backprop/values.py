@@ -1,0 +1,81 @@
+"""``NAME=VALUE`` pairs (from --set) → a dict of input values.
+
+A value may be a constant expression (``x=pi/4``, ``y=-2^3``): it is parsed and evaluated
+with the same pipeline as programs, never with Python's eval.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Iterable, Mapping
+
+from .errors import BackpropError, BadAssignment
+from .ops import RESERVED_NAMES
+
+_NAME = re.compile(r"[^\W\d]\w*\Z")
+
+
+def parse_assignments(pairs: Iterable[str]) -> dict[str, float]:
+    """Turn ``["a=2", "b=pi/4"]`` into ``{"a": 2.0, "b": 0.785…}``; raise BadAssignment."""
+    values: dict[str, float] = {}
+    for pair in pairs:
+        name, value = _split(pair)
+        if name in values:
+            raise BadAssignment(f"--set {name} is given twice ({name}={_show(values[name])} and {pair})")
+        values[name] = evaluate_constant(value, f"--set {pair}")
+    return values
+
+
+def _split(pair: str) -> tuple[str, str]:
+    if "=" not in pair:
+        raise BadAssignment(f"--set expects NAME=VALUE, got '{pair}' (for example --set a=2 b=3)")
+    name, _, value = pair.partition("=")
+    name, value = name.strip(), value.strip()
+    if not name:
+        raise BadAssignment(f"--set '{pair}' has no name before '=' (write NAME=VALUE, such as a=2)")
+    if not _NAME.match(name):
+        raise BadAssignment(f"--set '{pair}': '{name}' is not a valid name (letters, digits and _, not starting with a digit)")
+    if name in RESERVED_NAMES:
+        raise BadAssignment(f"--set '{pair}': '{name}' is a built-in name and can not be set")
+    if not value:
+        raise BadAssignment(f"--set '{pair}' has no value after '=' (write NAME=VALUE, such as {name}=2)")
+    if "=" in value:
+        raise BadAssignment(f"--set '{pair}' has more than one '=' (write one NAME=VALUE per pair)")
+    return name, value
+
+
+def evaluate_constant(text: str, where: str) -> float:
+    """The value of a constant expression such as ``-2^3`` or ``pi/4``."""
+    from .forward import forward
+    from .lower import lower
+    from .parse import parse
+
+    if text.strip().lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
+        raise BadAssignment(f"{where}: values must be finite numbers")
+    try:
+        graph = lower(parse(text))
+        if graph.inputs:
+            names = ", ".join(graph.nodes[i].name for i in graph.inputs)
+            raise BadAssignment(f"{where}: the value must be a number or a constant expression such as pi/4, "
+                                f"not a name ({names})")
+        value = forward(graph, {})[graph.output]
+    except BadAssignment:
+        raise
+    except BackpropError as error:
+        raise BadAssignment(f"{where}: {error.message}") from None
+    if not math.isfinite(value):  # unreachable: forward rejects non-finite results
+        raise BadAssignment(f"{where}: values must be finite numbers")
+    return value
+
+
+def unused_names(values: Mapping[str, float], used: Iterable[str]) -> list[str]:
+    """Names given a value that the program never uses (worth a warning, not an error)."""
+    used = set(used)
+    return [name for name in values if name not in used]
+
+
+def _show(value: float) -> str:
+    from .numfmt import format_number
+
+    return format_number(value)
