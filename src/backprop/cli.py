@@ -7,6 +7,7 @@ closed stdout (``| head``) ends quietly; anything else reaching the top is a bug
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 import time
@@ -18,20 +19,28 @@ from . import __version__
 from .errors import BackpropError, RenderError, format_error
 
 DEFAULT_DIAGRAM = "backprop.png"
-# Characters after "-f"/"-o" that make an argument an expression rather than an option.
-_EXPRESSION_CHARS = set("^*×·÷+()")
+# Characters that make "-s…"/"-f…"/"-o…" an expression ("-sin(x)") rather than an option.
+_EXPRESSION_CHARS = set("^*×·÷+()−- ")
+
+
+def _looks_like_attached_value(rest: str) -> bool:
+    """True for "" (a bare -o), "a=2" or "out.png"; False for "in(x)^2" or "2"."""
+    if not rest:
+        return True
+    return not (set(rest) & _EXPRESSION_CHARS) and ("=" in rest or "." in rest or "/" in rest)
 
 
 class _Command(click.Command):
     """A click command that lets programs start with '-' and renders every error as one line."""
 
     def parse_args(self, ctx, args):
-        return super().parse_args(ctx, self._protect_expressions(list(args)))
+        return super().parse_args(ctx, self._protect_expressions(ctx, list(args)))
 
-    def _protect_expressions(self, args: list[str]) -> list[str]:
+    def _protect_expressions(self, ctx, args: list[str]) -> list[str]:
         """Mark '-x^2' as a program, not an option: click would read it as the option -x."""
-        known = {opt for param in self.params for opt in param.opts + param.secondary_opts}
-        valued_short = {opt for param in self.params if isinstance(param, click.Option) and not param.is_flag
+        params = self.get_params(ctx)
+        known = {opt for param in params for opt in param.opts + param.secondary_opts}
+        valued_short = {opt for param in params if isinstance(param, click.Option) and not param.is_flag
                         for opt in param.opts if len(opt) == 2}
         protected = []
         after_double_dash = False
@@ -39,10 +48,12 @@ class _Command(click.Command):
             if after_double_dash or not arg.startswith("-") or arg in ("-", "--") or arg.split("=")[0] in known:
                 after_double_dash = after_double_dash or arg == "--"
                 protected.append(arg)
-            elif arg[:2] in valued_short and (len(arg) == 2 or arg[2] not in _EXPRESSION_CHARS):
-                protected.append(arg)  # -ofile.png: an option with its value attached
+            elif arg[:2] in valued_short and _looks_like_attached_value(arg[2:]):
+                protected.append(arg)  # -ofile.png, -sa=2: an option with its value attached
             elif arg.startswith("--") and arg[2:3].isalpha():
-                protected.append(arg)  # an unknown --option: let click report it
+                # ignore_unknown_options (needed for "-x^2") would pass it on as a program: refuse it here.
+                possibilities = difflib.get_close_matches(arg.split("=")[0], sorted(known), n=3)
+                raise click.NoSuchOption(arg.split("=")[0], possibilities=possibilities)
             else:
                 protected.append(" " + arg)  # the grammar ignores the space; click no longer sees '-'
         return protected

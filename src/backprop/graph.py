@@ -120,7 +120,11 @@ class Graph:
 
     def echo(self, *, ascii: bool = False) -> list[str]:
         """The program as parsed: one `name = expression` line per statement, fully parenthesised."""
-        return [f"{display_name(name, ascii)} = {self.expression(root, ascii=ascii)}" for name, root in self.statements]
+        lines = []
+        for name, root in self.statements:
+            shown, expression = display_name(name, ascii), self.expression(root, ascii=ascii)
+            lines.append(shown if shown == expression else f"{shown} = {expression}")
+        return lines
 
 
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")

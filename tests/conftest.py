@@ -1,0 +1,35 @@
+"""Shared fixtures: golden files (``pytest --update-golden`` rewrites them) and the seed example."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # run against the checkout even without an install
+
+GOLDEN = Path(__file__).parent / "golden"
+SEED = "(a*b+c)*f"
+SEED_VALUES = {"a": 2, "b": 3, "c": -10, "f": 5}
+SEED_ARGS = [SEED, "--set", "a=2", "b=3", "c=-10", "f=5"]
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from current output")
+
+
+@pytest.fixture
+def golden(request):
+    """Compare text with tests/golden/NAME byte for byte (or rewrite it with --update-golden)."""
+
+    def check(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if request.config.getoption("--update-golden"):
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"missing golden file {path}; run pytest --update-golden and review the diff"
+        assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+    return check
