@@ -7,7 +7,10 @@ render itself (text, Markdown, LaTeX, DOT, images, JSON, HTML).
 
 from __future__ import annotations
 
+import gc
+import math
 import time
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Mapping
@@ -17,6 +20,7 @@ from .forward import forward
 from .graph import Graph
 from .lower import lower
 from .parse import parse
+from .errors import BadAssignment
 from .values import evaluate_constant, unused_names
 
 
@@ -57,14 +61,22 @@ class Result:
 
         return build_steps(self.graph, self.values, self._gradients)
 
-    def derivation(self, format: str = "text") -> str:
-        """The step-by-step derivation: "text", "ascii", "markdown" or "latex"."""
+    def derivation(self, format: str = "text", *, wrt=None, standalone: bool = False) -> str:
+        """The step-by-step derivation: "text", "ascii", "markdown" or "latex".
+
+        ``wrt`` (input names) restricts the backward pass to the paths that reach them;
+        ``standalone`` makes the LaTeX a complete document.
+        """
         from .render import formats
 
-        return formats.render_derivation(self, format)
+        return formats.render_derivation(self, format, wrt=wrt, standalone=standalone)
+
+    def value_at(self, inputs: Mapping[str, float]) -> float:
+        """The output's value with some inputs changed: a forward pass over the same graph."""
+        return forward(self.graph, {**self.inputs, **inputs})[self.graph.output]
 
     def to_dot(self, **options) -> str:
-        """The computational graph as Graphviz DOT source."""
+        """The computational graph as Graphviz DOT source (options: rankdir, wrt, title, max_nodes)."""
         from .render.dot import render_dot
 
         return render_dot(self, **options)
@@ -86,17 +98,69 @@ class Result:
         return f"<Result {self.output}={self.value:g} gradients: {grads}>"
 
     # Jupyter displays
-    def _repr_svg_(self) -> str:
+    def _repr_svg_(self) -> str | None:
+        """The diagram as SVG; None (Jupyter then shows another format) without Graphviz or when too big."""
+        from .errors import RenderError
         from .render.dot import render_image
 
-        return render_image(self, "svg").decode("utf-8")
+        try:
+            return render_image(self, "svg").decode("utf-8")
+        except RenderError:
+            return None
 
     def _repr_markdown_(self) -> str:
         return self.derivation("markdown")
 
+    def _repr_html_(self) -> str:
+        """The interactive stepper when it is available, else the diagram and the gradient table."""
+        try:
+            from .render.stepper import render_html
+        except ImportError:
+            render_html = None
+        from .errors import RenderError
+
+        if render_html is not None:
+            try:
+                return render_html(self)
+            except RenderError:
+                pass  # no Graphviz, or too big to draw: the table below still helps
+        import html
+
+        from .numfmt import format_number
+
+        rows = "".join(
+            f"<tr><td>{html.escape(name)}</td><td>{format_number(self.values[i])}</td>"
+            f"<td>{format_number(self.grads[i])}</td></tr>"
+            for i, name in ((i, self.graph.nodes[i].name) for i in self.graph.inputs)
+        )
+        output = html.escape(self.output)
+        return (
+            f"<div>{self._repr_svg_() or ''}"
+            f"<p>{output} = {format_number(self.value)}</p>"
+            f"<table><tr><th>input</th><th>value</th><th>∂{output}/∂input</th></tr>{rows}</table></div>"
+        )
+
+
+@contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector: building a big graph makes only acyclic objects,
+    and the collector's repeated full scans cost up to half the time at 10^5 nodes."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
 
 def differentiate(source: str, values: Mapping[str, float | str] | None = None) -> Result:
     """Evaluate a program and the gradient of its output with respect to every input."""
+    with _gc_paused():
+        return _differentiate(source, values)
+
+
+def _differentiate(source: str, values: Mapping[str, float | str] | None) -> Result:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     program = parse(source)
@@ -110,6 +174,9 @@ def differentiate(source: str, values: Mapping[str, float | str] | None = None) 
         name: evaluate_constant(value, f"the value of {name}") if isinstance(value, str) else float(value)
         for name, value in (values or {}).items()
     }
+    for name, value in inputs.items():
+        if not math.isfinite(value):
+            raise BadAssignment(f"the value of {name} must be a finite number, not {value}")
     input_names = [graph.nodes[i].name for i in graph.inputs]
     warnings = [
         f"'{name}' is given a value but the program does not use it" for name in unused_names(inputs, input_names)

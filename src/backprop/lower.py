@@ -23,16 +23,29 @@ _LETTERS = [c for c in "abcdefghijkmnpqrstuvwxyz"]
 
 
 class _Builder:
-    """Collects nodes with provisional ids; ``finish`` renumbers inputs to the front."""
+    """Collects nodes in parallel lists with provisional ids; ``_finish`` renumbers inputs first.
+
+    Inputs get provisional ids -1, -2, … (in order of first use); everything else 0, 1, ….
+    """
 
     def __init__(self):
-        self.ops: list[list] = []  # [op, args, name, span, value, named] per non-input node
-        self.inputs: dict[str, int] = {}  # name -> provisional id (negative: -1, -2, ...)
+        self.ops: list[str] = []
+        self.args: list[tuple[int, ...]] = []
+        self.spans: list = []
+        self.values: list[float | None] = []
+        self.names: list[str | None] = []
+        self.named: list[bool] = []
+        self.inputs: dict[str, int] = {}  # name -> provisional id
         self.input_spans: list = []
         self.literal_text: dict[int, str] = {}  # constants are named by their text unless bound
 
     def add(self, op, args, span, value=None, name=None, named=False) -> int:
-        self.ops.append([op, args, name, span, value, named])
+        self.ops.append(op)
+        self.args.append(args)
+        self.spans.append(span)
+        self.values.append(value)
+        self.names.append(name)
+        self.named.append(named)
         return len(self.ops) - 1
 
     def input(self, name: str, span) -> int:
@@ -44,22 +57,22 @@ class _Builder:
 
 def lower(program: Program) -> Graph:
     """Turn a parsed program into a graph in topological order (iteratively, any depth)."""
-    bound_anywhere = {s.name for s in program.statements if isinstance(s, Assign)}
+    bound_anywhere = {s.name for s in program.statements if type(s) is Assign}
     builder = _Builder()
     current: dict[str, int] = {}  # name -> node of its newest binding
     versions: dict[str, int] = {}
     statements: list[tuple[str | None, int]] = []
 
     for statement in program.statements:
-        expr = statement.expr if isinstance(statement, Assign) else statement
-        root = _lower_expr(expr, builder, current, bound_anywhere)
-        if isinstance(statement, Assign):
+        is_binding = type(statement) is Assign
+        root = _lower_expr(statement.expr if is_binding else statement, builder, current, bound_anywhere)
+        if is_binding:
             count = versions.get(statement.name, 0)
             versions[statement.name] = count + 1
             name = statement.name if count == 0 else statement.name + _subscript(count)
-            if root >= 0 and builder.ops[root][2] is None:
-                builder.ops[root][2] = name  # the binding names the node it creates
-                builder.ops[root][5] = True
+            if root >= 0 and builder.names[root] is None:
+                builder.names[root] = name  # the binding names the node it creates
+                builder.named[root] = True
             current[statement.name] = root
             statements.append((name, root))
         else:
@@ -67,39 +80,56 @@ def lower(program: Program) -> Graph:
 
     user_names = set(builder.inputs) | bound_anywhere | {n for n, _ in statements if n}
     output = statements[-1][1]
-    if output >= 0 and builder.ops[output][2] is None:
-        builder.ops[output][2] = _fresh(["L", "out"] + [f"out{i}" for i in range(1, 100)], user_names)
-        builder.ops[output][5] = True
-    _name_intermediates(builder, user_names | {builder.ops[output][2]} if output >= 0 else user_names)
+    if output >= 0 and builder.names[output] is None:
+        builder.names[output] = _fresh(["L", "out"] + [f"out{i}" for i in range(1, 100)], user_names)
+        builder.named[output] = True
+    _name_intermediates(builder, user_names | {builder.names[output]} if output >= 0 else user_names)
     return _finish(builder, statements)
 
 
 def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> int:
-    """Post-order walk with an explicit stack; returns the provisional id of expr's node."""
-    results: dict[int, int] = {}
-    stack = [(expr, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if isinstance(node, Number):
-            results[id(node)] = builder.add(CONST, (), node.span, node.value)
-            builder.literal_text[results[id(node)]] = node.text
-        elif isinstance(node, Name):
-            results[id(node)] = _resolve(node, builder, current, bound_anywhere)
-        elif not node.args:  # a constant such as pi
-            value = OPS[node.op].forward()
-            results[id(node)] = builder.add(CONST, (), node.span, value, OPS[node.op].symbol, named=True)
-        elif not expanded:
-            stack.append((node, True))
-            stack.extend((arg, False) for arg in reversed(node.args))
-        else:
-            args = tuple(results.pop(id(arg)) for arg in node.args)
-            results[id(node)] = builder.add(node.op, args, node.span)
-    return results[id(expr)]
+    """Post-order walk with explicit stacks; returns the provisional id of expr's node.
+
+    ``todo`` holds AST nodes still to visit and 1-tuples marking operations whose operands
+    are done; ``done`` holds the ids of finished operands, so no lookup table is needed.
+    """
+    ops, args_of, spans, values, names, named = (builder.ops, builder.args, builder.spans, builder.values,
+                                                 builder.names, builder.named)
+    done: list[int] = []
+    todo = [expr]
+    while todo:
+        node = todo.pop()
+        kind = type(node)
+        if kind is tuple:  # an operation whose operands are all done
+            node = node[0]
+            arity = len(node.args)
+            args = tuple(done[-arity:])
+            del done[-arity:]
+            done.append(len(ops))
+            ops.append(node.op)
+            args_of.append(args)
+            spans.append(node.span)
+            values.append(None)
+            names.append(None)
+            named.append(False)
+        elif kind is Apply:
+            if node.args:
+                todo.append((node,))
+                todo.extend(reversed(node.args))
+            else:  # a constant such as pi
+                done.append(builder.add(CONST, (), node.span, OPS[node.op].forward(), OPS[node.op].symbol, True))
+        elif kind is Name:
+            name = node.name
+            done.append(current[name] if name in current else _resolve(node, builder, bound_anywhere))
+        else:  # Number
+            index = builder.add(CONST, (), node.span, node.value)
+            builder.literal_text[index] = node.text
+            done.append(index)
+    return done[-1]
 
 
-def _resolve(node: Name, builder: _Builder, current: dict, bound_anywhere: set) -> int:
-    if node.name in current:
-        return current[node.name]
+def _resolve(node: Name, builder: _Builder, bound_anywhere: set) -> int:
+    """A name with no binding so far: an input, unless it is bound later (an error)."""
     if node.name in bound_anywhere:
         raise UnknownName(
             f"'{node.name}' is used before its first binding (a name bound anywhere in the program is not an input)",
@@ -121,19 +151,20 @@ def _fresh(candidates, taken: set) -> str:
 
 def _name_intermediates(builder: _Builder, taken: set) -> None:
     """Give every unnamed operation a short name no user name uses."""
+    names = builder.names
     for index, text in builder.literal_text.items():
-        if builder.ops[index][2] is None:
-            builder.ops[index][2] = text
-    unnamed = [i for i, entry in enumerate(builder.ops) if entry[2] is None]
+        if names[index] is None:
+            names[index] = text
+    unnamed = [i for i, name in enumerate(names) if name is None]
     letters = [c for c in _LETTERS if c not in taken]
     if len(unnamed) <= len(letters):
         # From the output backwards: the node nearest the output gets the first free letter.
         for index, letter in zip(reversed(unnamed), letters):
-            builder.ops[index][2] = letter
+            names[index] = letter
         return
     prefix = _numbered_prefix(taken)
     for number, index in enumerate(unnamed, start=1):
-        builder.ops[index][2] = f"{prefix}{number}"
+        names[index] = f"{prefix}{number}"
 
 
 def _numbered_prefix(taken: set) -> str:
@@ -148,12 +179,23 @@ def _numbered_prefix(taken: set) -> str:
 def _finish(builder: _Builder, statements) -> Graph:
     """Renumber: inputs first, in order of first use, then everything else in emission order."""
     count = len(builder.inputs)
-    remap = lambda provisional: -1 - provisional if provisional < 0 else provisional + count  # noqa: E731
     nodes = [
         Node(i, INPUT, (), name, span, None, True)
         for i, (name, span) in enumerate(zip(builder.inputs, builder.input_spans))
     ]
-    for index, (op, args, name, span, value, named) in enumerate(builder.ops):
-        nodes.append(Node(index + count, op, tuple(remap(a) for a in args), name, span, value, named))
+    # Provisional id p becomes p + count; input -1 - i becomes i. Operand tuples are
+    # rebuilt only when they mention an input or the offset is non-zero.
+    for index, (op, args, name, span, value, named) in enumerate(
+        zip(builder.ops, builder.args, builder.names, builder.spans, builder.values, builder.named)
+    ):
+        if args and count:
+            args = tuple(-1 - a if a < 0 else a + count for a in args)
+        elif args:
+            args = tuple(-1 - a if a < 0 else a for a in args)
+        nodes.append(Node(index + count, op, args, name, span, value, named))
+
+    def remap(provisional: int) -> int:
+        return -1 - provisional if provisional < 0 else provisional + count
+
     echo = [(name or nodes[remap(root)].name, remap(root)) for name, root in statements]
     return Graph(nodes, remap(statements[-1][1]), echo)

@@ -9,6 +9,7 @@ names) happen here too, so their carets point at the user's text.
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
@@ -147,17 +148,126 @@ def _parser():
     """The LALR parser with our builder as its callbacks; built once, grammar analysis cached."""
     from lark import Lark
 
-    return Lark(grammar_text(), parser="lalr", start="program", maybe_placeholders=True,
+    return Lark(grammar_text(), parser="lalr", lexer="basic", start="program", maybe_placeholders=True,
                 cache=True, transformer=_AstBuilder())
+
+
+class _TableDriver:
+    """Lark's own LALR tables and reduce callbacks, driven by a tight loop and a one-regex lexer.
+
+    Lark's general machinery (lexer states, token objects, a callback per unit rule) costs
+    about half of parsing on large programs. This loop uses the very tables and callbacks
+    Lark built from grammar/backprop.lark, so it accepts exactly the same language and builds
+    the same AST; on any syntax error it gives up and ``parse`` asks Lark itself, which
+    produces the error with its expected-token sets.
+    """
+
+    # Only these tokens reach our callbacks (the rest are punctuation that Lark filters out),
+    # so only these become token objects.
+    KEPT = frozenset({"NAME", "NUMBER", "ASSIGN", "MINUS", "RPAR"})
+
+    def __init__(self, lark):
+        from lark.parsers.lalr_analysis import Shift
+
+        inner = lark.parser.parser.parser
+        table = inner.parse_table
+        self.start_state = table.start_states["program"]
+        self.end_state = table.end_states["program"]
+        # Each entry is the next state (a shift) or (size, non-terminal, callback) (a reduce).
+        # Unit rules that Lark would only unwrap (?sum: product) get no callback at all.
+        self.actions = {}
+        for state, row in table.states.items():
+            entries = {}
+            for symbol, (action, arg) in row.items():
+                if action is Shift:
+                    entries[symbol] = arg
+                else:
+                    unwrap = arg.options.expand1 and len(arg.expansion) == 1 and arg.alias is None
+                    entries[symbol] = (len(arg.expansion), arg.origin.name, None if unwrap else inner.callbacks[arg])
+            self.actions[state] = entries
+        # Same order as Lark's basic lexer: priority, then longest fixed width first ("**" before "*").
+        terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                          -len(t.pattern.value), t.name))
+        ignored = [t for t in terminals if t.name in lark.lexer_conf.ignore]
+        kept = [t for t in terminals if t.name not in lark.lexer_conf.ignore]
+        # Ignored text (spaces, comments) is skipped inside the same match as the next token.
+        skip = "|".join(t.pattern.to_regexp() for t in ignored)
+        tokens = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in kept)
+        self.scanner = re.compile(f"(?:{skip})*(?:{tokens})").match
+        self.skip = re.compile(f"(?:{skip})*").match
+
+    def parse(self, source: str):
+        """The program's statements, or None if the source is not in the language."""
+        scan, actions, kept = self.scanner, self.actions, self.KEPT
+        state_stack = [self.start_state]
+        value_stack: list = []
+        pos, length = 0, len(source)
+        while True:
+            match = scan(source, pos) if pos < length else None
+            if match is not None:
+                kind = match.lastgroup
+                pos = match.end()
+                token = _Token(kind, match.group(kind), match.start(kind), pos) if kind in kept else kind
+            elif self.skip(source, pos).end() == length:  # only spaces and comments remain
+                kind, token = "$END", None
+            else:
+                return None
+            while True:
+                entry = actions[state_stack[-1]].get(kind)
+                if entry is None:
+                    return None
+                if type(entry) is int:
+                    state_stack.append(entry)
+                    value_stack.append(token)
+                    break
+                size, origin, callback = entry
+                if callback is None:  # a unit rule: the value stays, only the state changes
+                    state_stack[-1] = actions[state_stack[-2]][origin]
+                    continue
+                if size:
+                    children = value_stack[-size:]
+                    del value_stack[-size:]
+                    del state_stack[-size:]
+                else:
+                    children = []
+                value = callback(children) if callback else children[0]
+                state_stack.append(actions[state_stack[-1]][origin])
+                value_stack.append(value)
+                if token is None and state_stack[-1] == self.end_state:
+                    return value
+
+
+class _Token(str):
+    """The few fields of a Lark token that our callbacks read, without Lark's construction cost."""
+
+    def __new__(cls, kind: str, text: str, start: int, end: int):
+        token = str.__new__(cls, text)
+        token.type = kind
+        token.start_pos = start
+        token.end_pos = end
+        return token
+
+
+@lru_cache(maxsize=1)
+def _driver() -> _TableDriver:
+    return _TableDriver(_parser())
 
 
 def parse(source: str) -> Program:
     """Parse program text into an AST; raise ParseError (or a name error) with a span."""
+    statements = _driver().parse(source)
+    if statements is None:
+        statements = _parse_with_lark(source)
+    return Program(statements, source)
+
+
+def _parse_with_lark(source: str):
+    """Lark's own parse: the reference path, and the one that explains syntax errors."""
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
     parser = _parser()
     try:
-        statements = parser.parse(source)
+        return parser.parse(source)
     except UnexpectedCharacters as error:
         raise _character_error(source, error.pos_in_stream) from None
     except UnexpectedToken as error:
@@ -165,7 +275,6 @@ def parse(source: str) -> Program:
     except UnexpectedInput as error:  # any other lark input error
         pos = getattr(error, "pos_in_stream", None) or 0
         raise ParseError("invalid syntax", (pos, pos + 1)) from None
-    return Program(statements, source)
 
 
 def _character_error(source: str, pos: int) -> ParseError:
