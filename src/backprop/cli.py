@@ -109,8 +109,17 @@ def _quiet_broken_pipe() -> None:
               help="Where to write the diagram; the extension picks the format: .png .svg .pdf .dot .gv "
                    "(default: backprop.png).")
 @click.option("--no-diagram", is_flag=True, help="Do not write a diagram.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="What to print on stdout: the derivation, or one JSON object.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "latex"]), default="text",
+              show_default=True,
+              help="What to print on stdout: the derivation (as text, Markdown with math, or LaTeX), "
+                   "or one JSON object.")
+@click.option("--standalone", is_flag=True, help="With --format latex: a complete document, ready for pdflatex.")
+@click.option("--wrt", metavar="NAME,...",
+              help="Show the backward pass (and the diagram's gradients) only on the paths to these inputs.")
+@click.option("--check", "check", is_flag=True,
+              help="Compare every gradient with a finite difference; exit 1 when one differs by more than --tol.")
+@click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=None, metavar="TOL",
+              help="Largest relative error --check accepts (default 1e-5).")
 @click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII derivation (dL/da, *).")
 @click.option("--rankdir", type=click.Choice(["LR", "TB"], case_sensitive=False), default="LR", show_default=True,
               help="Diagram direction: inputs left to right, or top to bottom.")
@@ -118,8 +127,8 @@ def _quiet_broken_pipe() -> None:
               help="Largest diagram to draw, in drawn nodes (default 400); bigger graphs are refused.")
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr.")
 @click.version_option(__version__, "--version", prog_name="backprop", message="%(prog)s %(version)s")
-def command(expr_and_pairs, assignments, program_file, output, no_diagram, fmt, ascii_only, rankdir,
-            max_nodes, timings):
+def command(expr_and_pairs, assignments, program_file, output, no_diagram, fmt, standalone, wrt, check, tol,
+            ascii_only, rankdir, max_nodes, timings):
     """Evaluate an expression, backpropagate through it, and explain every step.
 
     Prints the forward pass, the backward pass (the chain rule, step by step) and the
@@ -132,12 +141,16 @@ def command(expr_and_pairs, assignments, program_file, output, no_diagram, fmt, 
       backprop "tanh(w1*x1 + w2*x2 + b)" -s w1=-3 x1=2 w2=1 x2=0 b=6.88 --format json
       backprop "-x^2" --set x=3 --no-diagram
       echo "sin(x)^2" | backprop - --set x=pi/4
+      backprop "(a*b+c)*f" -s a=2 b=3 c=-10 f=5 --format latex --standalone > seed.tex
+      backprop "tanh(w*x + b)" -s w=0.5 x=2 b=0.1 --check --wrt w,b
     """
     from .api import differentiate
     from .values import parse_assignments
 
     source = None
     started = time.perf_counter()
+    if standalone and fmt != "latex":
+        raise click.UsageError("--standalone only applies to --format latex")
     try:
         source, pairs = _read_program(expr_and_pairs, program_file)
         values = parse_assignments(list(assignments) + list(pairs))
@@ -145,22 +158,36 @@ def command(expr_and_pairs, assignments, program_file, output, no_diagram, fmt, 
         for warning in result.warnings:
             _stderr(f"Warning: {warning}")
         ascii_text = ascii_only or not _stdout_takes_unicode()
+        if wrt is not None:
+            from .steps import restrict
+
+            restrict(result.graph, wrt)  # an unknown name is an error in every format, JSON included
         render_started = time.perf_counter()
-        if fmt == "json":
+        report = None
+        if check:
+            from .check import DEFAULT_TOL, check_gradients, render_check
+
+            report = check_gradients(source, values, tol or DEFAULT_TOL)
+            click.echo(render_check(report, ascii=ascii_text), nl=False)
+        elif fmt == "json":
             from .render.export import render_json
 
             _write_stdout_bytes(render_json(result).encode("utf-8"))
+        elif fmt in ("markdown", "latex"):
+            _write_stdout_bytes(result.derivation(fmt, wrt=wrt, standalone=standalone).encode("utf-8"))
         else:
-            from .render.trace import render_trace
-
-            click.echo(render_trace(result, ascii=ascii_text), nl=False)
-        wants_diagram = output is not None or (fmt == "text" and not no_diagram)
+            click.echo(result.derivation("ascii" if ascii_text else "text", wrt=wrt), nl=False)
+        wants_diagram = output is not None or (fmt == "text" and not no_diagram and not check)
         if wants_diagram:
             _write_diagram(result, Path(output or DEFAULT_DIAGRAM), explicit=output is not None,
-                           rankdir=rankdir.upper(), max_nodes=max_nodes)
+                           rankdir=rankdir.upper(), max_nodes=max_nodes, wrt=wrt)
         result.timings["render"] = time.perf_counter() - render_started
         if timings:
             _report_timings(result.timings, time.perf_counter() - started)
+        if report is not None and not report.passed:
+            failed = ", ".join(c.name for c in report.failures)
+            raise click.ClickException(f"gradient check failed for {failed}: the reverse-mode gradient and the "
+                                       f"finite difference differ by more than {report.tol:g}")
     except BackpropError as error:
         raise click.ClickException(format_error(error, source)) from None
 

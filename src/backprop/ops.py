@@ -40,6 +40,7 @@ class Op:
     domain: Callable[..., str] | None = None  # why the operands are outside the domain
     note: Callable[..., str | None] | None = None  # (operands, out, needs) -> kink text
     grad_rule: str = ""  # the derivative rule in words/formula, for docs
+    grad_latex: tuple[str, ...] = ()  # grad_text as LaTeX, one template per operand
 
 
 def _safe(partial: Callable[[], float]) -> float:
@@ -184,38 +185,40 @@ def register(op: Op) -> Op:
 register(_entry(
     name="add", arity=2, kind="infix", symbol="+", precedence=ADD,
     forward=lambda x, y: x + y, local_grads=lambda x, y, out: (1.0, 1.0),
-    grad_text=("1", "1"), latex="{x} + {y}", doc="addition x + y",
+    grad_text=("1", "1"), grad_latex=("1", "1"), latex="{x} + {y}", doc="addition x + y",
     grad_rule="∂/∂x = 1, ∂/∂y = 1",
 ))
 register(_entry(
     name="sub", arity=2, kind="infix", symbol="−", ascii_symbol="-", label="−", precedence=ADD,
     forward=lambda x, y: x - y, local_grads=lambda x, y, out: (1.0, -1.0),
-    grad_text=("1", "-1"), latex="{x} - {y}", doc="subtraction x − y (also written -)",
+    grad_text=("1", "-1"), grad_latex=("1", "-1"), latex="{x} - {y}", doc="subtraction x − y (also written -)",
     grad_rule="∂/∂x = 1, ∂/∂y = -1",
 ))
 register(_entry(
     name="mul", arity=2, kind="infix", symbol="×", ascii_symbol="*", precedence=MUL,
     forward=lambda x, y: x * y, local_grads=lambda x, y, out: (y, x),
-    grad_text=("{y}", "{x}"), latex="{x} \\times {y}", doc="multiplication x × y (also * and ·)",
+    grad_text=("{y}", "{x}"), grad_latex=("{y}", "{x}"), latex="{x} \\times {y}", doc="multiplication x × y (also * and ·)",
     grad_rule="∂/∂x = y, ∂/∂y = x",
 ))
 register(_entry(
     name="div", arity=2, kind="infix", symbol="/", label="÷", precedence=MUL,
     forward=lambda x, y: x / y,
     local_grads=lambda x, y, out: (1.0 / y, -out / y),
-    grad_text=("1/{y}", "-{x}/{y}^2"), latex="\\frac{{{x}}}{{{y}}}",
+    grad_text=("1/{y}", "-{x}/{y}^2"),
+    grad_latex=("\\frac{{1}}{{{y}}}", "-\\frac{{{x}}}{{{y}^{{2}}}}"), latex="\\frac{{{x}}}{{{y}}}",
     doc="division x ÷ y (also /)", grad_rule="∂/∂x = 1/y, ∂/∂y = -x/y²",
     domain=lambda x, y: "division by zero" if y == 0 else _overflow(),
 ))
 register(_entry(
     name="neg", arity=1, kind="prefix", symbol="-", label="−", precedence=UNARY,
     forward=lambda x: -x, local_grads=lambda x, out: (-1.0,),
-    grad_text=("-1",), latex="-{x}", doc="negation -x (also −)", grad_rule="∂/∂x = -1",
+    grad_text=("-1",), grad_latex=("-1",), latex="-{x}", doc="negation -x (also −)", grad_rule="∂/∂x = -1",
 ))
 register(_entry(
     name="pow", arity=2, kind="infix", symbol="^", precedence=POW,
     forward=math.pow, local_grads=_pow_grads,
-    grad_text=("{y} × {x}^({y} - 1)", "{out} × log({x})"), latex="{x}^{{{y}}}",
+    grad_text=("{y} × {x}^({y} - 1)", "{out} × log({x})"),
+    grad_latex=("{y} \\cdot {x}^{{{y} - 1}}", "{out} \\cdot \\log({x})"), latex="{x}^{{{y}}}",
     doc="power x ^ y (also ** and pow(x, y)); right-associative",
     grad_rule="∂/∂x = y·x^(y−1), ∂/∂y = x^y·log(x) (x > 0)",
     domain=_pow_domain, note=_pow_note,
@@ -224,90 +227,92 @@ register(_entry(
 # --- functions, written name(x) --------------------------------------------------------
 register(_function(
     "exp", math.exp, lambda x, out: out, "exp({x})", "exponential e^x",
-    "\\exp({x})", "exp(x)",
+    "\\exp({x})", "exp(x)", grad_latex=("\\exp({x})",),
 ))
 register(_function(
     "log", math.log, lambda x, out: 1.0 / x, "1/{x}", "natural logarithm",
-    "\\log({x})", "1/x", domain=_needs_positive("log"),
+    "\\log({x})", "1/x", grad_latex=("\\frac{{1}}{{{x}}}",), domain=_needs_positive("log"),
 ))
 register(_function(
     "log2", math.log2, lambda x, out: 1.0 / (x * math.log(2.0)), "1/({x} × ln 2)", "base-2 logarithm",
-    "\\log_2({x})", "1/(x·ln 2)", domain=_needs_positive("log2"),
+    "\\log_2({x})", "1/(x·ln 2)", grad_latex=("\\frac{{1}}{{{x} \\ln 2}}",), domain=_needs_positive("log2"),
 ))
 register(_function(
     "log10", math.log10, lambda x, out: 1.0 / (x * math.log(10.0)), "1/({x} × ln 10)",
-    "base-10 logarithm", "\\log_{{10}}({x})", "1/(x·ln 10)", domain=_needs_positive("log10"),
+    "base-10 logarithm", "\\log_{{10}}({x})", "1/(x·ln 10)", grad_latex=("\\frac{{1}}{{{x} \\ln 10}}",), domain=_needs_positive("log10"),
 ))
 register(_function(
     "sqrt", math.sqrt, lambda x, out: _safe(lambda: 0.5 / out), "1/(2 × sqrt({x}))", "square root",
-    "\\sqrt{{{x}}}", "1/(2·sqrt(x)); infinite at 0",
+    "\\sqrt{{{x}}}", "1/(2·sqrt(x)); infinite at 0", grad_latex=("\\frac{{1}}{{2 \\sqrt{{{x}}}}}",),
     domain=lambda x: "sqrt needs x ≥ 0", note=_infinite_slope("sqrt", "0"),
 ))
 register(_function(
-    "sin", math.sin, lambda x, out: math.cos(x), "cos({x})", "sine (radians)", "\\sin({x})", "cos(x)",
+    "sin", math.sin, lambda x, out: math.cos(x), "cos({x})", "sine (radians)", "\\sin({x})", "cos(x)", grad_latex=("\\cos({x})",),
 ))
 register(_function(
-    "cos", math.cos, lambda x, out: -math.sin(x), "-sin({x})", "cosine (radians)", "\\cos({x})", "-sin(x)",
+    "cos", math.cos, lambda x, out: -math.sin(x), "-sin({x})", "cosine (radians)", "\\cos({x})", "-sin(x)", grad_latex=("-\\sin({x})",),
 ))
 register(_function(
     "tan", math.tan, lambda x, out: 1.0 + out * out, "1 + tan({x})^2", "tangent (radians)",
-    "\\tan({x})", "1 + tan²(x)",
+    "\\tan({x})", "1 + tan²(x)", grad_latex=("1 + \\tan^{{2}}({x})",),
 ))
 register(_function(
     "asin", math.asin, lambda x, out: _one_over_root(x), "1/sqrt(1 - {x}^2)", "arcsine",
-    "\\arcsin({x})", "1/sqrt(1 − x²); infinite at ±1",
+    "\\arcsin({x})", "1/sqrt(1 − x²); infinite at ±1", grad_latex=("\\frac{{1}}{{\\sqrt{{1 - {x}^{{2}}}}}}",),
     domain=_unit_interval("asin"), note=_infinite_slope("asin", "±1"),
 ))
 register(_function(
     "acos", math.acos, lambda x, out: -_one_over_root(x), "-1/sqrt(1 - {x}^2)", "arccosine",
-    "\\arccos({x})", "−1/sqrt(1 − x²); infinite at ±1",
+    "\\arccos({x})", "−1/sqrt(1 − x²); infinite at ±1", grad_latex=("-\\frac{{1}}{{\\sqrt{{1 - {x}^{{2}}}}}}",),
     domain=_unit_interval("acos"), note=_infinite_slope("acos", "±1"),
 ))
 register(_function(
     "atan", math.atan, lambda x, out: 1.0 / (1.0 + x * x), "1/(1 + {x}^2)", "arctangent",
-    "\\arctan({x})", "1/(1 + x²)",
+    "\\arctan({x})", "1/(1 + x²)", grad_latex=("\\frac{{1}}{{1 + {x}^{{2}}}}",),
 ))
 register(_function(
     "sinh", math.sinh, lambda x, out: _safe(lambda: math.cosh(x)), "cosh({x})", "hyperbolic sine",
-    "\\sinh({x})", "cosh(x)",
+    "\\sinh({x})", "cosh(x)", grad_latex=("\\cosh({x})",),
 ))
 register(_function(
     "cosh", math.cosh, lambda x, out: _safe(lambda: math.sinh(x)), "sinh({x})", "hyperbolic cosine",
-    "\\cosh({x})", "sinh(x)",
+    "\\cosh({x})", "sinh(x)", grad_latex=("\\sinh({x})",),
 ))
 register(_function(
     "tanh", math.tanh, lambda x, out: 1.0 - out * out, "1 - {out}^2", "hyperbolic tangent",
-    "\\tanh({x})", "1 − tanh²(x)",
+    "\\tanh({x})", "1 − tanh²(x)", grad_latex=("1 - {out}^{{2}}",),
 ))
 register(_function(
     "sigmoid", _sigmoid, lambda x, out: out * (1.0 - out), "{out} × (1 - {out})",
-    "logistic sigmoid 1/(1 + e^-x)", "\\sigma({x})", "σ(x)·(1 − σ(x))",
+    "logistic sigmoid 1/(1 + e^-x)", "\\sigma({x})", "σ(x)·(1 − σ(x))", grad_latex=("{out} \\cdot (1 - {out})",),
 ))
 register(_function(
     # relu'(0) = 0, as in PyTorch.
     "relu", lambda x: x if x > 0 else 0.0, lambda x, out: 1.0 if x > 0 else 0.0,
     "(1 if {x} > 0 else 0)", "rectified linear unit max(0, x)", "\\mathrm{{relu}}({x})",
-    "1 for x > 0, else 0 (relu'(0) = 0)", note=_kink("relu", "0", "relu'(0) = 0"),
+    "1 for x > 0, else 0 (relu'(0) = 0)", grad_latex=("(1 \\text{{ if }} {x} > 0 \\text{{ else }} 0)",), note=_kink("relu", "0", "relu'(0) = 0"),
 ))
 register(_function(
     "softplus", _softplus, lambda x, out: _sigmoid(x), "sigmoid({x})", "softplus log(1 + e^x)",
-    "\\mathrm{{softplus}}({x})", "sigmoid(x)",
+    "\\mathrm{{softplus}}({x})", "sigmoid(x)", grad_latex=("\\sigma({x})",),
 ))
 register(_function(
     # abs'(0) = 0, as in PyTorch.
     "abs", abs, lambda x, out: _sign(x), "sign({x})", "absolute value |x|", "\\left|{x}\\right|",
-    "sign(x) (abs'(0) = 0)", note=_kink("abs", "0", "abs'(0) = 0"),
+    "sign(x) (abs'(0) = 0)", grad_latex=("\\operatorname{{sign}}({x})",), note=_kink("abs", "0", "abs'(0) = 0"),
 ))
 register(_entry(
     # At a tie the gradient is split evenly, as in PyTorch.
     name="max", arity=2, kind="function", forward=max, local_grads=_max_grads,
     grad_text=("(1 if {x} > {y} else 0)", "(1 if {y} > {x} else 0)"),
+    grad_latex=("(1 \\text{{ if }} {x} > {y} \\text{{ else }} 0)", "(1 \\text{{ if }} {y} > {x} \\text{{ else }} 0)"),
     latex="\\max({x}, {y})", doc="the larger of x and y", note=_tie("max"),
     grad_rule="1 for the larger operand, 0 for the other; 0.5 each at a tie",
 ))
 register(_entry(
     name="min", arity=2, kind="function", forward=min, local_grads=_min_grads,
     grad_text=("(1 if {x} < {y} else 0)", "(1 if {y} < {x} else 0)"),
+    grad_latex=("(1 \\text{{ if }} {x} < {y} \\text{{ else }} 0)", "(1 \\text{{ if }} {y} < {x} \\text{{ else }} 0)"),
     latex="\\min({x}, {y})", doc="the smaller of x and y", note=_tie("min"),
     grad_rule="1 for the smaller operand, 0 for the other; 0.5 each at a tie",
 ))
@@ -315,7 +320,7 @@ register(_entry(
 # --- constants: arity 0, written as a bare name ----------------------------------------
 register(_entry(
     name="pi", arity=0, kind="constant", symbol="π", ascii_symbol="pi",
-    forward=lambda: math.pi, local_grads=lambda out: (), grad_text=(),
+    forward=lambda: math.pi, local_grads=lambda out: (), grad_text=(), grad_latex=(),
     latex="\\pi", doc="the constant π = 3.14159…", grad_rule="a constant",
 ))
 

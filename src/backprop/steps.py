@@ -71,3 +71,56 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
 
 def is_leaf(graph: Graph, node_id: int) -> bool:
     return graph.nodes[node_id].op in (INPUT, CONST)
+
+
+def wrt_inputs(graph: Graph, names) -> list[int]:
+    """The input node ids of the names given to --wrt; an unknown name raises UnknownName."""
+    import difflib
+
+    from .errors import UnknownName
+
+    by_name = {graph.nodes[i].name: i for i in graph.inputs}
+    wanted = [name.strip() for name in names if name.strip()]
+    if not wanted:
+        raise UnknownName("--wrt needs at least one input name (for example --wrt a,b)")
+    ids = []
+    for name in wanted:
+        if name not in by_name:
+            known = ", ".join(by_name) or "none"
+            close = difflib.get_close_matches(name, list(by_name), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise UnknownName(f"--wrt '{name}' is not an input of the program{hint}; its inputs are: {known}")
+        if by_name[name] not in ids:
+            ids.append(by_name[name])
+    return ids
+
+
+def relevant_nodes(graph: Graph, wrt_ids) -> set[int]:
+    """The nodes on a path from one of ``wrt_ids`` to the output (the output included).
+
+    Their gradients are exactly the ones the chain rule needs for ∂output/∂wrt; every
+    other backward step can be left out of a derivation restricted to ``wrt_ids``.
+    """
+    nodes = graph.nodes
+    depends = [False] * len(nodes)  # depends on a wrt input
+    for i in wrt_ids:
+        depends[i] = True
+    for node in nodes:  # topological order: operands before their consumers
+        if any(depends[arg] for arg in node.args):
+            depends[node.id] = True
+    reaches = [False] * len(nodes)
+    reaches[graph.output] = True
+    for node in reversed(nodes):
+        if reaches[node.id]:
+            for arg in node.args:
+                reaches[arg] = True
+    return {node.id for node in nodes if depends[node.id] and reaches[node.id]} | {graph.output}
+
+
+def restrict(graph: Graph, wrt) -> set[int] | None:
+    """The node ids a derivation restricted to the input names ``wrt`` shows (None: all of them)."""
+    if wrt is None:
+        return None
+    if isinstance(wrt, str):
+        wrt = wrt.split(",")
+    return relevant_nodes(graph, wrt_inputs(graph, wrt))

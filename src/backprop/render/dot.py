@@ -48,8 +48,15 @@ def _value_label(name: str, value: str, grad: str | None, out: str, bold: bool, 
     )
 
 
-def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODES, title: str | None = None) -> str:
-    """The computational graph as DOT source: values and gradients on every node."""
+def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODES, title: str | None = None,
+               wrt=None) -> str:
+    """The computational graph as DOT source: values and gradients on every node.
+
+    ``wrt`` (input names, as for --wrt) shows gradients only on the paths to those inputs.
+    """
+    from ..steps import restrict
+
+    wrt = restrict(result.graph, wrt)
     graph = result.graph
     drawn = sum(1 if node.op in (INPUT, CONST) else 2 for node in graph.nodes)
     if max_nodes and drawn > max_nodes:
@@ -76,7 +83,7 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
             lines.append(f'  {key} [shape=box, style="rounded", color="#999999", fontcolor="#555555", '
                          f'fontsize=12, width=0.3, height=0.3, margin="0.06,0.03", label="{label}"];')
             continue
-        grad = format_number(result.grads[node.id])
+        grad = format_number(result.grads[node.id]) if wrt is None or node.id in wrt else None
         is_output = node.id == graph.output
         penwidth = "3" if is_output else "1"
         label = _value_label(name, value, grad, out, node.op == INPUT or is_output, penwidth)

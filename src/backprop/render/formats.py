@@ -14,15 +14,27 @@ TEXT_EXTENSIONS = {".dot": "dot", ".gv": "dot", ".json": "json", ".txt": "text",
 SAVE_EXTENSIONS = sorted(IMAGE_EXTENSIONS) + sorted(TEXT_EXTENSIONS)
 
 
-def render_derivation(result, fmt: str = "text") -> str:
-    """The derivation in one of: text, ascii."""
-    from .trace import render_trace
+DERIVATION_FORMATS = ("text", "ascii", "markdown", "latex")
 
-    if fmt in ("text", "unicode"):
-        return render_trace(result)
-    if fmt == "ascii":
-        return render_trace(result, ascii=True)
-    raise ValueError(f"unknown derivation format {fmt!r}")
+
+def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool = False) -> str:
+    """The derivation in one of: text, ascii, markdown, latex (``standalone``: a whole document).
+
+    ``wrt`` (input names) restricts the backward pass to the paths that reach them.
+    """
+    if fmt in ("text", "unicode", "ascii"):
+        from .trace import render_trace
+
+        return render_trace(result, ascii=fmt == "ascii", wrt=wrt)
+    if fmt == "markdown":
+        from .markdown import render_markdown
+
+        return render_markdown(result, wrt=wrt)
+    if fmt == "latex":
+        from .latex import render_latex
+
+        return render_latex(result, standalone=standalone, wrt=wrt)
+    raise ValueError(f"unknown derivation format {fmt!r}: use one of {', '.join(DERIVATION_FORMATS)}")
 
 
 def render_file(result, path: Path, **options) -> bytes:
@@ -36,13 +48,13 @@ def render_file(result, path: Path, **options) -> bytes:
     if kind == "dot":
         from .dot import render_dot
 
-        return render_dot(result, **_only(options, "rankdir", "max_nodes")).encode("utf-8")
+        return render_dot(result, **_only(options, "rankdir", "max_nodes", "wrt")).encode("utf-8")
     if kind == "json":
         from .export import render_json
 
         return render_json(result).encode("utf-8")
     if kind in ("text", "markdown", "latex"):
-        return render_derivation(result, kind).encode("utf-8")
+        return render_derivation(result, kind, **_only(options, "wrt", "standalone")).encode("utf-8")
     known = " ".join(SAVE_EXTENSIONS)
     raise RenderError(f"can not tell the output format from '{path.name}': use one of these extensions: {known}")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..graph import CONST, display_name
 from ..numfmt import format_number, format_operand
 from ..ops import OPS
-from ..steps import BACKWARD, FORWARD, Step
+from ..steps import BACKWARD, FORWARD, Step, restrict
 
 _UNICODE = {"d": "∂", "times": "×", "dot": "·"}
 _ASCII = {"d": "d", "times": "*", "dot": "*"}
@@ -160,8 +160,13 @@ def step_texts(result, *, ascii: bool = False) -> list[str]:
     return ["\n".join(line.strip() if i else line for i, line in enumerate(writer.step(s))) for s in result.steps]
 
 
-def render_trace(result, *, ascii: bool = False) -> str:
-    """The whole derivation: program, forward pass, backward pass and the result table."""
+def render_trace(result, *, ascii: bool = False, wrt=None) -> str:
+    """The whole derivation: program, forward pass, backward pass and the result table.
+
+    ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to those
+    inputs, and only their rows in the table.
+    """
+    wrt = restrict(result.graph, wrt)
     writer = _Writer(result, ascii)
     graph = result.graph
     d = writer.sym["d"]
@@ -174,21 +179,25 @@ def render_trace(result, *, ascii: bool = False) -> str:
         given = ", ".join(f"{writer.name(i)} = {format_number(result.values[i])}" for i in graph.inputs)
         lines.append(f"  inputs: {given}")
     forward_steps = [s for s in result.steps if s.phase == FORWARD]
-    backward_steps = [s for s in result.steps if s.phase == BACKWARD]
+    backward_steps = [s for s in result.steps if s.phase == BACKWARD and (wrt is None or s.node in wrt)]
     for number, step in enumerate(forward_steps, start=1):
         lines += _numbered(number, writer.forward(step))
     if not forward_steps:
         lines.append("  (nothing to compute: the output is an input or a constant)")
     lines.append("")
     lines.append(f"Backward pass: apply the chain rule from {out} back to the inputs, in reverse topological order")
+    if wrt is not None:
+        chosen = ", ".join(writer.name(i) for i in graph.inputs if i in wrt)
+        lines.append(f"  (only the steps on the paths that reach {chosen}: --wrt)")
     for number, step in enumerate(backward_steps, start=1):
         lines += _numbered(number, writer.backward(step))
     lines.append("")
     lines.append("Result")
     lines.append(f"  {out} = {format_number(result.value)}")
-    if graph.inputs:
+    shown = [i for i in graph.inputs if wrt is None or i in wrt]
+    if shown:
         header = ("input", "value", f"{d}{out}/{d}input")
-        rows = [(writer.name(i), format_number(result.values[i]), format_number(result.grads[i])) for i in graph.inputs]
+        rows = [(writer.name(i), format_number(result.values[i]), format_number(result.grads[i])) for i in shown]
         widths = [max(len(r[k]) for r in rows + [header]) for k in range(3)]
         lines.append(f"  {header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:>{widths[2]}}")
         for row in rows:

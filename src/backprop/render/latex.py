@@ -1,0 +1,337 @@
+"""Result → the derivation as LaTeX: an ``align*`` block per pass (needs amsmath).
+
+``LatexWriter`` turns one Step record into LaTeX pieces (the equation's stages, the
+"since" lines, the kink notes); ``render_latex`` lays them out as a LaTeX fragment, and
+``render/markdown.py`` lays the same pieces out as Markdown math. Both read the same Step
+records as the terminal text (``render/trace.py``), so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+from ..graph import CONST, INPUT
+from ..numfmt import format_number
+from ..ops import OPS
+from ..steps import BACKWARD, FORWARD, Step, restrict
+
+# Greek letters a user may type (θ) or spell (theta): pdflatex needs the command in math mode.
+_GREEK = {
+    "α": "alpha", "β": "beta", "γ": "gamma", "δ": "delta", "ε": "epsilon", "ζ": "zeta", "η": "eta",
+    "θ": "theta", "ι": "iota", "κ": "kappa", "λ": "lambda", "μ": "mu", "ν": "nu", "ξ": "xi", "π": "pi",
+    "ρ": "rho", "σ": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
+    "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma",
+    "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
+}
+_VERSION_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+
+# Characters of prose (notes, headings) that text mode needs spelled out.
+_TEXT_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+    "_": r"\_", "^": r"\^{}", "~": r"\~{}", "<": r"\textless{}", ">": r"\textgreater{}",
+    "×": r"$\times$", "·": r"$\cdot$", "−": "-", "∂": r"$\partial$", "±": r"$\pm$", "≤": r"$\le$",
+    "≥": r"$\ge$", "…": r"\ldots{}", "²": r"\textsuperscript{2}", "π": r"$\pi$", "σ": r"$\sigma$",
+    "’": "'", "—": "---", "–": "--",
+}
+
+
+def latex_text(text: str) -> str:
+    """Prose for LaTeX text mode: special characters escaped, maths symbols typeset."""
+    out = []
+    for char in text:
+        if char in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[char])
+        elif char in _GREEK:
+            out.append(f"$\\{_GREEK[char]}$")
+        elif char in _VERSION_DIGITS:
+            out.append(f"\\textsubscript{{{_VERSION_DIGITS.index(char)}}}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def latex_name(name: str) -> str:
+    """A node's name in math mode: c₁ → c_{1}, θ → \\theta, w_out → \\mathit{w\\_out}.
+
+    User names are written as they are (escaped), never reinterpreted: w1 stays w1, so a
+    user's c1 can not be confused with the version c₁ of c.
+    """
+    base = name.rstrip(_VERSION_DIGITS)
+    version = name[len(base):]
+    text = _latex_word(base)
+    if version:
+        number = "".join(str(_VERSION_DIGITS.index(c)) for c in version)
+        text = f"{text}_{{{number}}}"
+    return text
+
+
+def _latex_word(word: str) -> str:
+    text = "".join(f"\\{_GREEK[c]} " if c in _GREEK else c for c in word).strip().replace("_", r"\_")
+    if len(word) == 1 or all(c in _GREEK for c in word):
+        return text
+    return f"\\mathit{{{text}}}"
+
+
+def latex_number(x: float) -> str:
+    """A number in math mode, from the one number formatter: 1.5e-7 → 1.5 \\times 10^{-7}."""
+    text = format_number(x)
+    if text in ("inf", "-inf"):
+        return text.replace("inf", r"\infty")
+    if text == "nan":
+        return r"\mathrm{nan}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        return f"{mantissa} \\times 10^{{{exponent}}}"
+    return text
+
+
+def latex_operand(x: float) -> str:
+    """A number inside a larger expression: negatives in parentheses, as in 6 + (-10)."""
+    text = latex_number(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+class LatexWriter:
+    """Writes the steps of one result as LaTeX math (shared by the LaTeX and Markdown renderers)."""
+
+    def __init__(self, result):
+        self.result = result
+        self.graph = result.graph
+        self.values = result.values
+        self.out = self.name(self.graph.output)
+
+    # --- names and expressions
+    def name(self, node_id: int) -> str:
+        node = self.graph.nodes[node_id]
+        if node.op == CONST and not node.named:
+            return latex_number(node.value)
+        if node.op == "pi":
+            return r"\pi"
+        return latex_name(node.name)
+
+    def partial(self, top: int, bottom: int) -> str:
+        return rf"\frac{{\partial {self.name(top)}}}{{\partial {self.name(bottom)}}}"
+
+    def _apply(self, node_id: int, parts: list[str]) -> str:
+        op = OPS[self.graph.nodes[node_id].op]
+        slots = dict(zip(("x", "y"), parts))
+        return op.latex.format(**slots)
+
+    def operation(self, node_id: int) -> str:
+        """One level of a node: its operation applied to its operands' names."""
+        node = self.graph.nodes[node_id]
+        if node.op in (INPUT, CONST):
+            return self.name(node_id)
+        return self._apply(node_id, [self.name(arg) for arg in node.args])
+
+    def numeric_operation(self, node_id: int) -> str:
+        node = self.graph.nodes[node_id]
+        return self._apply(node_id, [latex_operand(self.values[arg]) for arg in node.args])
+
+    def expression(self, node_id: int) -> str:
+        """A statement's expression, unnamed intermediates inlined and parenthesised (an explicit stack)."""
+        graph = self.graph
+        done: dict[int, str] = {}
+        stack = [(node_id, False)]
+        while stack:
+            current, expanded = stack.pop()
+            if current in done:
+                continue
+            node = graph.nodes[current]
+            if current != node_id and not graph.is_inlined(current) or node.op in (INPUT, CONST):
+                done[current] = self.name(current)
+            elif not expanded:
+                stack.append((current, True))
+                stack.extend((arg, False) for arg in reversed(node.args) if arg not in done)
+            else:
+                done[current] = self._apply(current, [self._nested(current, arg, done[arg]) for arg in node.args])
+        return done[node_id]
+
+    def _nested(self, parent: int, arg: int, text: str) -> str:
+        """Parenthesise an inlined operator operand of an operator (the exponent and fractions need none)."""
+        parent_op = OPS[self.graph.nodes[parent].op]
+        if not self.graph.is_inlined(arg) or parent_op.kind not in ("infix", "prefix") or parent_op.name == "div":
+            return text
+        if parent_op.name == "pow" and self.graph.nodes[parent].args[1] == arg:
+            return text
+        if OPS[self.graph.nodes[arg].op].kind in ("infix", "prefix"):
+            return rf"\left({text}\right)"
+        return text
+
+    def echo(self) -> list[str]:
+        """The program as parsed, one (name, expression) pair per statement."""
+        lines = []
+        for name, root in self.graph.statements:
+            lines.append((latex_name(name), self.expression(root)))
+        return lines
+
+    def fill(self, template: str, consumer: int, numeric: bool) -> str:
+        node = self.graph.nodes[consumer]
+        slots = {}
+        for key, arg in zip(("x", "y"), node.args):
+            slots[key] = latex_operand(self.values[arg]) if numeric else self.name(arg)
+        slots["out"] = latex_operand(self.values[consumer]) if numeric else self.name(consumer)
+        return template.format(**slots)
+
+    # --- steps
+    def forward(self, step: Step) -> list[str]:
+        """The stages of a forward step: name, operation, numbers, value (repeats dropped)."""
+        stages = [self.name(step.node), self.operation(step.node)]
+        for stage in (self.numeric_operation(step.node), latex_number(step.value)):
+            if stage != stages[-1]:
+                stages.append(stage)
+        return stages
+
+    def backward(self, step: Step) -> tuple[list[str], str | None]:
+        """The stages of a backward step's equation, and its remark (output, or no effect), if any."""
+        node_id = step.node
+        target = self.partial(self.graph.output, node_id)
+        if node_id == self.graph.output:
+            return [target, "1"], "the output's gradient with respect to itself"
+        if not step.reaches_output:
+            return [target, "0"], f"{self.graph.nodes[node_id].name} does not feed into {self.graph.output_name}"
+        terms = step.terms
+        joiner = r" \times " if len(terms) == 1 else r" \cdot "
+        chain = " + ".join(f"{self.partial(self.graph.output, t.consumer)}{joiner}{self.partial(t.consumer, node_id)}"
+                           for t in terms)
+        stages = [" + ".join(self._term(t, stage) for t in terms) for stage in ("symbolic", "substituted", "local")]
+        if len(terms) > 1:
+            stages.append(" + ".join(latex_operand(t.contribution) for t in terms))
+        equation = [target, chain]
+        for stage in stages + [latex_number(step.value)]:
+            if stage != equation[-1]:
+                equation.append(stage)
+        return equation, None
+
+    def _term(self, t, stage: str) -> str:
+        upstream = latex_operand(t.upstream)
+        if stage == "local":
+            return rf"{upstream} \times {latex_operand(t.local)}"
+        template = OPS[self.graph.nodes[t.consumer].op].grad_latex[t.position]
+        text = self.fill(template, t.consumer, numeric=stage == "substituted")
+        if any(c in text for c in " +-") and not text.startswith("(") and not text.startswith("\\frac"):
+            text = rf"\left({text}\right)"
+        return rf"{upstream} \times {text}"
+
+    def reasons(self, step: Step) -> list[tuple[str, str]]:
+        """("since", math) and ("note", prose) lines of a backward step, without repeats."""
+        node_id = step.node
+        lines: list[tuple[str, str]] = []
+        seen = set()
+        for t in step.terms if step.reaches_output else ():
+            consumer = t.consumer
+            local = self.fill(OPS[self.graph.nodes[consumer].op].grad_latex[t.position], consumer, numeric=False)
+            since = (f"{self.name(consumer)} = {self.operation(consumer)},\\quad "
+                     f"{self.partial(consumer, node_id)} = {local}")
+            if self.graph.nodes[consumer].args.count(node_id) > 1:
+                since += r"\ \text{(as the " + ("left" if t.position == 0 else "right") + " operand)}"
+            if since not in seen:
+                seen.add(since)
+                lines.append(("since", since))
+            if t.note and t.note not in seen:
+                seen.add(t.note)
+                lines.append(("note", t.note))
+        return lines
+
+    def uses(self, step: Step) -> str | None:
+        """'x is used 2 times (by p, q)' for a node whose gradient sums several paths."""
+        if not step.reaches_output or len(step.terms) < 2:
+            return None
+        counts: dict[str, int] = {}
+        for t in step.terms:
+            name = self.graph.nodes[t.consumer].name
+            counts[name] = counts.get(name, 0) + 1
+        users = ", ".join(name + ("" if n == 1 else f" ({n} times)") for name, n in counts.items())
+        node = self.graph.nodes[step.node].name
+        return f"{node} is used {len(step.terms)} times (by {users}): its gradient is the sum of the {len(step.terms)} paths"
+
+    def inputs_line(self) -> str:
+        return ", ".join(f"{self.name(i)} = {latex_number(self.values[i])}" for i in self.graph.inputs)
+
+
+def steps_of(result, phase: str, wrt: set[int] | None = None) -> list[Step]:
+    """The result's steps of one phase; backward steps restricted to ``wrt``'s relevant nodes."""
+    return [s for s in result.steps if s.phase == phase and (wrt is None or phase == FORWARD or s.node in wrt)]
+
+
+def render_latex(result, standalone: bool = False, *, wrt=None) -> str:
+    """The derivation as a LaTeX fragment (amsmath), or a complete document with ``standalone``.
+
+    ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
+    """
+    wrt = restrict(result.graph, wrt)
+    writer = LatexWriter(result)
+    out = writer.out
+    lines = [
+        "% The derivation of a backprop run; needs \\usepackage{amsmath} (and \\allowdisplaybreaks for long runs).",
+        r"\noindent\textbf{Program, as parsed} (every operation in parentheses):",
+        r"\begin{align*}",
+    ]
+    lines += _rows([f"{name} &= {expression}" if name != expression else expression
+                    for name, expression in writer.echo()])
+    lines.append(r"\end{align*}")
+    lines.append(r"\noindent\textbf{Forward pass:} compute each node from its operands, in topological order"
+                 + (f", from the inputs ${writer.inputs_line()}$." if result.graph.inputs else "."))
+    forward_steps = steps_of(result, FORWARD)
+    if forward_steps:
+        lines.append(r"\begin{align*}")
+        lines += _rows([f"{stages[0]} &= {' = '.join(stages[1:])}"
+                        for stages in (writer.forward(step) for step in forward_steps)])
+        lines.append(r"\end{align*}")
+    else:
+        lines.append("Nothing to compute: the output is an input or a constant.")
+    lines.append(rf"\noindent\textbf{{Backward pass:}} apply the chain rule from ${out}$ back to the inputs, "
+                 "in reverse topological order" + _wrt_words(result, wrt) + ".")
+    rows = []
+    for step in steps_of(result, BACKWARD, wrt):
+        equation, remark = writer.backward(step)
+        if len(step.terms) > 1 and len(equation) > 3:
+            rows.append(f"{equation[0]} &= {equation[1]}")
+            rows += [f"&= {stage}" for stage in equation[2:]]
+        else:
+            rows.append(f"{equation[0]} &= {' = '.join(equation[1:])}"
+                        + (rf" && \text{{({latex_text(remark)})}}" if remark else ""))
+        uses = writer.uses(step)
+        if uses:
+            rows.append(rf"&\qquad \text{{{latex_text(uses)}}}")
+        for kind, text in writer.reasons(step):
+            if kind == "since":
+                rows.append(rf"&\qquad \text{{since }} {text}")
+            else:
+                rows.append(rf"&\qquad \text{{note: {latex_text(text)}}}")
+    lines.append(r"\begin{align*}")
+    lines += _rows(rows)
+    lines.append(r"\end{align*}")
+    lines.append(rf"\noindent\textbf{{Result:}} ${out} = {latex_number(result.value)}$")
+    shown = [i for i in result.graph.inputs if wrt is None or i in wrt]
+    if shown:
+        lines += [
+            r"\begin{center}",
+            r"\begin{tabular}{lrr}",
+            rf"input & value & $\partial {out} / \partial\,\text{{input}}$ \\ \hline",
+        ]
+        lines += [f"${writer.name(i)}$ & ${latex_number(result.values[i])}$ & ${latex_number(result.grads[i])}$ \\\\"
+                  for i in shown]
+        lines += [r"\end{tabular}", r"\end{center}"]
+    body = "\n".join(lines) + "\n"
+    if not standalone:
+        return body
+    return (
+        "\\documentclass[11pt]{article}\n"
+        "\\usepackage[utf8]{inputenc}\n"
+        "\\usepackage{amsmath}\n"
+        "\\allowdisplaybreaks\n"
+        "\\begin{document}\n"
+        + body
+        + "\\end{document}\n"
+    )
+
+
+def _rows(rows: list[str]) -> list[str]:
+    """align* rows: every row but the last ends with \\\\."""
+    return [row + (r" \\" if i < len(rows) - 1 else "") for i, row in enumerate(rows)]
+
+
+def _wrt_words(result, wrt: set[int] | None) -> str:
+    if wrt is None:
+        return ""
+    names = [result.graph.nodes[i].name for i in result.graph.inputs if i in wrt]
+    return ", only along the paths that reach " + ", ".join(f"${latex_name(n)}$" for n in names)

@@ -1,0 +1,154 @@
+"""Markdown and LaTeX derivations: the same steps as the text, math that renders, LaTeX that compiles."""
+
+import shutil
+import string
+import subprocess
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from backprop.api import differentiate
+from backprop.cli import command
+from backprop.ops import OPS
+from backprop.render.latex import latex_name, latex_number, latex_text, render_latex
+from backprop.render.markdown import render_markdown
+from backprop.steps import BACKWARD, FORWARD
+
+from conftest import SEED, SEED_ARGS, SEED_VALUES
+
+SHARED = "p = x*y; q = x + z; L = p*q"
+SHARED_VALUES = {"x": 2, "y": 3, "z": 1}
+HAS_PDFLATEX = shutil.which("pdflatex") is not None
+
+
+@pytest.fixture
+def seed():
+    return differentiate(SEED, SEED_VALUES)
+
+
+@pytest.mark.parametrize("op", list(OPS.values()), ids=lambda op: op.name)
+def test_every_op_has_a_latex_derivative_per_operand(op):
+    assert len(op.grad_latex) == op.arity
+    allowed = {"x", "y"}.intersection(["x", "y"][: op.arity]) | {"out"}
+    for template in op.grad_latex:
+        fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+        assert fields <= allowed, (op.name, template)
+        filled = template.format(x="x", y="y", out="o")
+        assert filled.count("{") == filled.count("}"), (op.name, filled)
+
+
+@pytest.mark.parametrize("name, latex", [
+    ("a", "a"), ("c₁", "c_{1}"), ("c₁₂", "c_{12}"), ("θ", r"\theta"), ("w1", r"\mathit{w1}"),
+    ("w_out", r"\mathit{w\_out}"), ("_t3", r"\mathit{\_t3}"), ("loss₂", r"\mathit{loss}_{2}"),
+])
+def test_names_are_escaped_and_versions_become_subscripts(name, latex):
+    assert latex_name(name) == latex
+    assert latex_name("c1") != latex_name("c₁")  # a user's c1 is not the version c₁ of c
+
+
+def test_numbers_and_prose():
+    assert latex_number(1.5e-7) == r"1.5 \times 10^{-7}"
+    assert latex_number(float("inf")) == r"\infty" and latex_number(-4.0) == "-4"
+    assert latex_text("x^y < 1 & 50% #_") == r"x\^{}y \textless{} 1 \& 50\% \#\_"
+    assert latex_text("∂(x^y)/∂y") == r"$\partial$(x\^{}y)/$\partial$y"
+
+
+def test_latex_has_an_align_block_per_pass_and_the_seed_steps(seed):
+    text = render_latex(seed)
+    assert text.count(r"\begin{align*}") == 3  # program, forward pass, backward pass
+    assert r"e &= a \times b = 2 \times 3 = 6" in text
+    assert r"L &= d \times f = (-4) \times 5 = -20" in text
+    assert (r"\frac{\partial L}{\partial a} &= \frac{\partial L}{\partial e} \times \frac{\partial e}{\partial a}"
+            r" = 5 \times b = 5 \times 3 = 15") in text
+    assert r"\text{since } e = a \times b,\quad \frac{\partial e}{\partial a} = b" in text
+    assert r"\documentclass" not in text
+    document = render_latex(seed, standalone=True)
+    assert document.startswith(r"\documentclass") and document.rstrip().endswith(r"\end{document}")
+    assert r"\usepackage{amsmath}" in document
+
+
+def test_shared_node_shows_the_sum_with_cdot_in_both_formats():
+    result = differentiate(SHARED, SHARED_VALUES)
+    latex, markdown = render_latex(result), render_markdown(result)
+    chain = (r"\frac{\partial L}{\partial p} \cdot \frac{\partial p}{\partial x} + "
+             r"\frac{\partial L}{\partial q} \cdot \frac{\partial q}{\partial x}")
+    assert chain in latex and chain in markdown
+    for text in (latex, markdown):
+        assert "&= 3 \\times y + 6 \\times 1" in text and "&= 9 + 6" in text and "&= 15" in text
+    assert "x is used 2 times (by p, q): its gradient is the sum of the 2 paths" in markdown
+
+
+def test_markdown_math_is_dollar_delimited_and_has_the_gradient_table(seed):
+    text = render_markdown(seed)
+    assert "1. $e = a \\times b = 2 \\times 3 = 6$" in text
+    assert "$$ L = " in text
+    assert "| input | value |" in text and "| $a$ | 2 | 15 |" in text and "| $f$ | 5 | -4 |" in text
+    assert text.count("$") % 2 == 0
+
+
+def test_every_step_appears_once_in_each_format(seed):
+    forward = [s for s in seed.steps if s.phase == FORWARD]
+    backward = [s for s in seed.steps if s.phase == BACKWARD]
+    markdown = render_markdown(seed)
+    numbered = [line for line in markdown.splitlines() if line[:1].isdigit()]
+    assert len(numbered) == len(forward) + len(backward)
+    latex = render_latex(seed)
+    assert latex.count(r"\frac{\partial L}{\partial ") >= len(backward)
+
+
+def test_kink_notes_are_escaped_prose():
+    result = differentiate("relu(x) * 2 + max(x, x)", {"x": 0})
+    latex, markdown = render_latex(result), render_markdown(result)
+    assert r"\text{note: relu has a kink at 0" in latex
+    assert "note: relu has a kink at 0" in markdown
+
+
+def test_cli_formats(tmp_path):
+    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
+        markdown = CliRunner().invoke(command, SEED_ARGS + ["--format", "markdown"])
+        assert markdown.exit_code == 0 and "**Backward pass**" in markdown.stdout
+        latex = CliRunner().invoke(command, SEED_ARGS + ["--format", "latex", "--standalone"])
+        assert latex.exit_code == 0 and latex.stdout.startswith(r"\documentclass")
+        import os
+
+        assert not os.path.exists("backprop.png")  # like JSON: a document on stdout, no picture unless -o
+        refused = CliRunner().invoke(command, SEED_ARGS + ["--standalone"])
+        assert refused.exit_code == 2 and refused.stderr.startswith("Error")
+
+
+def test_save_by_extension(seed, tmp_path):
+    assert seed.save(tmp_path / "d.tex").read_text().startswith("% The derivation")
+    assert "**Forward pass**" in seed.save(tmp_path / "d.md").read_text()
+
+
+def _compile(tmp_path, source: str) -> float:
+    (tmp_path / "doc.tex").write_text(source, encoding="utf-8")
+    started = time.perf_counter()
+    completed = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+        cwd=tmp_path, capture_output=True, timeout=120,
+    )
+    elapsed = time.perf_counter() - started
+    log = completed.stdout.decode("utf-8", "replace")
+    assert completed.returncode == 0, log[-3000:]
+    assert (tmp_path / "doc.pdf").read_bytes().startswith(b"%PDF")
+    return elapsed
+
+
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (sh scripts/setup.sh --test installs it)")
+@pytest.mark.parametrize("source, values", [
+    (SEED, SEED_VALUES),
+    (SHARED, SHARED_VALUES),
+    # Versions, Greek and underscored names, a constant, a tie, a kink, fractions and powers.
+    ("c = θ*x; c += w_out; L = relu(c - 1)/c^2 + max(x, x) + abs(x) * pi + 1.5e-9", {"θ": 2, "x": 0, "w_out": 1}),
+], ids=["seed", "shared", "names-and-kinks"])
+def test_standalone_latex_compiles_with_pdflatex(tmp_path, source, values):
+    _compile(tmp_path, render_latex(differentiate(source, values), standalone=True))
+
+
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (sh scripts/setup.sh --test installs it)")
+def test_fragment_compiles_inside_a_plain_document(tmp_path, seed):
+    fragment = render_latex(seed)
+    _compile(tmp_path, "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+             + fragment + "\\end{document}\n")
