@@ -108,3 +108,60 @@ def test_deep_nesting_parses_without_recursion():
     source = "(" * depth + "x" + ")" * depth + "*2"
     result = differentiate(source, {"x": 3})
     assert result.value == 6 and result.gradients == {"x": 2}
+
+
+PROGRAMS = [
+    "(a*b+c)*f",
+    "e = a*b; d = e + c; L = d*f",
+    "-x^2 + 2^-y ** 3 × z · w ÷ v − u",
+    "c = a; c += 1; c -= 2; c *= c; c /= 3; c −= 1",
+    "# comment\nx = sin(a) + max(a, b)  # trailing\n\n  pow(x, 2) - -+-x;;",
+    "θ_1 = α*β\r\nθ_1 / 2",
+    "pi*r^2",
+    "tanh(w*tanh(w*x+b)+b)",
+]
+
+
+@pytest.mark.parametrize("source", PROGRAMS)
+def test_fast_table_driver_builds_what_lark_builds(source):
+    from backprop.parse import _driver, _parse_with_lark
+    from backprop.syntax import Program
+
+    fast = _driver().parse(source)
+    assert fast is not None, "the fast path refused a valid program"
+    reference = _parse_with_lark(source)
+    assert str(lower(Program(tuple(fast), source))) == str(lower(Program(tuple(reference), source)))
+
+
+@pytest.mark.parametrize("source", ["a b", "(a", "a)", "1e", "x = ", "a $ b"])
+def test_fast_table_driver_defers_syntax_errors_to_lark(source):
+    from backprop.parse import _driver
+
+    assert _driver().parse(source) is None
+    with pytest.raises(ParseError):
+        parse(source)
+
+
+def test_generated_parser_tables_match_the_grammar():
+    """src/backprop/_parser_tables.py is stale: run `python scripts/gen_parser.py`."""
+    import hashlib
+
+    from backprop import _parser_tables
+    from backprop.parse import _driver, grammar_text
+
+    assert _parser_tables.GRAMMAR_SHA256 == hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+    assert _driver() is not None
+
+
+def test_valid_programs_never_import_lark():
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    code = ("import sys; from backprop.api import differentiate; "
+            "differentiate('e = a*b; d = e + c; L = d*f', {'a': 2, 'b': 3, 'c': -10, 'f': 5}); "
+            "print('lark' in sys.modules)")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               env={"PYTHONPATH": str(ROOT / "src")}, timeout=60)
+    assert completed.stdout.strip() == "False", completed.stderr

@@ -8,7 +8,6 @@ names) happen here too, so their carets point at the user's text.
 
 from __future__ import annotations
 
-import difflib
 import re
 import unicodedata
 from functools import lru_cache
@@ -139,6 +138,8 @@ class _AstBuilder:
 
 
 def _suggest(word: str, choices) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -152,53 +153,57 @@ def _parser():
                 cache=True, transformer=_AstBuilder())
 
 
-class _TableDriver:
-    """Lark's own LALR tables and reduce callbacks, driven by a tight loop and a one-regex lexer.
+def token_patterns(lark) -> tuple[str, str]:
+    """The lexer as two regexes: ignorable text (spaces, comments), and one named group per terminal.
 
-    Lark's general machinery (lexer states, token objects, a callback per unit rule) costs
-    about half of parsing on large programs. This loop uses the very tables and callbacks
-    Lark built from grammar/backprop.lark, so it accepts exactly the same language and builds
-    the same AST; on any syntax error it gives up and ``parse`` asks Lark itself, which
-    produces the error with its expected-token sets.
+    Terminals are ordered as Lark's basic lexer orders them: priority, then the longest
+    fixed width first ("**" before "*", "+=" before "+").
+    """
+    terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
+                                                      -len(t.pattern.value), t.name))
+    ignored = set(lark.lexer_conf.ignore)
+    skip = "|".join(t.pattern.to_regexp() for t in terminals if t.name in ignored)
+    tokens = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terminals if t.name not in ignored)
+    return skip, tokens
+
+
+class _Inlined(list):
+    """The children of a rule Lark inlines into its parent (``__arguments_star_0``)."""
+
+
+class _TableDriver:
+    """Lark's LALR tables for our grammar, driven by a tight loop and a one-regex lexer.
+
+    Lark's general machinery (building the parser, lexer states, token objects, a wrapper
+    call per unit rule) costs about half of parsing a large program and ~80 ms of start-up.
+    This loop runs the very tables Lark computed from grammar/backprop.lark (saved by
+    scripts/gen_parser.py into ``_parser_tables``) and shapes each rule's children exactly
+    as Lark's tree builder does, so it accepts the same language and builds the same AST.
+    On any syntax error it returns None and ``parse`` asks Lark itself for the explanation.
     """
 
     # Only these tokens reach our callbacks (the rest are punctuation that Lark filters out),
     # so only these become token objects.
     KEPT = frozenset({"NAME", "NUMBER", "ASSIGN", "MINUS", "RPAR"})
 
-    def __init__(self, lark):
-        from lark.parsers.lalr_analysis import Shift
-
-        inner = lark.parser.parser.parser
-        table = inner.parse_table
-        self.start_state = table.start_states["program"]
-        self.end_state = table.end_states["program"]
-        # Each entry is the next state (a shift) or (size, non-terminal, callback) (a reduce).
-        # Unit rules that Lark would only unwrap (?sum: product) get no callback at all.
-        self.actions = {}
-        for state, row in table.states.items():
-            entries = {}
-            for symbol, (action, arg) in row.items():
-                if action is Shift:
-                    entries[symbol] = arg
-                else:
-                    unwrap = arg.options.expand1 and len(arg.expansion) == 1 and arg.alias is None
-                    entries[symbol] = (len(arg.expansion), arg.origin.name, None if unwrap else inner.callbacks[arg])
-            self.actions[state] = entries
-        # Same order as Lark's basic lexer: priority, then longest fixed width first ("**" before "*").
-        terminals = sorted(lark.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                          -len(t.pattern.value), t.name))
-        ignored = [t for t in terminals if t.name in lark.lexer_conf.ignore]
-        kept = [t for t in terminals if t.name not in lark.lexer_conf.ignore]
-        # Ignored text (spaces, comments) is skipped inside the same match as the next token.
-        skip = "|".join(t.pattern.to_regexp() for t in ignored)
-        tokens = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in kept)
-        self.scanner = re.compile(f"(?:{skip})*(?:{tokens})").match
-        self.skip = re.compile(f"(?:{skip})*").match
+    def __init__(self, tables):
+        builder = _AstBuilder()
+        self.start_state, self.end_state = tables.START_STATE, tables.END_STATE
+        self.actions = tables.ACTIONS
+        # A reduction: (size, non-terminal, kept children or None, Nones after, unwrap, method).
+        # Unit rules that Lark would only unwrap (?sum: product) are marked None: no call at all.
+        self.rules = [
+            None if (include is None and unwrap and size == 1) else
+            (size, origin, include, append_none, unwrap, getattr(builder, method) if method else None)
+            for size, origin, include, append_none, unwrap, method in tables.RULES
+        ]
+        self.origins = [rule[1] for rule in tables.RULES]
+        self.scanner = re.compile(f"(?:{tables.SKIP})*(?:{tables.TOKENS})").match
+        self.skip = re.compile(f"(?:{tables.SKIP})*").match
 
     def parse(self, source: str):
         """The program's statements, or None if the source is not in the language."""
-        scan, actions, kept = self.scanner, self.actions, self.KEPT
+        scan, actions, rules, origins, kept = self.scanner, self.actions, self.rules, self.origins, self.KEPT
         state_stack = [self.start_state]
         value_stack: list = []
         pos, length = 0, len(source)
@@ -216,25 +221,47 @@ class _TableDriver:
                 entry = actions[state_stack[-1]].get(kind)
                 if entry is None:
                     return None
-                if type(entry) is int:
+                if entry >= 0:  # shift
                     state_stack.append(entry)
                     value_stack.append(token)
                     break
-                size, origin, callback = entry
-                if callback is None:  # a unit rule: the value stays, only the state changes
-                    state_stack[-1] = actions[state_stack[-2]][origin]
+                rule = rules[-1 - entry]
+                if rule is None:  # a unit rule: the value stays, only the state changes
+                    state_stack[-1] = actions[state_stack[-2]][origins[-1 - entry]]
                     continue
-                if size:
-                    children = value_stack[-size:]
-                    del value_stack[-size:]
-                    del state_stack[-size:]
-                else:
-                    children = []
-                value = callback(children) if callback else children[0]
-                state_stack.append(actions[state_stack[-1]][origin])
+                value = self._reduce(rule, state_stack, value_stack)
+                state_stack.append(actions[state_stack[-1]][rule[1]])
                 value_stack.append(value)
                 if token is None and state_stack[-1] == self.end_state:
                     return value
+
+    @staticmethod
+    def _reduce(rule, state_stack, value_stack):
+        """Pop a rule's children, shape them as Lark's tree builder would, and build its value."""
+        size, _, include, append_none, unwrap, method = rule
+        if size:
+            children = value_stack[-size:]
+            del value_stack[-size:]
+            del state_stack[-size:]
+        else:
+            children = []
+        if include is not None:
+            kept = []
+            for index, splice, nones in include:
+                if nones:
+                    kept += [None] * nones
+                if splice:
+                    kept += children[index]
+                else:
+                    kept.append(children[index])
+            if append_none:
+                kept += [None] * append_none
+            children = kept
+        if unwrap and len(children) == 1:
+            return children[0]
+        if method is not None:
+            return method(children)
+        return _Inlined(children)
 
 
 class _Token(str):
@@ -249,13 +276,20 @@ class _Token(str):
 
 
 @lru_cache(maxsize=1)
-def _driver() -> _TableDriver:
-    return _TableDriver(_parser())
+def _driver() -> _TableDriver | None:
+    """The fast parser, if the generated tables match the grammar (else Lark does all parsing)."""
+    import hashlib
+
+    from . import _parser_tables
+
+    digest = hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+    return _TableDriver(_parser_tables) if digest == _parser_tables.GRAMMAR_SHA256 else None
 
 
 def parse(source: str) -> Program:
     """Parse program text into an AST; raise ParseError (or a name error) with a span."""
-    statements = _driver().parse(source)
+    driver = _driver()
+    statements = driver.parse(source) if driver is not None else None
     if statements is None:
         statements = _parse_with_lark(source)
     return Program(statements, source)
