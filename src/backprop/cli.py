@@ -106,7 +106,8 @@ def _quiet_broken_pipe() -> None:
 @click.option("-f", "--file", "program_file", type=click.Path(dir_okay=True, allow_dash=True),
               help="Read the program from a file ('-' for stdin); # comments are allowed.")
 @click.option("-o", "--output", "output", metavar="PATH",
-              help="Where to write the diagram; the extension picks the format: .png .svg .pdf .dot .gv "
+              help="Where to write the diagram; the extension picks the format: .png .svg .pdf .dot .gv, "
+                   ".html (an interactive step-by-step page), .gif (the steps as an animation) "
                    "(default: backprop.png).")
 @click.option("--no-diagram", is_flag=True, help="Do not write a diagram.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "latex"]), default="text",
@@ -125,10 +126,12 @@ def _quiet_broken_pipe() -> None:
               help="Diagram direction: inputs left to right, or top to bottom.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=None,
               help="Largest diagram to draw, in drawn nodes (default 400); bigger graphs are refused.")
+@click.option("--frame-ms", type=click.IntRange(min=50, max=60000), default=None, metavar="MS",
+              help="With -o steps.gif: how long each frame shows, in milliseconds (default 2000).")
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr.")
 @click.version_option(__version__, "--version", prog_name="backprop", message="%(prog)s %(version)s")
 def command(expr_and_pairs, assignments, program_file, output, no_diagram, fmt, standalone, wrt, check, tol,
-            ascii_only, rankdir, max_nodes, timings):
+            ascii_only, rankdir, max_nodes, frame_ms, timings):
     """Evaluate an expression, backpropagate through it, and explain every step.
 
     Prints the forward pass, the backward pass (the chain rule, step by step) and the
@@ -180,7 +183,8 @@ def command(expr_and_pairs, assignments, program_file, output, no_diagram, fmt, 
         wants_diagram = output is not None or (fmt == "text" and not no_diagram and not check)
         if wants_diagram:
             _write_diagram(result, Path(output or DEFAULT_DIAGRAM), explicit=output is not None,
-                           rankdir=rankdir.upper(), max_nodes=max_nodes, wrt=wrt)
+                           rankdir=rankdir.upper(), max_nodes=max_nodes, wrt=wrt,
+                           **({"frame_ms": frame_ms} if frame_ms is not None else {}))
         result.timings["render"] = time.perf_counter() - render_started
         if timings:
             _report_timings(result.timings, time.perf_counter() - started)

@@ -80,26 +80,27 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
             label = _escape(name if node.named else value)
             if node.named:
                 label = f"{label} = {_escape(value)}"
-            lines.append(f'  {key} [shape=box, style="rounded", color="#999999", fontcolor="#555555", '
+            lines.append(f'  {key} [id="{key}", shape=box, style="rounded", color="#999999", fontcolor="#555555", '
                          f'fontsize=12, width=0.3, height=0.3, margin="0.06,0.03", label="{label}"];')
             continue
         grad = format_number(result.grads[node.id]) if wrt is None or node.id in wrt else None
         is_output = node.id == graph.output
         penwidth = "3" if is_output else "1"
         label = _value_label(name, value, grad, out, node.op == INPUT or is_output, penwidth)
-        lines.append(f"  {key} [shape=plain, label={label}];")
+        lines.append(f'  {key} [id="{key}", shape=plain, label={label}];')
         if node.op != INPUT:
             op = OPS[node.op]
             lines.append(
-                f'  o{node.id} [shape=circle, style=filled, fillcolor="{OP_FILL}", color="#777777", '
+                f'  o{node.id} [id="o{node.id}", shape=circle, style=filled, fillcolor="{OP_FILL}", color="#777777", '
                 f'width=0.45, fixedsize=true, fontsize={16 if len(op.label) == 1 else 10}, '
                 f'label="{_escape(op.label)}"];'
             )
             ordered = op.kind == "infix" and node.op in ("sub", "div", "pow")
             for position, arg in enumerate(node.args):
                 tag = f', taillabel="{("x", "y")[position]}", labeldistance=1.6' if ordered else ""
-                lines.append(f"  v{arg} -> o{node.id} [{tag.lstrip(', ')}];")
-            lines.append(f"  o{node.id} -> {key};")
+                # Edge ids name the operand position, so x*x draws two distinguishable edges (HTML stepper).
+                lines.append(f'  v{arg} -> o{node.id} [id="v{arg}_o{node.id}_{position}"{tag}];')
+            lines.append(f'  o{node.id} -> {key} [id="o{node.id}_{key}"];')
     inputs = " ".join(f"v{i};" for i in graph.inputs)
     if inputs:
         lines.append(f"  {{ rank=source; {inputs} }}")

@@ -11,7 +11,8 @@ from ..errors import RenderError
 IMAGE_EXTENSIONS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 TEXT_EXTENSIONS = {".dot": "dot", ".gv": "dot", ".json": "json", ".txt": "text", ".md": "markdown",
                    ".tex": "latex"}
-SAVE_EXTENSIONS = sorted(IMAGE_EXTENSIONS) + sorted(TEXT_EXTENSIONS)
+STEPPER_EXTENSIONS = {".html": "html", ".htm": "html", ".gif": "gif"}  # the steps, replayed
+SAVE_EXTENSIONS = sorted(IMAGE_EXTENSIONS) + sorted(TEXT_EXTENSIONS) + sorted(STEPPER_EXTENSIONS)
 
 
 DERIVATION_FORMATS = ("text", "ascii", "markdown", "latex")
@@ -43,7 +44,16 @@ def render_file(result, path: Path, **options) -> bytes:
     if suffix in IMAGE_EXTENSIONS:
         from .dot import render_image
 
-        return render_image(result, IMAGE_EXTENSIONS[suffix], **options)
+        return render_image(result, IMAGE_EXTENSIONS[suffix],
+                            **_only(options, "rankdir", "max_nodes", "title", "timeout", "wrt"))
+    if STEPPER_EXTENSIONS.get(suffix) == "html":
+        from .stepper import render_html
+
+        return render_html(result, **_only(options, "rankdir", "max_nodes", "title")).encode("utf-8")
+    if STEPPER_EXTENSIONS.get(suffix) == "gif":
+        from .gif import render_gif
+
+        return render_gif(result, **_only(options, "rankdir", "max_nodes", "frame_ms"))
     kind = TEXT_EXTENSIONS.get(suffix)
     if kind == "dot":
         from .dot import render_dot
