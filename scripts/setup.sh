@@ -14,6 +14,8 @@ command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$missing python3-venv"
 if [ "$with_tests" = yes ]; then
     :  # test-only system packages are added below as features need them
+    # pdflatex (with amsmath) compiles --format latex --standalone in the tests
+    command -v pdflatex >/dev/null 2>&1 || missing="$missing texlive-latex-base"
     # headless Chromium drives the HTML stepper's browser tests (through Playwright, never its own download)
     command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 fi

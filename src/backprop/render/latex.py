@@ -208,7 +208,7 @@ class LatexWriter:
         template = OPS[self.graph.nodes[t.consumer].op].grad_latex[t.position]
         text = self.fill(template, t.consumer, numeric=stage == "substituted")
         if any(c in text for c in " +-") and not text.startswith("(") and not text.startswith("\\frac"):
-            text = rf"\left({text}\right)"
+            text = f"({text})"  # plain parentheses, as the numeric stage writes (-1), so equal stages merge
         return rf"{upstream} \times {text}"
 
     def reasons(self, step: Step) -> list[tuple[str, str]]:

@@ -1,0 +1,205 @@
+"""Regenerate docs/gallery/: one page per worked example, with its diagram and derivation.
+
+    python scripts/gallery.py            # rewrite every page, DOT file and PNG
+    python scripts/gallery.py --check    # exit 1 if a committed page or DOT file is out of date
+
+Each example gets NAME.md (the command, the picture, the derivation as Markdown math and as
+terminal text, the gradient check), NAME.dot and NAME.png; README.md indexes them.
+tests/test_gallery.py compares the pages and DOT files (PNG bytes vary with the Graphviz
+version, the DOT they are drawn from does not).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from backprop.api import differentiate  # noqa: E402
+from backprop.check import check_gradients  # noqa: E402
+from backprop.render.dot import render_dot, run_dot  # noqa: E402
+
+GALLERY = ROOT / "docs" / "gallery"
+
+
+@dataclass(frozen=True)
+class Example:
+    slug: str
+    title: str
+    lesson: str  # what a teacher shows with it
+    source: str
+    values: dict[str, str]
+    wrt: list[str] | None = None
+    options: dict = field(default_factory=dict)  # for render_dot
+
+
+EXAMPLES = [
+    Example(
+        "seed", "The classic: (a·b + c)·f",
+        "The smallest graph with every idea in it: a product, a sum, and the chain rule from L back to "
+        "each input. Multiplication swaps: ∂e/∂a is b's value and ∂e/∂b is a's.",
+        "(a*b+c)*f", {"a": "2", "b": "3", "c": "-10", "f": "5"},
+    ),
+    Example(
+        "neuron", "A neuron: tanh(w1·x1 + w2·x2 + b)",
+        "One artificial neuron with a tanh activation (the bias is chosen so the output is 1/√2). "
+        "The gradient through tanh is 1 − tanh², here 0.5; an input of 0 (x2) zeroes its weight's gradient.",
+        "tanh(w1*x1 + w2*x2 + b)", {"w1": "-3", "x1": "2", "w2": "1", "x2": "0", "b": "6.8813735870195432"},
+    ),
+    Example(
+        "logistic", "Logistic regression: sigmoid and binary cross-entropy",
+        "A sigmoid unit with the binary cross-entropy loss. Follow ∂L/∂z: the sigmoid's derivative "
+        "p·(1 − p) cancels the loss's 1/p, leaving the famous p − y.",
+        "z = w*x + b; p = sigmoid(z); L = -(y*log(p) + (1 - y)*log(1 - p))",
+        {"w": "0.5", "x": "2", "b": "-0.5", "y": "1"},
+    ),
+    Example(
+        "mse", "Mean squared error over three points",
+        "Fitting a line y ≈ w·x + b to three points. The data are inputs too, so --wrt w,b keeps the "
+        "derivation (and the diagram's gradients) to the two parameters; each residual sends its "
+        "gradient back, and w and b sum the three.",
+        "L = ((w*x1 + b - y1)^2 + (w*x2 + b - y2)^2 + (w*x3 + b - y3)^2) / 3",
+        {"w": "0.5", "b": "1", "x1": "1", "y1": "2", "x2": "2", "y2": "2.5", "x3": "3", "y3": "3.5"},
+        wrt=["w", "b"],
+    ),
+    Example(
+        "two-layer", "A two-layer network, written with bindings",
+        "Two tanh hidden units and a linear output, trained on one example with a squared error. "
+        "Bindings name the hidden units, so the derivation reads like the textbook: ∂L/∂y, then ∂L/∂h1 "
+        "and ∂L/∂h2, then every weight. x1 and x2 feed both hidden units, so their gradients are sums.",
+        "h1 = tanh(w11*x1 + w12*x2 + b1)\nh2 = tanh(w21*x1 + w22*x2 + b2)\ny = v1*h1 + v2*h2 + c\nL = (y - t)^2",
+        {"x1": "1", "x2": "-1", "w11": "0.5", "w12": "-0.3", "b1": "0.1", "w21": "-0.4", "w22": "0.8",
+         "b2": "0", "v1": "1.2", "v2": "-0.7", "c": "0.05", "t": "1"},
+    ),
+    Example(
+        "shared", "One variable on several paths",
+        "u is used twice (by v and by L) and x twice (by u and v): each gradient is the sum over the "
+        "paths, written out term by term. This is the step students most often miss.",
+        "u = x*y; v = u + x; L = u*v", {"x": "2", "y": "3"},
+    ),
+    Example(
+        "softplus-relu", "Softplus against relu at the kink",
+        "softplus is a smooth relu: their gap is largest at 0 (log 2). There relu has a kink and its "
+        "derivative is a convention (0, as in PyTorch), which the derivation says; softplus's is "
+        "sigmoid(0) = 0.5. --check reports x as a kink, not as a failure.",
+        "s = softplus(x); r = relu(x); L = s - r", {"x": "0"},
+    ),
+    Example(
+        "log-ratio", "Division and logarithms",
+        "L = y·log(x/y): the quotient rule in two local steps (∂r/∂x = 1/y, ∂r/∂y = −x/y²), the "
+        "logarithm's 1/r, and y on two paths.",
+        "r = x / y; L = log(r) * y", {"x": "3", "y": "2"},
+    ),
+    Example(
+        "unrolled", "An unrolled recurrence: one weight, two time steps",
+        "h is bound twice, so the derivation calls the versions h and h₁. The weight w is shared "
+        "by both steps, as in a recurrent network: its gradient adds the contribution of each "
+        "step (backpropagation through time).",
+        "h = tanh(w*x); h = tanh(w*h); L = (1 - h)^2", {"x": "1", "w": "0.5"},
+    ),
+]
+
+
+def command(example: Example) -> str:
+    """The CLI command that reproduces an example."""
+    words = ["backprop", example.source.replace("\n", "; "), "--set"]
+    words += [f"{name}={value}" for name, value in example.values.items()]
+    if example.wrt:
+        words += ["--wrt", ",".join(example.wrt)]
+    if example.options.get("rankdir"):
+        words += ["--rankdir", example.options["rankdir"]]
+    words += ["-o", f"{example.slug}.png"]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def texts(example: Example) -> dict[str, str]:
+    """The deterministic files of one example: its page and its DOT."""
+    result = differentiate(example.source, example.values)
+    report = check_gradients(example.source, example.values)
+    statuses = ", ".join(f"{c.name}: {c.status}" for c in report.checks)
+    kinks = [f"- {c.name}: {c.note}" for c in report.checks if c.note]
+    page = [
+        f"# {example.title}",
+        "",
+        example.lesson,
+        "",
+        "```sh",
+        command(example),
+        "```",
+        "",
+        f"![The computational graph of {example.title}]({example.slug}.png)",
+        "",
+        "## Derivation",
+        "",
+        result.derivation("markdown", wrt=example.wrt).rstrip("\n"),
+        "",
+        "<details><summary>The same derivation as the terminal prints it</summary>",
+        "",
+        "```text",
+        result.derivation("text", wrt=example.wrt).rstrip("\n"),
+        "```",
+        "",
+        "</details>",
+        "",
+        "## Gradient check",
+        "",
+        f"`--check` compares every gradient with a finite difference (tolerance {report.tol:g}): {statuses}.",
+        *([""] + kinks if kinks else []),
+        "",
+        "[All examples](README.md)",
+    ]
+    dot = render_dot(result, wrt=example.wrt, rankdir=example.options.get("rankdir", "LR"))
+    return {f"{example.slug}.md": "\n".join(page) + "\n", f"{example.slug}.dot": dot}
+
+
+def index() -> str:
+    """docs/gallery/README.md."""
+    lines = [
+        "# Gallery",
+        "",
+        "Worked examples for teaching backpropagation, each with its diagram, its derivation (as Markdown",
+        "math and as terminal text) and a gradient check. Regenerate them all with",
+        "`python scripts/gallery.py` (tests/test_gallery.py fails when a page is out of date).",
+        "",
+        "| example | program | what it shows |",
+        "| --- | --- | --- |",
+    ]
+    for example in EXAMPLES:
+        program = example.source.replace("\n", "; ").replace("|", "\\|")
+        lines.append(f"| [{example.title}]({example.slug}.md) | `{program}` | {example.lesson.split('. ')[0].rstrip('.')}. |")
+    lines += ["", "[![The neuron example](neuron.png)](neuron.md)"]
+    return "\n".join(lines) + "\n"
+
+
+def all_texts() -> dict[str, str]:
+    """Every deterministic file of the gallery, by name."""
+    files = {"README.md": index()}
+    for example in EXAMPLES:
+        files.update(texts(example))
+    return files
+
+
+def main(argv: list[str]) -> int:
+    files = all_texts()
+    if "--check" in argv:
+        stale = [name for name, text in files.items()
+                 if not (GALLERY / name).exists() or (GALLERY / name).read_text(encoding="utf-8") != text]
+        if stale:
+            print(f"out of date in docs/gallery: {', '.join(stale)}; run python scripts/gallery.py", file=sys.stderr)
+            return 1
+        return 0
+    GALLERY.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (GALLERY / name).write_text(text, encoding="utf-8")
+        if name.endswith(".dot"):
+            (GALLERY / name.replace(".dot", ".png")).write_bytes(run_dot(text, "png"))
+    print(f"wrote {len(files)} files and {len(EXAMPLES)} pictures to {GALLERY.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

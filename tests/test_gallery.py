@@ -1,0 +1,47 @@
+"""docs/gallery/ is up to date with the code (pages and DOT; PNG bytes vary with Graphviz)."""
+
+import importlib.util
+import sys
+import shutil
+
+import pytest
+
+from conftest import ROOT
+
+
+def load_gallery():
+    spec = importlib.util.spec_from_file_location("gallery", ROOT / "scripts" / "gallery.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+gallery = load_gallery()
+
+
+def test_there_are_enough_examples_for_a_course():
+    assert len(gallery.EXAMPLES) >= 8
+
+
+@pytest.mark.parametrize("name, text", sorted(gallery.all_texts().items()))
+def test_committed_file_is_up_to_date(name, text):
+    path = gallery.GALLERY / name
+    assert path.exists(), f"missing {path}: run python scripts/gallery.py"
+    assert path.read_text(encoding="utf-8") == text, f"docs/gallery/{name} is out of date: run python scripts/gallery.py"
+
+
+@pytest.mark.parametrize("example", gallery.EXAMPLES, ids=lambda e: e.slug)
+def test_every_example_has_its_picture_and_passes_the_gradient_check(example):
+    png = gallery.GALLERY / f"{example.slug}.png"
+    assert png.read_bytes().startswith(b"\x89PNG")
+    from backprop.check import check_gradients
+
+    assert check_gradients(example.source, example.values).passed
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_committed_pictures_are_drawn_from_the_committed_dot():
+    # Not byte-equal across Graphviz versions, but the PNG must be a drawing of this DOT: same size class.
+    for example in gallery.EXAMPLES:
+        assert (gallery.GALLERY / f"{example.slug}.png").stat().st_size > 5000
