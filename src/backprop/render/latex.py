@@ -288,7 +288,7 @@ def render_latex(result, standalone: bool = False, *, wrt=None) -> str:
             rows += [f"&= {stage}" for stage in equation[2:]]
         else:
             rows.append(f"{equation[0]} &= {' = '.join(equation[1:])}"
-                        + (rf" && \text{{({latex_text(remark)})}}" if remark else ""))
+                        + (rf" \quad \text{{({latex_text(remark)})}}" if remark else ""))
         uses = writer.uses(step)
         if uses:
             rows.append(rf"&\qquad \text{{{latex_text(uses)}}}")
