@@ -102,10 +102,13 @@ def test_dot_escapes_every_label():
     assert "<img" not in dot and "&lt;img" in dot and "&amp;" in dot
 
 
-def test_dot_has_a_node_limit():
-    result = differentiate(" + ".join(f"x{i}" for i in range(300)), {f"x{i}": 1 for i in range(300)})
-    with pytest.raises(RenderError, match="--max-nodes"):
-        render_dot(result, max_nodes=100)
+def test_big_graphs_are_drawn_in_part_with_a_summary():
+    result = differentiate(" + ".join(f"tanh(x{i % 5})" for i in range(300)), {f"x{i}": 1 for i in range(5)})
+    dot = render_dot(result, max_nodes=100)
+    assert dot.count("shape=plain") <= 100 and "more operations" in dot and "--max-nodes 100" in dot
+    assert f"v{result.graph.output} " in dot  # the output is always drawn
+    assert all(f"v{i} " in dot for i in result.graph.inputs)  # and, when few, every input
+    assert "hidden" not in render_dot(result, max_nodes=10_000)
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")

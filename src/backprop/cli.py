@@ -19,6 +19,8 @@ from . import __version__
 from .errors import BackpropError, RenderError, format_error
 
 DEFAULT_DIAGRAM = "backprop.png"
+# Larger programs are refused before decoding (-f /dev/zero must not fill the memory).
+MAX_PROGRAM_BYTES = 100_000_000
 # Characters that make "-s…"/"-f…"/"-o…" an expression ("-sin(x)") rather than an option.
 _EXPRESSION_CHARS = set("^*×·÷+()−- ")
 
@@ -78,6 +80,9 @@ class _Command(click.Command):
         except BrokenPipeError:
             _quiet_broken_pipe()
             sys.exit(141)
+        except OSError as error:  # stdout on a full disk (> /dev/full), an I/O error on the terminal
+            _stderr(f"Error: can not write the output: {error.strerror or error}")
+            sys.exit(1)
         sys.exit(code or 0)
 
 
@@ -125,7 +130,8 @@ def _quiet_broken_pipe() -> None:
 @click.option("--rankdir", type=click.Choice(["LR", "TB"], case_sensitive=False), default="LR", show_default=True,
               help="Diagram direction: inputs left to right, or top to bottom.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=None,
-              help="Largest diagram to draw, in drawn nodes (default 400); bigger graphs are refused.")
+              help="Largest diagram to draw, in boxes and circles (default 400); a bigger graph is drawn "
+                   "as its part nearest the output plus its inputs, the rest summarised in one box.")
 @click.option("--frame-ms", type=click.IntRange(min=50, max=60000), default=None, metavar="MS",
               help="With -o steps.gif: how long each frame shows, in milliseconds (default 2000).")
 @click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr.")
@@ -155,6 +161,8 @@ def command(expr_and_pairs, assignments, program_file, output, no_diagram, fmt, 
     if standalone and fmt != "latex":
         raise click.UsageError("--standalone only applies to --format latex")
     try:
+        if output == "":
+            raise RenderError("-o needs a file name, such as -o graph.svg")
         source, pairs = _read_program(expr_and_pairs, program_file)
         values = parse_assignments(list(assignments) + list(pairs))
         result = differentiate(source, values)
@@ -214,19 +222,25 @@ def _read_program(expr_and_pairs: tuple[str, ...], program_file: str | None) -> 
 
 def _read_source(path: str) -> str:
     if path == "-":
-        data = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+        if sys.stdin is None:  # started with stdin closed (<&-)
+            raise RenderError("can not read the program from standard input: it is closed")
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(MAX_PROGRAM_BYTES + 1) if stream else sys.stdin.read().encode("utf-8")
         where = "standard input"
     else:
         target = Path(path)
         if target.is_dir():
             raise RenderError(f"can not read the program from {path}: it is a folder")
         try:
-            data = target.read_bytes()
+            with target.open("rb") as stream:
+                data = stream.read(MAX_PROGRAM_BYTES + 1)
         except FileNotFoundError:
             raise RenderError(f"can not read the program from {path}: no such file") from None
         except OSError as error:
             raise RenderError(f"can not read the program from {path}: {error.strerror or error}") from None
         where = path
+    if len(data) > MAX_PROGRAM_BYTES:
+        raise RenderError(f"can not read the program from {where}: it is larger than {MAX_PROGRAM_BYTES:,} bytes")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -255,7 +269,7 @@ def _write_stdout_bytes(data: bytes) -> None:
 
 
 def _write_diagram(result, path: Path, *, explicit: bool, **options) -> None:
-    from .render.dot import DEFAULT_MAX_NODES
+    from .render.dot import DEFAULT_MAX_NODES, drawn_size, nodes_to_draw
 
     if options.get("max_nodes") is None:
         options["max_nodes"] = DEFAULT_MAX_NODES
@@ -266,6 +280,11 @@ def _write_diagram(result, path: Path, *, explicit: bool, **options) -> None:
             raise
         _stderr(f"Warning: no diagram written: {error.message}")
         return
+    shown = nodes_to_draw(result.graph, options["max_nodes"])
+    if shown is not None and path.suffix.lower() not in (".json", ".txt", ".md", ".tex"):
+        _stderr(f"Note: the graph has {drawn_size(result.graph):,} boxes and circles, more than --max-nodes "
+                f"{options['max_nodes']}: the diagram shows the {len(shown):,} nodes nearest the output and the "
+                f"inputs, and summarises the rest")
     _stderr(f"Diagram written to {path}")
 
 

@@ -50,8 +50,10 @@ class RenderError(BackpropError):
 
 def format_error(error: BackpropError, source: str | None = None) -> str:
     """The message, followed by the source line and a caret line when a span is known."""
+    # User text inside a message (a --set pair, a path) must not move the cursor or recolour the terminal.
+    message = _printable(error.message)
     if error.span is None or source is None:
-        return error.message
+        return message
     start, end = error.span
     start = max(0, min(start, len(source)))
     end = max(start, min(end, len(source)))
@@ -75,7 +77,7 @@ def format_error(error: BackpropError, source: str | None = None) -> str:
     width = max(1, _display_width(visible[shown_column : shown_column + underline]))
     where = f"line {line_no}, column {column + 1}"
     return (
-        f"{error.message} (at {where})\n"
+        f"{message} (at {where})\n"
         f"  {prefix}{visible}{suffix}\n"
         f"  {' ' * indent}{'^' * width}"
     )

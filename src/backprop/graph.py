@@ -74,49 +74,57 @@ class Graph:
 
     def expression(self, node_id: int, *, ascii: bool = False, inline_root: bool = True) -> str:
         """The node as source text; named nodes appear by name, unnamed ones inline."""
-        done: dict[int, str] = {}
-        stack = [(node_id, False)]
+        # Emit pieces left to right from an explicit stack (ids to expand, strings to copy):
+        # building each sub-expression's string first would copy the text once per level,
+        # which is quadratic for a 100,000-deep expression.
+        root = self.nodes[node_id]
+        if inline_root and root.op == CONST:
+            return format_number(root.value)
+        pieces: list[str] = []
+        stack: list = [node_id]
         while stack:
-            current, expanded = stack.pop()
-            if current in done:
+            item = stack.pop()
+            if type(item) is str:
+                pieces.append(item)
                 continue
-            node = self.nodes[current]
-            is_root = current == node_id
-            if is_root and inline_root and node.op == CONST:
-                done[current] = format_number(node.value)
-            elif not (is_root and inline_root and node.op != INPUT) and not self.is_inlined(current):
-                done[current] = display_name(node.name, ascii)
-            elif not expanded:
-                stack.append((current, True))
-                stack.extend((arg, False) for arg in reversed(node.args) if arg not in done)
-            else:
-                done[current] = self._format(node, [done[arg] for arg in node.args], ascii)
-        return done[node_id]
+            node = self.nodes[item]
+            expand = (item == node_id and inline_root and node.op != INPUT) or self.is_inlined(item)
+            if not expand:
+                pieces.append(display_name(node.name, ascii))
+                continue
+            stack.extend(reversed(self._layout(node, ascii, nested=True)))
+        return "".join(pieces)
 
     def operation(self, node_id: int, *, ascii: bool = False) -> str:
         """One level of a node: its operation applied to its operands' names (a × b, tanh(d))."""
         node = self.nodes[node_id]
         if node.op in (INPUT, CONST):
             return display_name(node.name, ascii)
-        names = [display_name(self.nodes[arg].name, ascii) for arg in node.args]
-        return self._format(node, names, ascii, nested=False)
+        pieces = self._layout(node, ascii, nested=False)
+        return "".join(p if type(p) is str else display_name(self.nodes[p].name, ascii) for p in pieces)
 
-    def _format(self, node: Node, parts: list[str], ascii: bool, nested: bool = True) -> str:
+    def _layout(self, node: Node, ascii: bool, nested: bool) -> list:
+        """A node's text as pieces: strings, and operand ids still to be written."""
         op = OPS[node.op]
-        if op.kind in ("infix", "prefix") and nested:
-            parts = [
-                f"({part})" if self.is_inlined(arg) and OPS[self.nodes[arg].op].kind in ("infix", "prefix")
-                else part
-                for arg, part in zip(node.args, parts)
-            ]
+        operands: list = []
+        for arg in node.args:
+            wrap = nested and op.kind in ("infix", "prefix") and self.is_inlined(arg) and \
+                OPS[self.nodes[arg].op].kind in ("infix", "prefix")
+            operands.append(["(", arg, ")"] if wrap else [arg])
         symbol = op.ascii_symbol if ascii else op.symbol
         if op.kind == "infix":
-            return f"{parts[0]} {symbol} {parts[1]}"
+            return [*operands[0], f" {symbol} ", *operands[1]]
         if op.kind == "prefix":
-            return f"{symbol}{parts[0]}"
+            return [symbol, *operands[0]]
         if op.kind == "constant":
-            return symbol
-        return f"{op.name}({', '.join(parts)})"
+            return [symbol]
+        pieces: list = [f"{op.name}("]
+        for position, operand in enumerate(operands):
+            if position:
+                pieces.append(", ")
+            pieces.extend(operand)
+        pieces.append(")")
+        return pieces
 
     def echo(self, *, ascii: bool = False) -> list[str]:
         """The program as parsed: one `name = expression` line per statement, fully parenthesised."""

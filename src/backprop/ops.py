@@ -304,14 +304,14 @@ register(_function(
 register(_entry(
     # At a tie the gradient is split evenly, as in PyTorch.
     name="max", arity=2, kind="function", forward=max, local_grads=_max_grads,
-    grad_text=("(1 if {x} > {y} else 0)", "(1 if {y} > {x} else 0)"),
+    grad_text=("(1 if {x} > {y}, 0.5 if {x} = {y}, else 0)", "(1 if {y} > {x}, 0.5 if {x} = {y}, else 0)"),
     grad_latex=("(1 \\text{{ if }} {x} > {y} \\text{{ else }} 0)", "(1 \\text{{ if }} {y} > {x} \\text{{ else }} 0)"),
     latex="\\max({x}, {y})", doc="the larger of x and y", note=_tie("max"),
     grad_rule="1 for the larger operand, 0 for the other; 0.5 each at a tie",
 ))
 register(_entry(
     name="min", arity=2, kind="function", forward=min, local_grads=_min_grads,
-    grad_text=("(1 if {x} < {y} else 0)", "(1 if {y} < {x} else 0)"),
+    grad_text=("(1 if {x} < {y}, 0.5 if {x} = {y}, else 0)", "(1 if {y} < {x}, 0.5 if {x} = {y}, else 0)"),
     grad_latex=("(1 \\text{{ if }} {x} < {y} \\text{{ else }} 0)", "(1 \\text{{ if }} {y} < {x} \\text{{ else }} 0)"),
     latex="\\min({x}, {y})", doc="the smaller of x and y", note=_tie("min"),
     grad_rule="1 for the smaller operand, 0 for the other; 0.5 each at a tie",

@@ -311,10 +311,28 @@ def _parse_with_lark(source: str):
         raise ParseError("invalid syntax", (pos, pos + 1)) from None
 
 
+# Characters that text copied from web pages, PDFs and word processors brings, and what to write instead.
+_LOOKALIKES = {
+    "…": "the language has no '…': write every term out (a generated program is fine)",
+    "–": "write - for minus", "—": "write - for minus", "‒": "write - for minus", "﹣": "write - for minus",
+    "－": "write - for minus", "∗": "write * for times", "⋅": "write * for times", "∙": "write * for times",
+    "＊": "write * for times", "＋": "write + for plus", "∕": "write / for division", "⁄": "write / for division",
+    "／": "write / for division", "（": "write ( instead", "）": "write ) instead", "√": "write sqrt(x)",
+    "²": "write x^2 for a square", "³": "write x^3 for a cube", "%": "there is no '%': write x/100 or x*0.01",
+    "!": "there is no factorial or 'not'", "<": "there are no comparisons", ">": "there are no comparisons",
+    "[": "only round brackets ( ) group", "]": "only round brackets ( ) group",
+    "{": "only round brackets ( ) group", "}": "only round brackets ( ) group",
+}
+
+
 def _character_error(source: str, pos: int) -> ParseError:
     char = source[pos]
-    if char == "'" or char == '"':
+    if char in "'\"‘’“”":
         message = "strings are not part of the language: only numbers, names and operators"
+    elif "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, from the command line
+        message = f"unexpected byte 0x{ord(char) - 0xDC00:02x}: the program is not valid UTF-8 text"
+    elif char in _LOOKALIKES:
+        message = f"unexpected character '{char}' ({unicodedata.name(char).lower()}): {_LOOKALIKES[char]}"
     elif unicodedata.category(char)[0] in "CZ" or not char.isprintable():
         message = f"unexpected invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control character')})"
     elif char == ".":
@@ -354,11 +372,12 @@ def _token_error(parser, source: str, error) -> ParseError:
 
 
 def _describe(token) -> str:
+    text = str(token) if len(token) <= 40 else str(token)[:37] + "…"  # a generated 1 MB name stays one line
     if token.type == "NAME":
-        return f"name '{token}'"
+        return f"name '{text}'"
     if token.type == "NUMBER":
-        return f"number {token}"
-    return f"'{token}'"
+        return f"number {text}"
+    return f"'{text}'"
 
 
 _OPERATOR_TEXTS = {"+", "-", "−", "*", "×", "·", "/", "÷", "^", "**"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import shutil
 import subprocess
+from collections import deque
 
 from ..errors import RenderError
 from ..graph import CONST, INPUT, display_name
@@ -52,18 +53,15 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
                wrt=None) -> str:
     """The computational graph as DOT source: values and gradients on every node.
 
+    A graph bigger than ``max_nodes`` boxes and circles is drawn in part (see ``nodes_to_draw``).
+
     ``wrt`` (input names, as for --wrt) shows gradients only on the paths to those inputs.
     """
     from ..steps import restrict
 
     wrt = restrict(result.graph, wrt)
     graph = result.graph
-    drawn = sum(1 if node.op in (INPUT, CONST) else 2 for node in graph.nodes)
-    if max_nodes and drawn > max_nodes:
-        raise RenderError(
-            f"the diagram would have {drawn} nodes, more than the limit of {max_nodes}: Graphviz gets very slow "
-            f"on graphs this size. Raise the limit with --max-nodes {drawn}, or use --no-diagram"
-        )
+    shown = nodes_to_draw(graph, max_nodes)
     out = display_name(result.output)
     lines = [
         "digraph backprop {",
@@ -73,6 +71,8 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
         f'  edge [color="#555555", arrowsize=0.7, fontname="{FONT}", fontsize=10, fontcolor="#555555"];',
     ]
     for node in graph.nodes:
+        if shown is not None and node.id not in shown:
+            continue
         key = f"v{node.id}"
         name = display_name(node.name)
         value = format_number(result.values[node.id])
@@ -97,22 +97,75 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
             )
             ordered = op.kind == "infix" and node.op in ("sub", "div", "pow")
             for position, arg in enumerate(node.args):
+                if shown is not None and arg not in shown:
+                    lines.append(f'  hidden -> o{node.id} [style=dashed];')
+                    continue
                 tag = f', taillabel="{("x", "y")[position]}", labeldistance=1.6' if ordered else ""
                 # Edge ids name the operand position, so x*x draws two distinguishable edges (HTML stepper).
                 lines.append(f'  v{arg} -> o{node.id} [id="v{arg}_o{node.id}_{position}"{tag}];')
             lines.append(f'  o{node.id} -> {key} [id="o{node.id}_{key}"];')
-    inputs = " ".join(f"v{i};" for i in graph.inputs)
-    if inputs:
-        lines.append(f"  {{ rank=source; {inputs} }}")
+    if shown is not None:
+        lines += _hidden_region(graph, shown)
     caption = (
         f'<<FONT POINT-SIZE="11"><FONT COLOR="{VALUE_COLOUR}">blue: value (forward pass)</FONT>    '
         f'<FONT COLOR="{GRAD_COLOUR}">vermillion: gradient ∂{_escape(out)}/∂node (backward pass)</FONT></FONT>>'
     )
+    if shown is not None:
+        note = (f"Showing the {len(shown):,} nodes nearest the output and the inputs, of {len(graph.nodes):,} "
+                f"(--max-nodes {max_nodes}); the dashed box stands for the rest.")
+        caption = f'<{_escape(note)}<BR/>{caption[1:-1]}>'
     if title:
         caption = f'<{_escape(title)}<BR/>{caption[1:-1]}>'
     lines.append(f"  label={caption}; labelloc=b;")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def drawn_size(graph) -> int:
+    """How many boxes and circles the full diagram has: one per value, one more per operation."""
+    return sum(1 if node.op in (INPUT, CONST) else 2 for node in graph.nodes)
+
+
+def nodes_to_draw(graph, max_nodes: int | None) -> set[int] | None:
+    """The nodes a diagram within the limit shows (None: all of them).
+
+    Past the limit, the picture keeps what a reader learns most from: the operations nearest
+    the output (breadth-first from it) and, when there are few, every input with its gradient.
+    """
+    if not max_nodes or drawn_size(graph) <= max_nodes:
+        return None
+    shown: set[int] = set()
+    budget = max_nodes
+    if len(graph.inputs) <= max_nodes // 4:
+        shown.update(graph.inputs)
+        budget -= len(graph.inputs)
+    queue = deque([graph.output])
+    while queue and budget > 0:
+        node_id = queue.popleft()
+        if node_id in shown and node_id != graph.output:
+            continue
+        node = graph.nodes[node_id]
+        shown.add(node_id)
+        budget -= 1 if node.op in (INPUT, CONST) else 2
+        queue.extend(arg for arg in node.args if arg not in shown)
+    return shown
+
+
+def _hidden_region(graph, shown: set[int]) -> list[str]:
+    """One dashed box for every node not drawn, with the inputs that feed it."""
+    hidden_ops = sum(1 for node in graph.nodes if node.id not in shown and node.args)
+    hidden_values = sum(1 for node in graph.nodes if node.id not in shown and not node.args)
+    label = f"⋯ {hidden_ops:,} more operations"
+    if hidden_values:
+        label += f"\\nand {hidden_values:,} constants or inputs"
+    lines = [f'  hidden [shape=box, style="dashed,rounded", color="#777777", fontcolor="#555555", '
+             f'fontsize=12, label="{label}"];']
+    feeding = set()
+    for node in graph.nodes:
+        if node.id not in shown and node.args:
+            feeding.update(arg for arg in node.args if arg in shown)
+    lines += [f"  v{arg} -> hidden [style=dashed];" for arg in sorted(feeding)]
+    return lines
 
 
 def render_image(result, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, **options) -> bytes:

@@ -47,6 +47,13 @@ def json_document(result) -> dict:
     }
 
 
+# Above this many nodes the document is written on one line: indenting makes Python's json
+# module fall back from its C encoder to pure Python, several times slower.
+INDENT_LIMIT = 2000
+
+
 def render_json(result, *, indent: int | None = 2) -> str:
-    """The JSON document as text (strict: no NaN or Infinity literals)."""
+    """The JSON document as text (strict: no NaN or Infinity literals); big graphs compactly."""
+    if len(result.graph.nodes) > INDENT_LIMIT:
+        indent = None
     return json.dumps(json_document(result), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"

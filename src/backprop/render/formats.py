@@ -84,7 +84,8 @@ def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename it over the target."""
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise RenderError(f"can not write {path}: the folder {folder} does not exist")
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise RenderError(f"can not write {path}: the folder {folder} {problem}")
     if path.is_dir():
         raise RenderError(f"can not write {path}: it is a folder")
     try:

@@ -24,13 +24,27 @@ class _Writer:
         self.values = result.values
         self.ascii = ascii
         self.sym = _ASCII if ascii else _UNICODE
+        self._names: dict[int, str] = {}  # each node's printed name, made once
+        self._numbers: dict[float, str] = {}  # each value's printed form, made once
         self.out = self.name(self.graph.output)
 
     def name(self, node_id: int) -> str:
-        node = self.graph.nodes[node_id]
-        if node.op == CONST and not node.named:
-            return format_number(node.value)
-        return display_name(node.name, self.ascii)
+        name = self._names.get(node_id)
+        if name is None:
+            node = self.graph.nodes[node_id]
+            if node.op == CONST and not node.named:
+                name = format_number(node.value)
+            else:
+                name = display_name(node.name, self.ascii)
+            self._names[node_id] = name
+        return name
+
+    def operand(self, x: float) -> str:
+        """A number inside an expression (negatives parenthesised), formatted once per value."""
+        text = self._numbers.get(x)
+        if text is None:
+            text = self._numbers[x] = format_operand(x)
+        return text
 
     def partial(self, top: int, bottom: int) -> str:
         d = self.sym["d"]
@@ -43,8 +57,8 @@ class _Writer:
         node = self.graph.nodes[consumer]
         slots = {}
         for key, arg in zip(("x", "y"), node.args):
-            slots[key] = format_operand(self.values[arg]) if numeric else self.name(arg)
-        slots["out"] = format_operand(self.values[consumer]) if numeric else self.name(consumer)
+            slots[key] = self.operand(self.values[arg]) if numeric else self.name(arg)
+        slots["out"] = self.operand(self.values[consumer]) if numeric else self.name(consumer)
         text = template.format(**slots)
         if self.ascii:
             text = text.replace("×", "*")
@@ -68,8 +82,10 @@ class _Writer:
     def _numeric_operation(self, node_id: int) -> str:
         node = self.graph.nodes[node_id]
         op = OPS[node.op]
-        parts = [format_operand(self.values[arg]) for arg in node.args]
         symbol = op.ascii_symbol if self.ascii else op.symbol
+        if op.kind == "function":  # arguments are already delimited: tanh(-1.2), not tanh((-1.2))
+            return f"{op.name}({', '.join(format_number(self.values[arg]) for arg in node.args)})"
+        parts = [self.operand(self.values[arg]) for arg in node.args]
         if op.kind == "infix":
             return f"{parts[0]} {symbol} {parts[1]}"
         if op.kind == "prefix":
@@ -94,7 +110,7 @@ class _Writer:
             " + ".join(self._term_text(t, stage) for t in terms) for stage in ("symbolic", "substituted", "local")
         ]
         if len(terms) > 1:
-            stages.append(" + ".join(format_operand(t.contribution) for t in terms))
+            stages.append(" + ".join(self.operand(t.contribution) for t in terms))
         equation = [target, chain]
         for stage in stages:
             if stage != equation[-1]:
@@ -127,11 +143,11 @@ class _Writer:
         return OPS[self.graph.nodes[t.consumer].op].grad_text[t.position]
 
     def _term_text(self, t, stage: str) -> str:
-        upstream = format_operand(t.upstream)
+        upstream = self.operand(t.upstream)
         if stage == "local":
-            return f"{upstream}{self.times()}{format_operand(t.local)}"
+            return f"{upstream}{self.times()}{self.operand(t.local)}"
         text = self.fill(self._local_template(t), t.consumer, numeric=stage == "substituted")
-        if any(c in text for c in " +×*/^") and not text.startswith("("):
+        if (any(c in text for c in " +×*/^") or text.startswith("-")) and not text.startswith("("):
             text = f"({text})"
         return f"{upstream}{self.times()}{text}"
 
