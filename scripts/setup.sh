@@ -11,9 +11,10 @@ with_tests=no
 
 missing=""
 command -v dot >/dev/null 2>&1 || missing="$missing graphviz"
+# Without any font, Graphviz draws labels as empty boxes (a minimal Debian has none).
+fc-list 2>/dev/null | grep -q . || missing="$missing fonts-dejavu-core"
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || missing="$missing python3-venv"
 if [ "$with_tests" = yes ]; then
-    :  # test-only system packages are added below as features need them
     # pdflatex (with amsmath) compiles --format latex --standalone in the tests
     command -v pdflatex >/dev/null 2>&1 || missing="$missing texlive-latex-base"
     # headless Chromium drives the HTML stepper's browser tests (through Playwright, never its own download)
