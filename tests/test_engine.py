@@ -129,7 +129,7 @@ def test_use_before_binding_is_an_error():
 @pytest.mark.parametrize(
     "source, values, fragment",
     [
-        ("log(x)", {"x": -1}, "cannot compute L = log(x) at x = -1: log needs x > 0"),
+        ("log(x)", {"x": -1}, "cannot compute L = log(x) with x = -1: log needs x > 0"),
         ("log(0)", {}, "log needs x > 0"),
         ("1/x", {"x": 0}, "division by zero"),
         ("0/0", {}, "division by zero"),

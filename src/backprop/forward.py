@@ -58,6 +58,7 @@ def _missing_message(missing: list[str]) -> str:
 
 
 def _domain_error(graph: Graph, node_id: int, values: list[float]) -> DomainError:
+    """Name the failing operation as the user wrote it, with the values of its operands."""
     node = graph.nodes[node_id]
     op = OPS.get(node.op)
     operand_values = [values[arg] for arg in node.args]
@@ -65,9 +66,18 @@ def _domain_error(graph: Graph, node_id: int, values: list[float]) -> DomainErro
     seen = []
     for arg in node.args:
         operand = graph.nodes[arg]
-        if operand.op != CONST or operand.named:
-            text = f"{operand.name} = {format_number(values[arg])}"
-            if text not in seen:
-                seen.append(text)
-    at = f" at {', '.join(seen)}" if seen else ""
-    return DomainError(f"cannot compute {node.name} = {graph.operation(node_id)}{at}: {reason}", node.span)
+        if operand.op == CONST and not operand.named:
+            continue  # a literal shows its own value
+        text = f"{_short(graph.expression(arg))} = {format_number(values[arg])}"
+        if text not in seen:
+            seen.append(text)
+    at = f" with {', '.join(seen)}" if seen else ""
+    what = _short(graph.expression(node_id))
+    if node.named:
+        what = f"{node.name} = {what}"
+    return DomainError(f"cannot compute {what}{at}: {reason}", node.span)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    """Expressions from generated programs can be huge; a message shows their start."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
