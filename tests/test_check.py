@@ -59,20 +59,20 @@ def test_a_subtly_wrong_derivative_is_caught(monkeypatch):
     assert not check_gradients("tanh(w*x)", {"w": 0.5, "x": 2}).passed
 
 
-def test_cli_check_table_and_exit_codes(tmp_path):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        result = CliRunner().invoke(command, SEED_ARGS + ["--check"])
-        assert result.exit_code == 0, result.output
-        assert "analytic ∂L/∂input" in result.stdout and "4 of 4 gradients agree" in result.stdout
-        import os
+def test_cli_check_table_and_exit_codes(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(command, SEED_ARGS + ["--check"])
+    assert result.exit_code == 0, result.output
+    assert "analytic ∂L/∂input" in result.stdout and "4 of 4 gradients agree" in result.stdout
+    import os
 
-        assert not os.path.exists("backprop.png")
-        # A tolerance below the finite difference's own error makes a correct gradient "fail".
-        strict = CliRunner().invoke(command, ["exp(x)*1000 + log(y)", "-s", "x=10", "y=0.001", "--check",
-                                              "--tol", "1e-300"])
-        assert strict.exit_code == 1 and strict.stderr.startswith("Error: gradient check failed")
-        bad = CliRunner().invoke(command, SEED_ARGS + ["--check", "--tol", "-1"])
-        assert bad.exit_code == 2 and bad.stderr.startswith("Error")
+    assert not os.path.exists("backprop.png")
+    # A tolerance below the finite difference's own error makes a correct gradient "fail".
+    strict = CliRunner().invoke(command, ["exp(x)*1000 + log(y)", "-s", "x=10", "y=0.001", "--check",
+                                          "--tol", "1e-300"])
+    assert strict.exit_code == 1 and strict.stderr.startswith("Error: gradient check failed")
+    bad = CliRunner().invoke(command, SEED_ARGS + ["--check", "--tol", "-1"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("Error")
 
 
 def test_ascii_table():

@@ -29,14 +29,14 @@ def assert_clean_error(result, fragment, code=1):
     assert "Traceback" not in result.output + result.stderr
 
 
-def test_seed_example_prints_derivation_and_writes_png(tmp_path):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        result = CliRunner().invoke(command, SEED_ARGS)
-        assert result.exit_code == 0, result.output
-        assert "∂L/∂a = ∂L/∂e × ∂e/∂a = 5 × b = 5 × 3 = 15" in result.stdout
-        if HAS_DOT:
-            assert "Diagram written to backprop.png" in result.stderr
-            assert Path("backprop.png").read_bytes().startswith(b"\x89PNG")
+def test_seed_example_prints_derivation_and_writes_png(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(command, SEED_ARGS)
+    assert result.exit_code == 0, result.output
+    assert "∂L/∂a = ∂L/∂e × ∂e/∂a = 5 × b = 5 × 3 = 15" in result.stdout
+    if HAS_DOT:
+        assert "Diagram written to backprop.png" in result.stderr
+        assert Path("backprop.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_set_pairs_may_follow_one_flag_or_repeat():
@@ -60,12 +60,12 @@ def test_program_may_start_with_a_minus():
     assert json.loads(result.stdout)["value"] == -6
 
 
-def test_json_mode_prints_only_json_and_writes_no_diagram(tmp_path):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        result = run(SEED_ARGS + ["--format", "json"])
-        document = json.loads(result.stdout)
-        assert document["value"] == -20
-        assert not Path("backprop.png").exists()
+def test_json_mode_prints_only_json_and_writes_no_diagram(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(SEED_ARGS + ["--format", "json"])
+    document = json.loads(result.stdout)
+    assert document["value"] == -20
+    assert not Path("backprop.png").exists()
 
 
 def test_program_from_stdin_and_from_file(tmp_path):

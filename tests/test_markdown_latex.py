@@ -104,17 +104,17 @@ def test_kink_notes_are_escaped_prose():
     assert "note: relu has a kink at 0" in markdown
 
 
-def test_cli_formats(tmp_path):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        markdown = CliRunner().invoke(command, SEED_ARGS + ["--format", "markdown"])
-        assert markdown.exit_code == 0 and "**Backward pass**" in markdown.stdout
-        latex = CliRunner().invoke(command, SEED_ARGS + ["--format", "latex", "--standalone"])
-        assert latex.exit_code == 0 and latex.stdout.startswith(r"\documentclass")
-        import os
+def test_cli_formats(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    markdown = CliRunner().invoke(command, SEED_ARGS + ["--format", "markdown"])
+    assert markdown.exit_code == 0 and "**Backward pass**" in markdown.stdout
+    latex = CliRunner().invoke(command, SEED_ARGS + ["--format", "latex", "--standalone"])
+    assert latex.exit_code == 0 and latex.stdout.startswith(r"\documentclass")
+    import os
 
-        assert not os.path.exists("backprop.png")  # like JSON: a document on stdout, no picture unless -o
-        refused = CliRunner().invoke(command, SEED_ARGS + ["--standalone"])
-        assert refused.exit_code == 2 and refused.stderr.startswith("Error")
+    assert not os.path.exists("backprop.png")  # like JSON: a document on stdout, no picture unless -o
+    refused = CliRunner().invoke(command, SEED_ARGS + ["--standalone"])
+    assert refused.exit_code == 2 and refused.stderr.startswith("Error")
 
 
 def test_save_by_extension(seed, tmp_path):
