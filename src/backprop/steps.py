@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .backward import Gradients
-from .graph import CONST, INPUT, Graph
+from .graph import Graph
 
 FORWARD = "forward"
 BACKWARD = "backward"
@@ -47,12 +47,7 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
     for node in nodes:
         for position, arg in enumerate(node.args):
             uses[arg].append((node.id, position))
-    reaches = [False] * len(nodes)
-    reaches[graph.output] = True
-    for node in reversed(nodes):
-        if reaches[node.id]:
-            for arg in node.args:
-                reaches[arg] = True
+    reaches = reaches_output(graph)
     grads, partials, notes = gradients
     order = [graph.output] + [
         node.id for node in reversed(nodes) if node.args and node.id != graph.output
@@ -69,8 +64,15 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
     return steps
 
 
-def is_leaf(graph: Graph, node_id: int) -> bool:
-    return graph.nodes[node_id].op in (INPUT, CONST)
+def reaches_output(graph: Graph) -> list[bool]:
+    """For each node, whether some path leads from it to the output (the others have gradient 0)."""
+    reaches = [False] * len(graph.nodes)
+    reaches[graph.output] = True
+    for node in reversed(graph.nodes):
+        if reaches[node.id]:
+            for arg in node.args:
+                reaches[arg] = True
+    return reaches
 
 
 def wrt_inputs(graph: Graph, names) -> list[int]:
@@ -108,12 +110,7 @@ def relevant_nodes(graph: Graph, wrt_ids) -> set[int]:
     for node in nodes:  # topological order: operands before their consumers
         if any(depends[arg] for arg in node.args):
             depends[node.id] = True
-    reaches = [False] * len(nodes)
-    reaches[graph.output] = True
-    for node in reversed(nodes):
-        if reaches[node.id]:
-            for arg in node.args:
-                reaches[arg] = True
+    reaches = reaches_output(graph)
     return {node.id for node in nodes if depends[node.id] and reaches[node.id]} | {graph.output}
 
 
