@@ -150,6 +150,7 @@ def test_generated_parser_tables_match_the_grammar():
     from backprop.parse import _driver, grammar_text
 
     assert _parser_tables.GRAMMAR_SHA256 == hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
+    assert _parser_tables.GRAMMAR == grammar_text()
     assert _driver() is not None
 
 

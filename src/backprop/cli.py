@@ -7,7 +7,6 @@ closed stdout (``| head``) ends quietly; anything else reaching the top is a bug
 
 from __future__ import annotations
 
-import difflib
 import os
 import sys
 import time
@@ -54,6 +53,8 @@ class _Command(click.Command):
                 protected.append(arg)  # -ofile.png, -sa=2: an option with its value attached
             elif arg.startswith("--") and arg[2:3].isalpha():
                 # ignore_unknown_options (needed for "-x^2") would pass it on as a program: refuse it here.
+                import difflib
+
                 possibilities = difflib.get_close_matches(arg.split("=")[0], sorted(known), n=3)
                 raise click.NoSuchOption(arg.split("=")[0], possibilities=possibilities)
             else:

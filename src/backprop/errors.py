@@ -51,7 +51,7 @@ class RenderError(BackpropError):
 def format_error(error: BackpropError, source: str | None = None) -> str:
     """The message, followed by the source line and a caret line when a span is known."""
     # User text inside a message (a --set pair, a path) must not move the cursor or recolour the terminal.
-    message = _printable(error.message)
+    message = _shorten_words(_printable(error.message))
     if error.span is None or source is None:
         return message
     start, end = error.span
@@ -90,6 +90,13 @@ def _printable(text: str) -> str:
         category = unicodedata.category(char)
         out.append("?" if category[0] == "C" else char)
     return "".join(out)
+
+
+def _shorten_words(text: str, longest: int = 200) -> str:
+    """A generated 10 MB name or number quoted in a message stays one readable line."""
+    import re
+
+    return re.sub(r"\S{%d,}" % (longest + 1), lambda m: m.group()[: longest - 40] + "…" + m.group()[-30:], text)
 
 
 def _display_width(text: str) -> int:

@@ -278,12 +278,10 @@ class _Token(str):
 @lru_cache(maxsize=1)
 def _driver() -> _TableDriver | None:
     """The fast parser, if the generated tables match the grammar (else Lark does all parsing)."""
-    import hashlib
-
     from . import _parser_tables
 
-    digest = hashlib.sha256(grammar_text().encode("utf-8")).hexdigest()
-    return _TableDriver(_parser_tables) if digest == _parser_tables.GRAMMAR_SHA256 else None
+    # The tables carry the grammar they were made from: comparing texts needs no hashlib import.
+    return _TableDriver(_parser_tables) if grammar_text() == _parser_tables.GRAMMAR else None
 
 
 def parse(source: str) -> Program:

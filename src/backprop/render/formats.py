@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from ..errors import RenderError
@@ -82,6 +81,8 @@ def save(result, path: Path, **options) -> Path:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename it over the target."""
+    import tempfile  # here, not at the top: start-up time matters for text-only runs
+
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         problem = "is a file, not a folder" if folder.exists() else "does not exist"
