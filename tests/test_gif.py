@@ -85,3 +85,13 @@ def test_output_that_is_an_input_gives_one_step():
     result = differentiate("x", {"x": 3})
     image, _ = frames_of(render_gif(result, frame_ms=100))
     assert image.n_frames == len(result.steps) + 1 == 2
+
+
+def test_a_gif_with_too_many_frames_is_refused_clearly():
+    from backprop.api import differentiate
+    from backprop.errors import RenderError
+    from backprop.render.gif import MAX_FRAMES, render_gif
+
+    result = differentiate(" + ".join(f"x{i % 3}" for i in range(MAX_FRAMES)), {"x0": 1, "x1": 2, "x2": 3})
+    with pytest.raises(RenderError, match="-o graph.html"):
+        render_gif(result)

@@ -15,6 +15,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 
+from ..errors import RenderError
 from ..graph import CONST
 from ..steps import FORWARD
 from .dot import DEFAULT_MAX_NODES, GRAD_COLOUR, VALUE_COLOUR, render_dot, run_dot
@@ -29,6 +30,9 @@ FORWARD_FILL = "#DCEFFF"
 BACKWARD_FILL = "#FFE6D5"
 HIDDEN = "#FFFFFF00"  # fully transparent: the text keeps its room, so the layout never changes
 _ID = re.compile(r'\[id="([^"]+)"')
+# Every frame is a full picture held in memory (about 3 MB at 1600 px) and rendered by
+# Graphviz: past a few hundred steps a GIF is neither quick to make nor to watch.
+MAX_FRAMES = 301
 
 
 def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR",
@@ -38,6 +42,9 @@ def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR",
 
     if frame_ms <= 0:
         raise ValueError("frame_ms must be positive")
+    if len(result.steps) + 1 > MAX_FRAMES:
+        raise RenderError(f"a GIF of this program would have {len(result.steps) + 1:,} frames, more than "
+                          f"{MAX_FRAMES}: step through it with -o graph.html instead")
     base = render_dot(result, rankdir=rankdir, max_nodes=max_nodes)
     view = stepper_view(result)
     sources = [frame_dot(result, base, k, view) for k in range(len(result.steps) + 1)]
