@@ -54,15 +54,15 @@ def generate() -> str:
     for rule in rules:
         include, append_none, expand1 = _unwrap(inner.callbacks[rule])
         method = rule.alias or rule.origin.name
-        rule_rows.append((len(rule.expansion), rule.origin.name, include, append_none, expand1,
-                          method if hasattr(builder, method) else None))
+        rule_rows.append((len(rule.expansion), str(rule.origin.name), include, append_none, expand1,
+                          str(method) if hasattr(builder, method) else None))
     states = sorted(table.states)
     assert states == list(range(len(states))), "Lark's IntParseTable numbers states 0..n-1"
     actions = []
     for state in states:
         row = {}
         for symbol, (action, arg) in sorted(table.states[state].items()):
-            row[symbol] = arg if action is Shift else -1 - index[arg]
+            row[str(symbol)] = arg if action is Shift else -1 - index[arg]
         actions.append(row)
     skip, tokens = parse_module.token_patterns(parser)
     return (

@@ -119,6 +119,8 @@ PROGRAMS = [
     "θ_1 = α*β\r\nθ_1 / 2",
     "pi*r^2",
     "tanh(w*tanh(w*x+b)+b)",
+    "x*3\n# 5",  # a comment that ends the text is not lexed again as tokens
+    "y = x*2 # the end",
 ]
 
 

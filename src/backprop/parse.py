@@ -198,7 +198,9 @@ class _TableDriver:
             for size, origin, include, append_none, unwrap, method in tables.RULES
         ]
         self.origins = [rule[1] for rule in tables.RULES]
-        self.scanner = re.compile(f"(?:{tables.SKIP})*(?:{tables.TOKENS})").match
+        # The lookahead-then-backreference makes skipping atomic: without it, a comment that ends
+        # the text could give back characters ("# only a comment" → a comment, then the name "t").
+        self.scanner = re.compile(f"(?=(?P<_skip>(?:{tables.SKIP})*))(?P=_skip)(?:{tables.TOKENS})").match
         self.skip = re.compile(f"(?:{tables.SKIP})*").match
 
     def parse(self, source: str):
