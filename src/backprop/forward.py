@@ -68,7 +68,10 @@ def _domain_error(graph: Graph, node_id: int, values: list[float]) -> DomainErro
         operand = graph.nodes[arg]
         if operand.op == CONST and not operand.named:
             continue  # a literal shows its own value
-        text = f"{_short(graph.expression(arg))} = {format_number(values[arg])}"
+        expression, value = _short(graph.expression(arg)), format_number(values[arg])
+        if expression == value:
+            continue  # -1 = -1 says nothing
+        text = f"{expression} = {value}"
         if text not in seen:
             seen.append(text)
     at = f" with {', '.join(seen)}" if seen else ""
