@@ -24,6 +24,7 @@ import operator
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 from workloads import MATH_FUNCTIONS, Workload, to_python
@@ -46,6 +47,7 @@ class Run:
     gradients: dict[str, float] = field(default_factory=dict)
     how: str = "text via ast"  # how the runner read the program
     ops: int | None = None  # operations in the program (ours counts them in its graph)
+    peak_kib_before_render: int | None = None  # ours: the process's peak before rendering
 
     @contextmanager
     def phase(self, name: str):
@@ -57,6 +59,17 @@ class Run:
             error.phase = name
             raise
         self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
+
+
+def status_kib(field: str) -> int | None:
+    """A field of /proc/self/status in KiB (VmRSS, VmHWM: the peak), or None off Linux."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
 
 
 # --- reading the program: Python's ast, or our IR when ast cannot --------------------------
@@ -166,6 +179,7 @@ def run_ours(workload: Workload) -> Run:
     started = time.perf_counter()
     result = differentiate(workload.source, workload.values)
     run.phases["end_to_end"] = time.perf_counter() - started
+    run.peak_kib_before_render = status_kib("VmHWM")
     for name, seconds in result.timings.items():
         run.phases["build" if name == "lower" else name] = seconds
     with run.phase("render_json"):

@@ -56,7 +56,8 @@ def _end_to_end(results: dict) -> tuple[str, bool | None]:
             text += f"; CPython {_s(floor)} (ours is {ours / floor:.2g}× it)"
             verdicts.append(ours <= 2 * floor)
         else:
-            text += f"; CPython cannot read it ({cpython.get('status') if cpython else 'not run'})"
+            why = f"{cpython['status']}: {cpython.get('message', '')}" if cpython else "not run"
+            text += f"; CPython cannot read it ({why})"
         parts.append(text)
     if not parts:
         return "not measured (no 10⁵ workload in this run)", None
@@ -65,7 +66,7 @@ def _end_to_end(results: dict) -> tuple[str, bool | None]:
 
 def _after_parsing(results: dict) -> tuple[str, bool | None]:
     worst: tuple[float, str, str] | None = None
-    at_huge = []
+    at_huge, short = [], []
     for name, row in results.items():
         if not ok(row.get("ours")):
             continue
@@ -77,6 +78,8 @@ def _after_parsing(results: dict) -> tuple[str, bool | None]:
         speedup = after_parse(row[fastest]) / ours
         if worst is None or speedup < worst[0]:
             worst = (speedup, name, fastest)
+        if speedup < 5:
+            short.append(f"{name} {speedup:.2g}×")
         if name.endswith(f"-{HUGE}"):
             at_huge.append(f"{name} {speedup:.2g}× ({fastest})")
     if worst is None:
@@ -84,6 +87,8 @@ def _after_parsing(results: dict) -> tuple[str, bool | None]:
     figure = f"worst {worst[0]:.2g}× on {worst[1]} (vs {worst[2]})"
     if at_huge:
         figure += "; at 10⁵: " + ", ".join(at_huge)
+    if short:
+        figure += "; under 5×: " + ", ".join(short)
     return figure, worst[0] >= 5
 
 
@@ -94,7 +99,11 @@ def _cheap_gradient(results: dict) -> tuple[str, bool | None]:
         return "not measured", None
     worst, where = max(ratios)
     best, best_where = min(ratios)
-    return f"backward ÷ forward from {best:.2g} ({best_where}) to {worst:.2g} ({where})", worst <= 2.5
+    over = [f"{where} {ratio:.3g}" for ratio, where in sorted(ratios, reverse=True) if ratio > 2.5]
+    figure = f"backward ÷ forward from {best:.3g} ({best_where}) to {worst:.3g} ({where})"
+    if over:
+        figure += "; over 2.5: " + ", ".join(over)
+    return figure, worst <= 2.5
 
 
 def _linear(results: dict) -> tuple[str, bool | None]:
@@ -123,7 +132,7 @@ def _memory(results: dict) -> tuple[str, bool | None]:
         row = results.get(f"{family}-{HUGE}")
         if not row or not ok(row.get("ours")):
             continue
-        ours = row["ours"]["added_mib"]
+        ours = row["ours"].get("added_mib_before_render", row["ours"]["added_mib"])  # renders aside
         done = [p for p in peers_of(row) if ok(row[p]) and row[p].get("added_mib") is not None]
         if not done:
             parts.append(f"{family}: ours {ours:,.0f} MiB, no peer completes")

@@ -22,22 +22,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]  # benchmark the working tree's backprop
 
-from peers import RUNNERS, Run  # noqa: E402
+from peers import RUNNERS, Run, status_kib  # noqa: E402
 from workloads import make  # noqa: E402
 
 REPEAT_BUDGET = 1.0  # seconds
 MAX_REPEATS = 20
-
-
-def _status_kib(field: str) -> int | None:
-    """A field of /proc/self/status in KiB (VmRSS, VmHWM), or None off Linux."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 def _reset_peak() -> bool:
@@ -56,7 +45,7 @@ def main() -> None:
     runner(make("seed"))  # warm-up: imports, grammar, first-call caches
     gc.collect()
     reset = _reset_peak()
-    baseline = _status_kib("VmRSS")
+    baseline = status_kib("VmRSS")
     runs: list[Run] = []
     report: dict = {"status": "ok"}
     try:
@@ -65,7 +54,7 @@ def main() -> None:
             runs.append(runner(workload))
     except BaseException as error:  # a peer's RecursionError or crash is a result, not a bug here
         report = {"status": type(error).__name__, "message": str(error)[:300], "phase": getattr(error, "phase", "")}
-    peak = _status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = status_kib("VmHWM") if reset else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     report["peak_mib"] = round(peak / 1024, 1) if peak else None
     report["added_mib"] = round((peak - baseline) / 1024, 1) if peak and baseline else None
     if runs:
@@ -75,6 +64,9 @@ def main() -> None:
         report["gradients"] = last.gradients
         report["how"] = last.how
         report["ops"] = last.ops
+        if last.peak_kib_before_render and baseline:
+            marks = [r.peak_kib_before_render for r in runs]
+            report["added_mib_before_render"] = round((max(marks) - baseline) / 1024, 1)
         report["repeats"] = len(runs)
     print(json.dumps(report))
 
