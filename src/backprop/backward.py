@@ -25,29 +25,32 @@ def backward(graph: Graph, values: list[float]) -> Gradients:
     grads = [0.0] * len(nodes)
     partials: list = [None] * len(nodes)
     grads[graph.output] = 1.0
-    rules = {name: op.local_grads for name, op in OPS.items()}
-    with_notes = {name for name, op in OPS.items() if op.note}
+    rules = OPS.column("local_grads")
+    note_rules = OPS.column("note")
     notes: dict[int, str] = {}
     for node in reversed(nodes):
         args = node.args
         if not args:
             continue
-        if len(args) == 2:
+        node_id = node.id
+        binary = len(args) == 2
+        if binary:
             x, y = args
-            local = partials[node.id] = rules[node.op](values[x], values[y], values[node.id])
+            local = partials[node_id] = rules[node.op](values[x], values[y], values[node_id])
         else:
             x = args[0]
-            local = partials[node.id] = rules[node.op](values[x], values[node.id])
-        upstream = grads[node.id]
+            local = partials[node_id] = rules[node.op](values[x], values[node_id])
+        upstream = grads[node_id]
         if upstream == 0.0:
             # Nothing flows back: skip, so an infinite local derivative does not turn 0 into nan.
             continue
-        if node.op in with_notes:
+        note_rule = note_rules[node.op]
+        if note_rule is not None:
             needs = tuple(nodes[arg].op != CONST for arg in args)
-            note = OPS[node.op].note(tuple(values[arg] for arg in args), values[node.id], needs)
+            note = note_rule(tuple(values[arg] for arg in args), values[node_id], needs)
             if note:
-                notes[node.id] = note
+                notes[node_id] = note
         grads[x] += upstream * local[0]
-        if len(args) == 2:
+        if binary:
             grads[y] += upstream * local[1]
     return Gradients(grads, partials, notes)

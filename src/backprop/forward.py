@@ -22,7 +22,7 @@ def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
     missing = [nodes[i].name for i in graph.inputs if nodes[i].name not in inputs]
     if missing:
         raise MissingValue(_missing_message(missing))
-    functions = {name: op.forward for name, op in OPS.items()}
+    functions = OPS.column("forward")
     values: list[float] = []
     append = values.append
     node = None

@@ -172,7 +172,34 @@ def _function(name: str, forward, local_grad, grad_text: str, doc: str, latex: s
     )
 
 
-OPS: dict[str, Op] = {}
+class Registry(dict):
+    """Operations by name. It counts its changes, so the forward and backward loops can keep
+    one ``{name: function}`` table per field instead of rebuilding it on every call (that
+    rebuilding was most of the cost of differentiating a three-operation program)."""
+
+    def __init__(self):
+        super().__init__()
+        self.version = 0
+        self._columns: dict[str, tuple[int, dict]] = {}
+
+    def __setitem__(self, name: str, op: Op) -> None:
+        super().__setitem__(name, op)
+        self.version += 1
+
+    def __delitem__(self, name: str) -> None:
+        super().__delitem__(name)
+        self.version += 1
+
+    def column(self, field: str) -> dict:
+        """``{name: getattr(op, field)}`` for every operation, rebuilt only after a change."""
+        cached = self._columns.get(field)
+        if cached is None or cached[0] != self.version:
+            cached = (self.version, {name: getattr(op, field) for name, op in self.items()})
+            self._columns[field] = cached
+        return cached[1]
+
+
+OPS: Registry = Registry()
 
 
 def register(op: Op) -> Op:
