@@ -355,10 +355,10 @@ def test_dot_missing(tmp_path, monkeypatch):
     explicit = run(SEED_ARGS + ["-o", str(tmp_path / "g.png")])
     assert_clean_error(explicit, "Graphviz's 'dot' program is needed")
     assert not (tmp_path / "g.png").exists()
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        default = run(SEED_ARGS)  # the default diagram is a bonus: its absence is only a warning
-        assert default.exit_code == 0 and "Warning: no diagram written" in default.stderr
-        assert "∂L/∂a" in default.stdout
+    monkeypatch.chdir(tmp_path)
+    default = run(SEED_ARGS)  # the default diagram is a bonus: its absence is only a warning
+    assert default.exit_code == 0 and "Warning: no diagram written" in default.stderr
+    assert "∂L/∂a" in default.stdout
     assert run(SEED_ARGS + ["-o", str(tmp_path / "g.dot")]).exit_code == 0  # DOT needs no Graphviz
 
 
@@ -422,15 +422,16 @@ def test_big_graph_is_drawn_in_part_with_a_note(tmp_path):
     ("/proc/g.dot", "can not write /proc/g.dot"),
     ("/proc/self/status.dot", "can not write"),
 ])
-def test_unwritable_output_paths(tmp_path, target, fragment):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as folder:
-        Path("afile").write_text("x")
-        Path("afolder").mkdir()
-        Path("afolder.dot").mkdir()
-        result = run(SEED_ARGS + ["-o", target])
-        assert_clean_error(result, fragment)
-        assert Path("afile").read_text() == "x"
-        assert sorted(p.name for p in Path(folder).iterdir()) == ["afile", "afolder", "afolder.dot"]
+def test_unwritable_output_paths(tmp_path, target, fragment, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = str(tmp_path)
+    Path("afile").write_text("x")
+    Path("afolder").mkdir()
+    Path("afolder.dot").mkdir()
+    result = run(SEED_ARGS + ["-o", target])
+    assert_clean_error(result, fragment)
+    assert Path("afile").read_text() == "x"
+    assert sorted(p.name for p in Path(folder).iterdir()) == ["afile", "afolder", "afolder.dot"]
 
 
 @pytest.mark.parametrize("make, fragment", [
@@ -501,11 +502,11 @@ def test_failing_run_never_touches_the_existing_output(tmp_path, args, suffix):
     assert [p.name for p in tmp_path.iterdir()] == [target.name]
 
 
-def test_default_diagram_is_not_touched_by_a_failing_run(tmp_path):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        Path("backprop.png").write_bytes(b"precious")
-        assert run(["1/x", "--set", "x=0"]).exit_code == 1
-        assert Path("backprop.png").read_bytes() == b"precious"
+def test_default_diagram_is_not_touched_by_a_failing_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    Path("backprop.png").write_bytes(b"precious")
+    assert run(["1/x", "--set", "x=0"]).exit_code == 1
+    assert Path("backprop.png").read_bytes() == b"precious"
 
 
 def test_success_replaces_atomically_and_keeps_permissions(tmp_path):
@@ -551,12 +552,13 @@ def test_write_interrupted_midway_leaves_no_temporary_file(tmp_path, monkeypatch
     "$(touch pwned)",
     "x\\\ny",
 ])
-def test_user_text_is_never_evaluated_as_python(tmp_path, source):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as folder:
-        with pytest.raises(BackpropError):
-            differentiate(source, {"x": 1})
-        assert_clean_error(run([source, "--set", "x=1", "--no-diagram"]))
-        assert list(Path(folder).iterdir()) == []
+def test_user_text_is_never_evaluated_as_python(tmp_path, source, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = str(tmp_path)
+    with pytest.raises(BackpropError):
+        differentiate(source, {"x": 1})
+    assert_clean_error(run([source, "--set", "x=1", "--no-diagram"]))
+    assert list(Path(folder).iterdir()) == []
 
 
 def test_names_and_values_can_not_inject_markup(tmp_path):
@@ -575,10 +577,11 @@ def test_names_and_values_can_not_inject_markup(tmp_path):
     assert "alert(1)" not in html
 
 
-def test_nothing_is_written_outside_the_requested_path(tmp_path):
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path) as folder:
-        Path("sub").mkdir()
-        for suffix in (".dot", ".json", ".md", ".tex", ".txt"):
-            assert run(SEED_ARGS + ["-o", f"sub/g{suffix}"]).exit_code == 0
-        written = sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*"))
-        assert written == ["sub", "sub/g.dot", "sub/g.json", "sub/g.md", "sub/g.tex", "sub/g.txt"]
+def test_nothing_is_written_outside_the_requested_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    folder = str(tmp_path)
+    Path("sub").mkdir()
+    for suffix in (".dot", ".json", ".md", ".tex", ".txt"):
+        assert run(SEED_ARGS + ["-o", f"sub/g{suffix}"]).exit_code == 0
+    written = sorted(str(p.relative_to(folder)) for p in Path(folder).rglob("*"))
+    assert written == ["sub", "sub/g.dot", "sub/g.json", "sub/g.md", "sub/g.tex", "sub/g.txt"]
