@@ -167,3 +167,9 @@ def test_hundred_thousand_deep_chain_and_long_sum():
     result = differentiate(nested, {"x": 0.5})
     assert result.gradients["x"] > 0
     assert len(result.steps) == 2 * depth + 1
+
+
+def test_a_final_binding_that_repeats_a_name_names_the_output():
+    result = differentiate("h = tanh(w*x); h = tanh(w*h); L = h", {"x": 1, "w": 0.5})
+    assert result.output == "L"
+    assert result.graph.echo()[-1] == "L = tanh(w × h)"

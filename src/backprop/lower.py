@@ -63,6 +63,7 @@ def lower(program: Program) -> Graph:
     versions: dict[str, int] = {}
     statements: list[tuple[str | None, int]] = []
 
+    last = program.statements[-1]
     for statement in program.statements:
         is_binding = type(statement) is Assign
         root = _lower_expr(statement.expr if is_binding else statement, builder, current, bound_anywhere)
@@ -70,8 +71,10 @@ def lower(program: Program) -> Graph:
             count = versions.get(statement.name, 0)
             versions[statement.name] = count + 1
             name = statement.name if count == 0 else statement.name + _subscript(count)
-            if root >= 0 and builder.names[root] is None:
-                builder.names[root] = name  # the binding names the node it creates
+            if root >= 0 and (builder.names[root] is None or statement is last):
+                # The binding names the node it creates; the last one also renames a node it
+                # merely repeats (h = …; L = h), so the output is called what the program calls it.
+                builder.names[root] = name
                 builder.named[root] = True
             current[statement.name] = root
             statements.append((name, root))
