@@ -66,7 +66,8 @@ def measure(quick: bool = False) -> dict:
                 "python -c 'import click'": [python, "-c", "import click"],
                 "seed derivation (--no-diagram)": backprop + ["--no-diagram"],
                 "seed derivation + PNG": backprop + ["-o", "seed.png"],
-                "dot -Tpng seed.dot": ["dot", "-Tpng", "seed.dot", "-o", "dot.png"],
+                # The same resolution backprop asks for (render/dot.py: -Gdpi=144), so like is timed with like.
+                "dot -Tpng seed.dot": ["dot", "-Tpng", "-Gdpi=144", "seed.dot", "-o", "dot.png"],
             },
             runs,
             env,

@@ -133,7 +133,7 @@ def _workload_tables(results: dict) -> list[str]:
                 cells.append(_ratio(seconds(ours), seconds(result)))
                 cells.append(_ratio(seconds(ours, "forward", "backward"), after_parse(result))
                              if runner != "cpython" else "")
-            cells.append(f"{result['added_mib']:.3g}" if result.get("added_mib") is not None else "?")
+            cells.append(_mib(result))
             cells.append(result.get("check", "(reference)"))
             out.append("| " + " | ".join(cells) + " |")
         if ok(ours):
@@ -145,6 +145,16 @@ def _workload_tables(results: dict) -> list[str]:
                        f"{_ms(phases['end_to_end'])} ms.")
         out.append("")
     return out
+
+
+def _mib(result: dict) -> str:
+    """Memory added; for ours, up to the end of differentiate, then with the renders."""
+    added = result.get("added_mib")
+    if added is None:
+        return "?"
+    if "added_mib_before_render" in result:
+        return f"{result['added_mib_before_render']:,.3g} ({added:,.0f} with renders)"
+    return f"{added:,.3g}" if added < 1000 else f"{added:,.0f}"
 
 
 def _cell(text: str) -> str:
