@@ -9,6 +9,7 @@ Every label is escaped: no name or number can break the DOT.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import subprocess
 from collections import deque
@@ -92,7 +93,8 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
             op = OPS[node.op]
             lines.append(
                 f'  o{node.id} [id="o{node.id}", shape=circle, style=filled, fillcolor="{OP_FILL}", color="#777777", '
-                f'width=0.45, fixedsize=true, fontsize={16 if len(op.label) == 1 else 10}, '
+                f'width=0.45, fixedsize={"true" if len(op.label) <= 4 else "false"}, margin=0.02, '
+                f'fontsize={16 if len(op.label) == 1 else 10}, '
                 f'label="{_escape(op.label)}"];'
             )
             ordered = op.kind == "infix" and node.op in ("sub", "div", "pow")
@@ -180,7 +182,13 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
         raise RenderError(INSTALL_HINT)
     command = [executable, f"-T{fmt}"]
     if fmt == "png":
-        command.append("-Gdpi=144")  # sharp on slides and high-density screens
+        # Sharp on slides and high-density screens; a drawing wider or taller than 40 inches
+        # (5760 px) is scaled down to fit, or a summarised 10,000-node graph makes a
+        # 240-megapixel image that takes Graphviz seconds to paint. (-G would override a size
+        # the DOT sets itself, so it is added only when there is none.)
+        command.append("-Gdpi=144")
+        if not re.search(r"\bsize\s*=", source):
+            command.append("-Gsize=40,40")
     try:
         completed = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
