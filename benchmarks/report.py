@@ -251,8 +251,8 @@ def _why_unmet() -> list[str]:
             "- **4 (linear scaling)**: parse and lower stay near 10; forward and backward grow by up to 1.6× per "
             "operation from 10⁴ to 10⁵ (the ratios of 12.8–15.7 above). Every node, value and gradient is its "
             "own Python object, and at 10⁵ the working set (tens of MB) no longer fits the CPU caches. A graph "
-            "stored in flat arrays (ops as small ints, operands and values in `array` columns) would fix this and "
-            "target 5 together; it is a redesign of the IR that every stage reads, not done yet.",
+            "stored in flat arrays (ops as small ints, operands and values in `array` columns) is the likely fix for this and "
+            "target 5 together (not measured: it is a redesign of the IR that every stage reads, not done yet).",
             "- **5 (a third of the leanest peer's memory)**: ours is about half. The graph costs about 500 bytes "
             "per operation once built (a node tuple, its operand and span tuples, a name, a value, a gradient "
             "and the local partials) and about 1 KB at the peak of parsing; the flat-array IR above is the way "
