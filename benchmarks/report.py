@@ -248,15 +248,16 @@ def _why_unmet() -> list[str]:
             "- **2 (5× on forward + backward)** holds from 10⁴ operations up (11–23× against PyTorch). On a "
             "three-operation program both sides take a few microseconds, and ours pays a fixed cost per call "
             "(input checks, the finiteness check, the per-op tables) that micrograd's bare method calls do not.",
-            "- **4 (linear scaling)**: parse and lower stay near 10; forward and backward grow by up to 1.6× per "
-            "operation from 10⁴ to 10⁵ (the ratios of 12.8–15.7 above). Every node, value and gradient is its "
-            "own Python object, and at 10⁵ the working set (tens of MB) no longer fits the CPU caches. A graph "
-            "stored in flat arrays (ops as small ints, operands and values in `array` columns) is the likely fix for this and "
-            "target 5 together (not measured: it is a redesign of the IR that every stage reads, not done yet).",
+            "- **4 (linear scaling)**: parse and lower stay between 9.4 and 11.4 and our total near 10 (see "
+            "Scaling); forward and backward grow by up to 1.6× per operation from 10⁴ to 10⁵, while they grew "
+            "less than linearly below 10⁴. The likely cause (not proven): every node, value and gradient is "
+            "its own Python object, and at 10⁵ the working set (tens of MB) no longer fits the CPU caches. A "
+            "graph stored in flat arrays (ops as small ints, operands and values in `array` columns) is the "
+            "likely fix for this and target 5 together; it is a redesign of the IR every stage reads, not done.",
             "- **5 (a third of the leanest peer's memory)**: ours is about half. The graph costs about 500 bytes "
             "per operation once built (a node tuple, its operand and span tuples, a name, a value, a gradient "
-            "and the local partials) and about 1 KB at the peak of parsing; the flat-array IR above is the way "
-            "to a third.",
+            "and the local partials) and about 1 KB at the peak of parsing; the flat-array IR above is the likely "
+            "way to a third.",
             "- **6 (the PNG adds no more than dot's own time)**: the rest of cold start is met (+30 ms). Writing "
             "the PNG costs a few milliseconds more than `dot` alone: importing `subprocess` and `tempfile`, "
             "writing the DOT and the image atomically (temporary file, then rename).",
