@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 import resource
 import statistics
 import sys

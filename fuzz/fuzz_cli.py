@@ -6,7 +6,6 @@ are the contract; any other exception is a crash.
 Run:  python fuzz/fuzz_cli.py -max_total_time=30 fuzz/seeds/cli
 """
 
-import io
 import os
 import sys
 import tempfile

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from backprop.api import differentiate
 from backprop.cli import command
-from backprop.errors import BackpropError, DomainError, MissingValue, ParseError, RenderError, format_error
+from backprop.errors import BackpropError, MissingValue, ParseError, RenderError, format_error
 
 from conftest import ROOT, SEED_ARGS
 

@@ -15,7 +15,7 @@ import re
 from .errors import UnknownName
 from .graph import CONST, INPUT, Graph, Node
 from .ops import OPS
-from .syntax import Apply, Assign, Name, Number, Program
+from .syntax import Apply, Assign, Name, Program
 
 _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 # Letters that read as digits (l, o) are not handed out.

@@ -68,7 +68,7 @@ def _pow_grads(x: float, y: float, out: float) -> tuple[float, float]:
 def _pow_note(operands, out, needs) -> str | None:
     x, y = operands
     if x == 0.0 and 0 < y < 1 and needs[0]:
-        return f"x^y with 0 < y < 1 has an infinite slope at x = 0: the derivative does not exist there (reported as inf)"
+        return "x^y with 0 < y < 1 has an infinite slope at x = 0: the derivative does not exist there (reported as inf)"
     if x < 0 and needs[1]:
         return "∂(x^y)/∂y = x^y × log(x) does not exist for x < 0: the gradient with respect to the exponent is nan"
     if x == 0.0 and needs[1]:

@@ -364,7 +364,7 @@ def _token_error(parser, source: str, error) -> ParseError:
             message = f"a number directly followed by the name '{text}': write {number}*{text} for a product"
         return ParseError(message, (start, end))
     if token.type == "NUMBER" and text.startswith(".") and previous and previous[-1].isdigit():
-        return ParseError(f"malformed number: a number has at most one decimal point", (start, end))
+        return ParseError("malformed number: a number has at most one decimal point", (start, end))
     if token.type in ("NAME", "NUMBER") or text == "(":
         return ParseError(f"unexpected {_describe(token)}: is an operator missing before it? Expected {expected}",
                           (start, end))

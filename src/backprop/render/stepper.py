@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from importlib import resources
 
-from ..graph import CONST, INPUT, display_name
+from ..graph import CONST, INPUT
 from ..numfmt import format_number, format_operand
 from ..ops import OPS
 from ..steps import FORWARD
