@@ -131,3 +131,13 @@ def test_numbers_are_formatted_once_for_all_outputs():
     result = differentiate("x/3", {"x": 1})
     assert "0.333333" in render_trace(result) and "0.333333" in render_dot(result)
     assert math.isclose(json_document(result)["value"], 1 / 3)
+
+
+def test_readme_shows_the_real_seed_output(seed):
+    from conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = '$ backprop "(a*b+c)*f" --set a=2 b=3 c=-10 f=5\n'
+    start = readme.index(command) + len(command)
+    end = readme.index("Diagram written to backprop.png", start)
+    assert readme[start:end] == render_trace(seed)
