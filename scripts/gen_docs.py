@@ -17,7 +17,8 @@ sys.path.insert(0, str(ROOT / "src"))
 from backprop.ops import OPS, Op  # noqa: E402
 
 TARGET = ROOT / "docs" / "operators.md"
-KINDS = {"infix": "operators", "prefix": "operators", "function": "functions", "constant": "constants"}
+KINDS = {"infix": "operators", "prefix": "operators", "function": "functions", "constant": "constants",
+         "transform": "transforms"}
 
 
 def _written(op: Op) -> str:
@@ -35,28 +36,34 @@ def _written(op: Op) -> str:
     return f"`{op.name}({operands})`"
 
 
-def _as_text(op: Op) -> str:
-    """The operation applied to x (and y), as the derivation writes it."""
-    if op.kind == "infix":
-        return f"x {op.symbol} y"
-    if op.kind == "prefix":
-        return f"{op.symbol}x"
-    return f"{op.name}({', '.join(['x', 'y'][: op.arity])})"
+def _rule(op: Op, position: int, style: str) -> str:
+    """One rule printed as the derivation prints it, with out written as the operation itself."""
+    from backprop.render.printer import printer
+    from backprop.rules import rule_exprs, substitute
+
+    slots = {"out": ("op", op.name, tuple(("name", v) for v in ("x", "y")[: op.arity]))}
+    return printer(style)(substitute(rule_exprs(op)[position], slots))
 
 
 def _derivatives(op: Op) -> str:
-    out = _as_text(op)
-    return "<br>".join(
-        f"∂/∂{var} = `{template.format(x='x', y='y', out=out)}`" for var, template in zip("xy", op.grad_text)
-    ) or "—"
+    if op.kind == "transform":
+        return "—"
+    return "<br>".join(f"∂/∂{var} = `{_rule(op, i, 'text')}`" for i, var in enumerate("xy"[: op.arity])) or "—"
 
 
 def _latex(op: Op) -> str:
-    out = op.latex.format(x="x", y="y")
+    if op.kind == "transform":
+        return "—"
     return "<br>".join(
-        f"$\\frac{{\\partial}}{{\\partial {var}}} = {template.format(x='x', y='y', out=out)}$"
-        for var, template in zip("xy", op.grad_latex)
+        f"$\\frac{{\\partial}}{{\\partial {var}}} = {_rule(op, i, 'latex')}$" for i, var in enumerate("xy"[: op.arity])
     ) or "—"
+
+
+def _registered(op: Op) -> str:
+    """The rule exactly as the registry states it (over x, y and out), once per operand."""
+    if op.kind == "transform":
+        return "rewritten into ordinary operations before evaluation: differentiating through it gives second derivatives"
+    return "<br>".join(f"`{rule}`" for rule in op.grads) or "a constant"
 
 
 def render_operators() -> str:
@@ -67,23 +74,25 @@ def render_operators() -> str:
         "<!-- Generated from src/backprop/ops.py by `python scripts/gen_docs.py`: do not edit by hand. -->",
         "",
         "Every operation backprop knows, straight from its operator registry: how you write it, what it",
-        "computes, its local derivatives as the derivation prints them (`out` is the node itself) and",
-        "in LaTeX, and where the derivative is a convention (kinks) or does not exist. Precedence,",
-        "associativity and the rest of the syntax are in [language.md](language.md).",
+        "computes, its local derivatives as the derivation prints them and in LaTeX, and the rule as the",
+        "registry states it, once, over the operands `x`, `y` and the node's own value `out`: the numeric",
+        "partials, the derivation's \"since\" lines, these columns and the gradient graph all come from",
+        "it. Precedence, associativity and the rest of the syntax are in [language.md](language.md).",
         "",
     ]
-    for kind in ("operators", "functions", "constants"):
+    for kind in ("operators", "functions", "constants", "transforms"):
         ops = [op for op in OPS.values() if KINDS[op.kind] == kind]
         lines += [f"## {kind.capitalize()}", ""]
-        lines.append("| name | written | meaning | local derivatives | in LaTeX | rule, kinks and conventions |")
+        lines.append("| name | written | meaning | local derivatives | in LaTeX | rule as registered |")
         lines.append("| --- | --- | --- | --- | --- | --- |")
         for op in ops:
-            cells = [f"`{op.name}`", _written(op), op.doc.replace("|", "\\|"), _derivatives(op), _latex(op),
-                     op.grad_rule.replace("|", "\\|")]
+            cells = [f"`{op.name}`", _written(op), op.doc.replace("|", "\\|"), _derivatives(op), _latex(op), _registered(op)]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
     lines += [
         "Kinks follow PyTorch: relu'(0) = 0, abs'(0) = 0, and max/min split the gradient evenly at a tie.",
+        "The rules state these conventions through three flat primitives, which are also functions you may",
+        "call: `gt(x, y)` and `eq(x, y)` (printed as the Iverson brackets [x > y] and [x = y]) and `sign(x)`.",
         "When a run meets one, the derivation adds a `note:` line, and `--check` reports the input as a",
         "kink rather than a failure.",
     ]

@@ -34,7 +34,8 @@ class Result:
         self.values = values
         self.grads = gradients.grads
         self.partials = gradients.partials
-        self.notes = gradients.notes
+        self.notes = gradients.notes  # the first kink or undefined-derivative note of each node
+        self.operand_notes = gradients.operand_notes  # the same by (node id, operand position)
         self._gradients = gradients
         self.inputs = inputs
         self.warnings = warnings

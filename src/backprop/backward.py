@@ -1,7 +1,7 @@
 """Graph + values → the gradient of the output with respect to every node (reverse mode).
 
 One loop over the nodes in reverse topological order. Each operation's local partials
-come from the registry; the upstream gradient multiplies them once and is accumulated
+come from the registry's rules (compiled once by ``rules.py``); the upstream gradient multiplies them once and is accumulated
 with ``+=`` into each operand, so a node used on several paths sums their contributions.
 """
 
@@ -11,12 +11,14 @@ from typing import NamedTuple
 
 from .graph import CONST, Graph
 from .ops import OPS
+from .rules import partials_column
 
 
 class Gradients(NamedTuple):
     grads: list[float]  # ∂output/∂node, by node id
     partials: list[tuple[float, ...] | None]  # each operation's local derivatives, by node id
-    notes: dict[int, str]  # kinks and undefined derivatives met at this point, by node id
+    notes: dict[int, str]  # kinks and undefined derivatives met at this point, by node id (the first one)
+    operand_notes: dict[tuple[int, int], str]  # the same, by (node id, operand position): whose partial it is
 
 
 def backward(graph: Graph, values: list[float]) -> Gradients:
@@ -25,9 +27,10 @@ def backward(graph: Graph, values: list[float]) -> Gradients:
     grads = [0.0] * len(nodes)
     partials: list = [None] * len(nodes)
     grads[graph.output] = 1.0
-    rules = OPS.column("local_grads")
+    rules = partials_column()
     note_rules = OPS.column("note")
     notes: dict[int, str] = {}
+    operand_notes: dict[tuple[int, int], str] = {}
     for node in reversed(nodes):
         args = node.args
         if not args:
@@ -46,11 +49,15 @@ def backward(graph: Graph, values: list[float]) -> Gradients:
             continue
         note_rule = note_rules[node.op]
         if note_rule is not None:
-            needs = tuple(nodes[arg].op != CONST for arg in args)
-            note = note_rule(tuple(values[arg] for arg in args), values[node_id], needs)
-            if note:
-                notes[node_id] = note
+            operands = tuple(values[arg] for arg in args)
+            for position, arg in enumerate(args):
+                if nodes[arg].op == CONST:
+                    continue  # a constant needs no gradient, so its partial's kink does not matter
+                note = note_rule(operands, values[node_id], position)
+                if note:
+                    operand_notes[node_id, position] = note
+                    notes.setdefault(node_id, note)
         grads[x] += upstream * local[0]
         if binary:
             grads[y] += upstream * local[1]
-    return Gradients(grads, partials, notes)
+    return Gradients(grads, partials, notes, operand_notes)

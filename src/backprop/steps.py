@@ -48,7 +48,7 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
         for position, arg in enumerate(node.args):
             uses[arg].append((node.id, position))
     reaches = reaches_output(graph)
-    grads, partials, notes = gradients
+    grads, partials, notes = gradients.grads, gradients.partials, gradients.operand_notes
     order = [graph.output] + [
         node.id for node in reversed(nodes) if node.args and node.id != graph.output
     ] + [i for i in graph.inputs if i != graph.output]
@@ -59,7 +59,7 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
                 upstream = grads[consumer]
                 local = partials[consumer][position]
                 contribution = upstream * local if upstream != 0.0 else 0.0
-                terms.append(Term(consumer, position, upstream, local, contribution, notes.get(consumer)))
+                terms.append(Term(consumer, position, upstream, local, contribution, notes.get((consumer, position))))
         steps.append(Step(BACKWARD, node_id, grads[node_id], tuple(terms), reaches[node_id]))
     return steps
 

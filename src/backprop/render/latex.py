@@ -90,12 +90,18 @@ def latex_operand(x: float) -> str:
 
 
 class LatexWriter:
-    """Writes the steps of one result as LaTeX math (shared by the LaTeX and Markdown renderers)."""
+    """Prints the steps of one result as LaTeX math (shared by the LaTeX and Markdown renderers);
+    the equations come from ``equations.py``, the same model the terminal text prints."""
 
     def __init__(self, result):
+        from .equations import Equations
+        from .printer import printer
+
         self.result = result
         self.graph = result.graph
         self.values = result.values
+        self.equations = Equations(result)
+        self.print = printer("latex")
         self.out = self.name(self.graph.output)
 
     # --- names and expressions
@@ -108,7 +114,7 @@ class LatexWriter:
         return latex_name(node.name)
 
     def partial(self, top: int, bottom: int) -> str:
-        return rf"\frac{{\partial {self.name(top)}}}{{\partial {self.name(bottom)}}}"
+        return self.print(self.equations.partial(top, bottom))
 
     def _apply(self, node_id: int, parts: list[str]) -> str:
         op = OPS[self.graph.nodes[node_id].op]
@@ -117,14 +123,7 @@ class LatexWriter:
 
     def operation(self, node_id: int) -> str:
         """One level of a node: its operation applied to its operands' names."""
-        node = self.graph.nodes[node_id]
-        if node.op in (INPUT, CONST):
-            return self.name(node_id)
-        return self._apply(node_id, [self.name(arg) for arg in node.args])
-
-    def numeric_operation(self, node_id: int) -> str:
-        node = self.graph.nodes[node_id]
-        return self._apply(node_id, [latex_operand(self.values[arg]) for arg in node.args])
+        return self.print(self.equations.operation(node_id))
 
     def expression(self, node_id: int) -> str:
         """A statement's expression, unnamed intermediates inlined and parenthesised (an explicit stack)."""
@@ -163,85 +162,42 @@ class LatexWriter:
             lines.append((latex_name(name), self.expression(root)))
         return lines
 
-    def fill(self, template: str, consumer: int, numeric: bool) -> str:
-        node = self.graph.nodes[consumer]
-        slots = {}
-        for key, arg in zip(("x", "y"), node.args):
-            slots[key] = latex_operand(self.values[arg]) if numeric else self.name(arg)
-        slots["out"] = latex_operand(self.values[consumer]) if numeric else self.name(consumer)
-        return template.format(**slots)
-
     # --- steps
     def forward(self, step: Step) -> list[str]:
         """The stages of a forward step: name, operation, numbers, value (repeats dropped)."""
-        stages = [self.name(step.node), self.operation(step.node)]
-        for stage in (self.numeric_operation(step.node), latex_number(step.value)):
-            if stage != stages[-1]:
-                stages.append(stage)
-        return stages
+        from .equations import print_stages
+
+        return print_stages(self.print, self.equations.forward(step))
 
     def backward(self, step: Step) -> tuple[list[str], str | None]:
         """The stages of a backward step's equation, and its remark (output, or no effect), if any."""
-        node_id = step.node
-        target = self.partial(self.graph.output, node_id)
-        if node_id == self.graph.output:
-            return [target, "1"], "the output's gradient with respect to itself"
-        if not step.reaches_output:
-            return [target, "0"], f"{self.graph.nodes[node_id].name} does not feed into {self.graph.output_name}"
-        terms = step.terms
-        joiner = r" \times " if len(terms) == 1 else r" \cdot "
-        chain = " + ".join(f"{self.partial(self.graph.output, t.consumer)}{joiner}{self.partial(t.consumer, node_id)}"
-                           for t in terms)
-        stages = [" + ".join(self._term(t, stage) for t in terms) for stage in ("symbolic", "substituted", "local")]
-        if len(terms) > 1:
-            stages.append(" + ".join(latex_operand(t.contribution) for t in terms))
-        equation = [target, chain]
-        for stage in stages + [latex_number(step.value)]:
-            if stage != equation[-1]:
-                equation.append(stage)
-        return equation, None
+        from .equations import print_stages
 
-    def _term(self, t, stage: str) -> str:
-        upstream = latex_operand(t.upstream)
-        if stage == "local":
-            return rf"{upstream} \times {latex_operand(t.local)}"
-        template = OPS[self.graph.nodes[t.consumer].op].grad_latex[t.position]
-        text = self.fill(template, t.consumer, numeric=stage == "substituted")
-        if any(c in text for c in " +-") and not text.startswith("(") and not text.startswith("\\frac"):
-            text = f"({text})"  # plain parentheses, as the numeric stage writes (-1), so equal stages merge
-        return rf"{upstream} \times {text}"
+        equation = self.equations.backward(step)
+        remark = equation.remark
+        if remark and " does not feed into" in remark:
+            remark = remark.split(", so")[0]
+        return print_stages(self.print, equation.stages), remark
 
     def reasons(self, step: Step) -> list[tuple[str, str]]:
         """("since", math) and ("note", prose) lines of a backward step, without repeats."""
-        node_id = step.node
+        from .equations import Since, print_since
+
         lines: list[tuple[str, str]] = []
-        seen = set()
-        for t in step.terms if step.reaches_output else ():
-            consumer = t.consumer
-            local = self.fill(OPS[self.graph.nodes[consumer].op].grad_latex[t.position], consumer, numeric=False)
-            since = (f"{self.name(consumer)} = {self.operation(consumer)},\\quad "
-                     f"{self.partial(consumer, node_id)} = {local}")
-            if self.graph.nodes[consumer].args.count(node_id) > 1:
-                since += r"\ \text{(as the " + ("left" if t.position == 0 else "right") + " operand)}"
-            if since not in seen:
-                seen.add(since)
+        for reason in self.equations.backward(step).reasons if step.reaches_output else ():
+            if isinstance(reason, Since):
+                definition, rule = print_since(self.print, reason)
+                since = f"{definition},\\quad {rule}"
+                if reason.which:
+                    since += r"\ \text{(as the " + reason.which + " operand)}"
                 lines.append(("since", since))
-            if t.note and t.note not in seen:
-                seen.add(t.note)
-                lines.append(("note", t.note))
+            else:
+                lines.append(("note", reason))
         return lines
 
     def uses(self, step: Step) -> str | None:
         """'x is used 2 times (by p, q)' for a node whose gradient sums several paths."""
-        if not step.reaches_output or len(step.terms) < 2:
-            return None
-        counts: dict[str, int] = {}
-        for t in step.terms:
-            name = self.graph.nodes[t.consumer].name
-            counts[name] = counts.get(name, 0) + 1
-        users = ", ".join(name + ("" if n == 1 else f" ({n} times)") for name, n in counts.items())
-        node = self.graph.nodes[step.node].name
-        return f"{node} is used {len(step.terms)} times (by {users}): its gradient is the sum of the {len(step.terms)} paths"
+        return self.equations.uses(step)
 
     def inputs_line(self) -> str:
         return ", ".join(f"{self.name(i)} = {latex_number(self.values[i])}" for i in self.graph.inputs)

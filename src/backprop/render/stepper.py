@@ -127,9 +127,8 @@ def _node_card(result, writer, node, value_step: int | None, grad_step: int | No
         what = f"{OPS[node.op].name}: {writer.name(node.id)} = {graph.operation(node.id)}"
     locals_ = []
     if node.op not in (INPUT, CONST):
-        templates = OPS[node.op].grad_text
         for position, arg in enumerate(node.args):
-            symbolic = writer.fill(templates[position], node.id, numeric=False)
+            symbolic = writer.local_rule(node.id, position)
             number = format_number(result.partials[node.id][position])
             text = f"{writer.partial(node.id, arg)} = {symbolic}"
             locals_.append({"symbolic": text, "value": text if symbolic == number else f"{text} = {number}"})

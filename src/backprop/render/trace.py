@@ -7,16 +7,19 @@ function, so every output tells the same story.
 from __future__ import annotations
 
 from ..graph import CONST, display_name
-from ..numfmt import format_number, format_operand
-from ..ops import OPS
+from ..numfmt import format_number
 from ..steps import BACKWARD, FORWARD, Step, restrict
+from .equations import Equations, Since, print_since, print_stages
+from .printer import printer as printer_for
 
 _UNICODE = {"d": "∂", "times": "×", "dot": "·"}
 _ASCII = {"d": "d", "times": "*", "dot": "*"}
+_ASCII_PROSE = str.maketrans({"∂": "d", "×": "*", "·": "*", "−": "-", "π": "pi", "≤": "<=", "≥": ">=", "±": "+/-",
+                              "σ": "sigma", "…": "...", "²": "^2", "’": "'"})
 
 
 class _Writer:
-    """Writes steps of one result in one alphabet."""
+    """Prints the steps of one result in one alphabet (the equations come from ``equations.py``)."""
 
     def __init__(self, result, ascii: bool = False):
         self.result = result
@@ -24,8 +27,9 @@ class _Writer:
         self.values = result.values
         self.ascii = ascii
         self.sym = _ASCII if ascii else _UNICODE
+        self.equations = Equations(result)
+        self.print = printer_for("ascii" if ascii else "text")
         self._names: dict[int, str] = {}  # each node's printed name, made once
-        self._numbers: dict[float, str] = {}  # each value's printed form, made once
         self.out = self.name(self.graph.output)
 
     def name(self, node_id: int) -> str:
@@ -39,127 +43,39 @@ class _Writer:
             self._names[node_id] = name
         return name
 
-    def operand(self, x: float) -> str:
-        """A number inside an expression (negatives parenthesised), formatted once per value."""
-        text = self._numbers.get(x)
-        if text is None:
-            text = self._numbers[x] = format_operand(x)
-        return text
-
     def partial(self, top: int, bottom: int) -> str:
-        d = self.sym["d"]
-        return f"{d}{self.name(top)}/{d}{self.name(bottom)}"
+        return self.print(self.equations.partial(top, bottom))
 
-    def times(self) -> str:
-        return f" {self.sym['times']} "
-
-    def fill(self, template: str, consumer: int, numeric: bool) -> str:
-        node = self.graph.nodes[consumer]
-        slots = {}
-        for key, arg in zip(("x", "y"), node.args):
-            slots[key] = self.operand(self.values[arg]) if numeric else self.name(arg)
-        slots["out"] = self.operand(self.values[consumer]) if numeric else self.name(consumer)
-        text = template.format(**slots)
-        if self.ascii:
-            text = text.replace("×", "*")
-        return text
+    def local_rule(self, consumer: int, position: int) -> str:
+        """∂consumer/∂operand as the registry's rule over the operands' names (hover cards)."""
+        return self.print(self.equations.local(consumer, position, numeric=False))
 
     # --- forward
     def forward(self, step: Step) -> list[str]:
-        node_id = step.node
-        node = self.graph.nodes[node_id]
-        symbolic = self.graph.operation(node_id, ascii=self.ascii)
-        numeric = self._numeric_operation(node_id)
-        parts = [self.name(node_id), symbolic]
-        if numeric != symbolic:
-            parts.append(numeric)
-        value = format_number(step.value)
-        if value != parts[-1]:
-            parts.append(value)
-        del node
-        return [" = ".join(parts)]
-
-    def _numeric_operation(self, node_id: int) -> str:
-        node = self.graph.nodes[node_id]
-        op = OPS[node.op]
-        symbol = op.ascii_symbol if self.ascii else op.symbol
-        if op.kind == "function":  # arguments are already delimited: tanh(-1.2), not tanh((-1.2))
-            return f"{op.name}({', '.join(format_number(self.values[arg]) for arg in node.args)})"
-        parts = [self.operand(self.values[arg]) for arg in node.args]
-        if op.kind == "infix":
-            return f"{parts[0]} {symbol} {parts[1]}"
-        if op.kind == "prefix":
-            return f"{symbol}{parts[0]}"
-        return f"{op.name}({', '.join(parts)})"
+        return [" = ".join(print_stages(self.print, self.equations.forward(step)))]
 
     # --- backward
     def backward(self, step: Step) -> list[str]:
-        node_id = step.node
-        target = self.partial(self.graph.output, node_id)
-        if node_id == self.graph.output:
-            return [f"{target} = 1   (the output's gradient with respect to itself)"]
-        if not step.reaches_output:
-            return [f"{target} = 0   ({self.name(node_id)} does not feed into {self.out}, so it has no effect on it)"]
-        terms = step.terms
-        joiner = self.times() if len(terms) == 1 else self.sym["dot"]
-        chain = " + ".join(
-            f"{self.partial(self.graph.output, t.consumer)}{joiner}{self.partial(t.consumer, node_id)}"
-            for t in terms
-        )
-        stages = [
-            " + ".join(self._term_text(t, stage) for t in terms) for stage in ("symbolic", "substituted", "local")
-        ]
-        if len(terms) > 1:
-            stages.append(" + ".join(self.operand(t.contribution) for t in terms))
-        equation = [target, chain]
-        for stage in stages:
-            if stage != equation[-1]:
-                equation.append(stage)
-        total = format_number(step.value)
-        if total != equation[-1]:
-            equation.append(total)
-        lines = [" = ".join(equation)]
-        if len(terms) > 1:
-            counts: dict[str, int] = {}
-            for t in terms:
-                counts[self.name(t.consumer)] = counts.get(self.name(t.consumer), 0) + 1
-            users = ", ".join(name + ("" if n == 1 else f" ({n} times)") for name, n in counts.items())
-            lines.append(
-                f"    {self.name(node_id)} is used {len(terms)} times (by {users}): "
-                f"its gradient is the sum of the {len(terms)} paths"
-            )
-        seen = set()
-        for t in terms:
-            since = self._since(t, node_id)
-            if since not in seen:
-                seen.add(since)
-                lines.append(f"    {since}")
-            if t.note and t.note not in seen:
-                seen.add(t.note)
-                lines.append(f"    note: {t.note}")
+        equation = self.equations.backward(step)
+        printed = print_stages(self.print, equation.stages)
+        first = " = ".join(printed)
+        if equation.remark:
+            first += f"   ({equation.remark})"
+        lines = [first]
+        if equation.uses:
+            lines.append(f"    {self.prose(equation.uses)}")
+        for reason in equation.reasons:
+            if isinstance(reason, Since):
+                definition, rule = print_since(self.print, reason)
+                which = f" (as the {reason.which} operand)" if reason.which else ""
+                lines.append(f"    since {definition}, {rule}{which}")
+            else:
+                lines.append(f"    note: {self.prose(reason)}")
         return lines
 
-    def _local_template(self, t) -> str:
-        return OPS[self.graph.nodes[t.consumer].op].grad_text[t.position]
-
-    def _term_text(self, t, stage: str) -> str:
-        upstream = self.operand(t.upstream)
-        if stage == "local":
-            return f"{upstream}{self.times()}{self.operand(t.local)}"
-        text = self.fill(self._local_template(t), t.consumer, numeric=stage == "substituted")
-        if (any(c in text for c in " +×*/^") or text.startswith("-")) and not text.startswith("("):
-            text = f"({text})"
-        return f"{upstream}{self.times()}{text}"
-
-    def _since(self, t, node_id: int) -> str:
-        consumer = t.consumer
-        local = self.fill(self._local_template(t), consumer, numeric=False)
-        definition = self.graph.operation(consumer, ascii=self.ascii)
-        which = ""
-        node = self.graph.nodes[consumer]
-        if node.args.count(node_id) > 1:
-            which = " (as the " + ("left" if t.position == 0 else "right") + " operand)"
-        return f"since {self.name(consumer)} = {definition}, {self.partial(consumer, node_id)} = {local}{which}"
+    def prose(self, text: str) -> str:
+        """Words with maths symbols in them, in this writer's alphabet."""
+        return text.translate(_ASCII_PROSE) if self.ascii else text
 
     def step(self, step: Step) -> list[str]:
         return self.forward(step) if step.phase == FORWARD else self.backward(step)

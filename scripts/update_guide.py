@@ -1,0 +1,43 @@
+"""Rewrite the console blocks of docs/guide.md with real output (the test in tests/test_docs.py
+checks them): blocks that start with `$ backprop …` and print to stdout only.
+
+    python scripts/update_guide.py
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from click.testing import CliRunner  # noqa: E402
+
+from backprop.cli import command  # noqa: E402
+
+GUIDE = ROOT / "docs" / "guide.md"
+
+
+def refresh(match: re.Match) -> str:
+    line = match.group(1)
+    args = shlex.split(line)[1:]
+    if "|" in line or ">" in line or "-o" in args or "--timings" in args:
+        return match.group(0)
+    result = CliRunner().invoke(command, args)
+    shown = result.stdout + (result.stderr if result.exit_code else "")
+    return f"```console\n$ {line}\n{shown}```"
+
+
+def main() -> int:
+    text = GUIDE.read_text(encoding="utf-8")
+    updated = re.sub(r"```console\n\$ (backprop [^\n]*)\n(.*?)```", refresh, text, flags=re.S)
+    GUIDE.write_text(updated, encoding="utf-8")
+    print("docs/guide.md", "updated" if updated != text else "unchanged")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""Step records → equations: what each step of the derivation says, as expressions.
+
+This is the one equation model of the derivation. A forward step is a chain of equal
+expressions (``e = a × b = 2 × 3 = 6``); a backward step is the chain rule's stages
+(``∂L/∂a = ∂L/∂e × ∂e/∂a = 5 × b = 5 × 3 = 15``) plus its reasons ("since e = a × b,
+∂e/∂a = b", kink notes, "x is used 2 times"). The text, ASCII, Markdown, LaTeX and HTML
+writers print these with ``printer.Printer`` and lay them out; none re-derives a step.
+
+Local derivatives come from the registry's rules (``rules.rule_exprs``) with the operands'
+names (symbolic stage) or values (substituted stage) put in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..graph import CONST
+from ..ops import OPS
+from ..rules import rule_exprs, substitute
+from ..steps import Step
+
+_SLOTS = ("x", "y")
+
+
+@dataclass(frozen=True, slots=True)
+class Since:
+    """'since e = a × b, ∂e/∂a = b (as the left operand)' as data."""
+
+    consumer: object  # the consumer's name
+    definition: object  # its operation over its operands' names
+    partial: object  # ∂consumer/∂node
+    local: object  # the rule, over names
+    which: str | None  # "left"/"right" when the node is both operands
+
+
+@dataclass(frozen=True, slots=True)
+class BackwardEquation:
+    stages: list  # target, chain, symbolic, substituted, local, contributions, total (as expressions)
+    remark: str | None  # "the output's gradient with respect to itself", "does not feed into"
+    uses: str | None  # "x is used 2 times (by p, q): its gradient is the sum of the 2 paths"
+    reasons: list  # Since records and note strings, in order, without repeats
+
+
+class Equations:
+    """Builds the equations of one evaluated result (names and rules cached per node)."""
+
+    def __init__(self, result):
+        self.result = result
+        self.graph = result.graph
+        self.values = result.values
+        self._refs: dict[int, tuple] = {}
+        self._last: tuple | None = None  # (step, equation): writers ask for a step's parts in turn
+        self.output = self.ref(self.graph.output)
+
+    # --- leaves
+    def ref(self, node_id: int) -> tuple:
+        """A node as a leaf: its name, or its value for an unnamed literal."""
+        found = self._refs.get(node_id)
+        if found is None:
+            node = self.graph.nodes[node_id]
+            found = ("num", node.value) if node.op == CONST and not node.named else ("name", node.name)
+            self._refs[node_id] = found
+        return found
+
+    def number(self, x: float) -> tuple:
+        return ("num", x)
+
+    def operation(self, node_id: int, numeric: bool = False) -> tuple:
+        """One level of a node: its operation over its operands' names (or values)."""
+        node = self.graph.nodes[node_id]
+        if not node.args:
+            return self.ref(node_id)
+        if numeric:
+            args = tuple(("num", self.values[arg]) for arg in node.args)
+        else:
+            args = tuple(self.ref(arg) for arg in node.args)
+        return ("op", node.op, args)
+
+    def local(self, consumer: int, position: int, numeric: bool) -> tuple:
+        """∂consumer/∂operand as the registry's rule, over names or values."""
+        node = self.graph.nodes[consumer]
+        rule = rule_exprs(OPS[node.op])[position]
+        if numeric:
+            slots = {key: ("num", self.values[arg]) for key, arg in zip(_SLOTS, node.args)}
+            slots["out"] = ("num", self.values[consumer])
+        else:
+            slots = {key: self.ref(arg) for key, arg in zip(_SLOTS, node.args)}
+            slots["out"] = self.ref(consumer)
+        return substitute(rule, slots)
+
+    def partial(self, top: int, bottom: int) -> tuple:
+        return ("d", self.ref(top), self.ref(bottom))
+
+    def local_partial(self, consumer: int, node_id: int, step: Step) -> tuple:
+        """∂consumer/∂node as one local factor. Where the consumer is the output and the node
+        has other paths too, ∂L/∂a would read as the total: write ∂(c × a)/∂a instead."""
+        if consumer == self.graph.output and len(step.terms) > 1:
+            return ("d", self.operation(consumer), self.ref(node_id))
+        return self.partial(consumer, node_id)
+
+    # --- steps
+    def forward(self, step: Step) -> list:
+        """A forward step's stages: name, operation, numbers, value (printers drop repeats)."""
+        node_id = step.node
+        return [self.ref(node_id), self.operation(node_id), self.operation(node_id, numeric=True),
+                ("num", step.value)]
+
+    def backward(self, step: Step) -> BackwardEquation:
+        if self._last is not None and self._last[0] is step:
+            return self._last[1]
+        equation = self._backward(step)
+        self._last = (step, equation)
+        return equation
+
+    def _backward(self, step: Step) -> BackwardEquation:
+        node_id = step.node
+        graph = self.graph
+        target = self.partial(graph.output, node_id)
+        if node_id == graph.output:
+            return BackwardEquation([target, ("num", 1.0)], "the output's gradient with respect to itself", None, [])
+        if not step.reaches_output:
+            name = graph.nodes[node_id].name
+            return BackwardEquation([target, ("num", 0.0)],
+                                    f"{name} does not feed into {graph.output_name}, so it has no effect on it",
+                                    None, [])
+        terms = step.terms
+        joiner = "mul" if len(terms) == 1 else "dot"
+        chain = _sum([("op", joiner, (self.partial(graph.output, t.consumer), self.local_partial(t.consumer, node_id, step)))
+                      for t in terms])
+        symbolic = _sum([("op", "mul", (("num", t.upstream), self.local(t.consumer, t.position, False))) for t in terms])
+        substituted = _sum([("op", "mul", (("num", t.upstream), self.local(t.consumer, t.position, True)))
+                            for t in terms])
+        local = _sum([("op", "mul", (("num", t.upstream), ("num", t.local))) for t in terms])
+        stages = [target, chain, symbolic, substituted, local]
+        if len(terms) > 1:
+            stages.append(_sum([("num", t.contribution) for t in terms]))
+        stages.append(("num", step.value))
+        return BackwardEquation(stages, None, self.uses(step), self.reasons(step))
+
+    def uses(self, step: Step) -> str | None:
+        """'x is used 2 times (by p, q): …' for a node whose gradient sums several paths."""
+        if not step.reaches_output or len(step.terms) < 2:
+            return None
+        counts: dict[str, int] = {}
+        for t in step.terms:
+            name = self.graph.nodes[t.consumer].name
+            counts[name] = counts.get(name, 0) + 1
+        users = ", ".join(name + ("" if n == 1 else f" ({n} times)") for name, n in counts.items())
+        node = self.graph.nodes[step.node].name
+        return f"{node} is used {len(step.terms)} times (by {users}): its gradient is the sum of the {len(step.terms)} paths"
+
+    def reasons(self, step: Step) -> list:
+        """Since records and notes of a backward step, in order, each once."""
+        node_id = step.node
+        found: list = []
+        seen: set = set()
+        for t in step.terms:
+            consumer = t.consumer
+            which = None
+            if self.graph.nodes[consumer].args.count(node_id) > 1:
+                which = "left" if t.position == 0 else "right"
+            since = Since(self.ref(consumer), self.operation(consumer), self.local_partial(consumer, node_id, step),
+                          self.local(consumer, t.position, False), which)
+            key = (consumer, t.position if which else None)
+            if key not in seen:
+                seen.add(key)
+                found.append(since)
+            if t.note and t.note not in seen:
+                seen.add(t.note)
+                found.append(t.note)
+        return found
+
+
+def _sum(terms: list) -> tuple:
+    """Terms joined by + (left to right)."""
+    total = terms[0]
+    for term in terms[1:]:
+        total = ("op", "add", (total, term))
+    return total
+
+
+def print_stages(printer, stages: list) -> list[str]:
+    """The stages printed, each kept only when it differs from the one before."""
+    printed: list[str] = []
+    for stage in stages:
+        text = printer(stage)
+        if not printed or text != printed[-1]:
+            printed.append(text)
+    return printed
+
+
+def print_since(printer, since: Since) -> tuple[str, str]:
+    """(definition, rule) of a Since record: ('e = a × b', '∂e/∂a = b')."""
+    definition = f"{printer(since.consumer)} = {printer(since.definition)}"
+    return definition, f"{printer(since.partial)} = {printer(since.local)}"

@@ -1,0 +1,189 @@
+"""Expressions → text, ASCII or LaTeX: one precedence table, one parenthesiser, three alphabets.
+
+Every piece of maths the tool prints (a forward step, a backward step's stages, a "since"
+rule, a gradient formula, a docs row) is an expression tuple (``rules.Expr``) printed here,
+as SymPy's printing package does: the equation is data and each format is a printer of it.
+
+Besides the registry's operations, equations use three shapes of their own:
+``("d", top, bottom)`` for ∂top/∂bottom, ``("op", "dot", (a, b))`` for the ``·`` that joins
+a sum's chain-rule products, and ``("text", s)`` for words inside a formula.
+"""
+
+from __future__ import annotations
+
+from ..graph import display_name
+from ..numfmt import format_number
+from ..ops import ADD, ATOM, MUL, OPS, POW, UNARY
+
+_EXTRA = {"dot": (MUL, "·", "*", "{x} \\cdot {y}")}  # equation-only operators: precedence, text, ascii, latex
+_ASSOCIATIVE = {("add", "add"), ("mul", "mul"), ("dot", "dot"), ("mul", "dot"), ("dot", "mul")}
+_NEGATIVE = UNARY  # a negative number binds like unary minus
+
+
+def precedence(expr) -> int:
+    """How tightly an expression binds (registry precedence; names, calls and brackets are atoms)."""
+    kind = expr[0]
+    if kind == "num":
+        return _NEGATIVE if _is_negative(expr[1]) else ATOM
+    if kind != "op":
+        return ATOM
+    name = expr[1]
+    if name in _EXTRA:
+        return _EXTRA[name][0]
+    op = OPS[name]
+    if op.kind in ("infix", "prefix"):
+        return op.precedence
+    return ATOM
+
+
+def _is_negative(value: float) -> bool:
+    return value < 0 or (value != value and False)
+
+
+def needs_parentheses(parent: str, position: int, child, latex: bool = False) -> bool:
+    """The one parenthesiser: does ``child``, operand ``position`` of ``parent``, need brackets?"""
+    if parent in _EXTRA:
+        kind, parent_prec = "infix", _EXTRA[parent][0]
+    else:
+        op = OPS[parent]
+        kind, parent_prec = op.kind, op.precedence
+    if kind not in ("infix", "prefix") or OPS.get(parent) is not None and OPS[parent].text:
+        return False  # a call's arguments and a bracket's contents are delimited already
+    if latex and (parent == "div" or (parent == "pow" and position == 1)):
+        return False  # \frac and the exponent's braces delimit their parts
+    child_prec = precedence(child)
+    is_negative = child[0] == "num" and child_prec == _NEGATIVE or child[0] == "op" and child[1] == "neg"
+    if is_negative:
+        # 6 + (-10), (-4) × 5, 2^(-1), -(-x), a × (-b); but -b / y^2 and -x + y stay as written
+        return not (child[0] == "op" and position == 0 and parent not in ("pow", "neg"))
+    if parent == "pow":
+        return child_prec <= POW if position == 0 else child_prec < POW
+    if child_prec < parent_prec:
+        return True
+    if child_prec == parent_prec and kind == "infix" and position == 1:
+        return child[0] != "op" or (parent, child[1]) not in _ASSOCIATIVE
+    return False
+
+
+class Printer:
+    """Prints expressions in one alphabet: "text" (Unicode), "ascii" or "latex"."""
+
+    def __init__(self, style: str = "text"):
+        if style not in ("text", "ascii", "latex"):
+            raise ValueError(f"unknown printer style {style!r}")
+        self.style = style
+        self.latex = style == "latex"
+        self.ascii = style == "ascii"
+        self._names: dict[str, str] = {}
+
+    # --- leaves
+    def name(self, text: str) -> str:
+        shown = self._names.get(text)
+        if shown is None:
+            if self.latex:
+                from .latex import latex_name
+
+                shown = latex_name(text)
+            else:
+                shown = display_name(text, self.ascii)
+            self._names[text] = shown
+        return shown
+
+    def number(self, value: float) -> str:
+        if self.latex:
+            from .latex import latex_number
+
+            return latex_number(value)
+        return format_number(value)
+
+    def partial(self, top: str, bottom: str) -> str:
+        """∂top/∂bottom from already printed parts."""
+        if self.latex:
+            return rf"\frac{{\partial {top}}}{{\partial {bottom}}}"
+        d = "d" if self.ascii else "∂"
+        return f"{d}{top}/{d}{bottom}"
+
+    # --- the walk
+    def __call__(self, expr) -> str:
+        """The printed expression (an explicit stack: formulas can be deep)."""
+        done: list[str] = []
+        todo: list = [expr]
+        while todo:
+            node = todo.pop()
+            if type(node) is list:  # [marker, expr]: its operands are printed
+                node = node[1]
+                args = node[2] if node[0] == "op" else node[1:]
+                count = len(args)
+                parts = done[len(done) - count:]
+                del done[len(done) - count:]
+                done.append(self._compose(node, parts))
+                continue
+            kind = node[0]
+            if kind == "num":
+                done.append(self.number(node[1]))
+            elif kind == "name":
+                done.append(self.name(node[1]))
+            elif kind == "text":
+                done.append(node[1] if not self.latex else rf"\text{{{node[1]}}}")
+            else:
+                args = node[2] if kind == "op" else node[1:]
+                todo.append([None, node])
+                todo.extend(reversed(args))
+        return done[0]
+
+    def _compose(self, node, parts: list[str]) -> str:
+        if node[0] == "d":
+            top = parts[0]
+            if node[1][0] == "op":
+                top = rf"\left({top}\right)" if self.latex else f"({top})"
+            return self.partial(top, parts[1])
+        name, args = node[1], node[2]
+        wrapped = [self._wrap(name, i, arg, part) for i, (arg, part) in enumerate(zip(args, parts))]
+        if name in _EXTRA:
+            _, text, ascii_text, latex = _EXTRA[name]
+            if self.latex:
+                return latex.format(x=wrapped[0], y=wrapped[1])
+            return f"{wrapped[0]}{ascii_text if self.ascii else text}{wrapped[1]}"  # ∂L/∂p·∂p/∂x: tight
+        op = OPS[name]
+        if self.latex:
+            return op.latex.format(**dict(zip(("x", "y"), wrapped)))
+        if op.text:
+            text = op.text.format(**dict(zip(("x", "y"), wrapped)))
+            return text.replace("≤", "<=").replace("≥", ">=") if self.ascii else text
+        symbol = op.ascii_symbol if self.ascii else op.symbol
+        if op.kind == "infix":
+            return f"{wrapped[0]} {symbol} {wrapped[1]}" if name != "pow" else f"{wrapped[0]}{symbol}{wrapped[1]}"
+        if op.kind == "prefix":
+            return f"{symbol}{wrapped[0]}"
+        if op.kind == "constant":
+            return self.name(op.symbol) if not self.ascii else op.ascii_symbol
+        return f"{op.name}({', '.join(wrapped)})"
+
+    def _wrap(self, parent: str, position: int, child, text: str) -> str:
+        if not needs_parentheses(parent, position, child, self.latex):
+            return text
+        return rf"\left({text}\right)" if self.latex and child[0] == "op" else f"({text})"
+
+
+_PRINTERS: dict[str, Printer] = {}
+
+
+def printer(style: str) -> Printer:
+    """The shared printer of one style."""
+    found = _PRINTERS.get(style)
+    if found is None:
+        found = _PRINTERS[style] = Printer(style)
+    return found
+
+
+def rule_text(op_name: str, position: int, style: str = "text", slots: dict | None = None) -> str:
+    """One registry rule printed, e.g. rule_text("div", 1) == "-x/y^2" (docs, hover cards)."""
+    from ..rules import rule_exprs, substitute
+
+    expr = rule_exprs(OPS[op_name])[position]
+    if slots:
+        expr = substitute(expr, slots)
+    return printer(style)(expr)
+
+
+__all__ = ["ADD", "MUL", "Printer", "needs_parentheses", "precedence", "printer", "rule_text"]

@@ -1,0 +1,253 @@
+"""Registry rule strings → expressions, numeric partials and evaluation.
+
+Each registry entry writes its local derivatives ONCE, as strings in the tool's own language
+over its operands ``x``, ``y`` and its own value ``out`` (``ops.Op.grads``). This module turns
+them into:
+
+- rule expressions (``Expr``): small immutable trees, read by the printers (the derivation's
+  "since …" lines in every format, docs/operators.md) and by the graph transform
+  (``transform.py``), which instantiates them as new graph nodes;
+- numeric partials: one generated Python function per operation, compiled on first use, so
+  the backward loop runs plain arithmetic as fast as hand-written lambdas did.
+
+Expressions are tuples: ``("num", value)``, ``("name", text)`` and ``("op", name, args)``.
+Rules are parsed with the language's own parser; nothing here evaluates user text.
+
+Edge cases follow one stated arithmetic (``ieee_apply``): where Python raises (1/0, log(0),
+0^-1) the careful path returns what IEEE 754 gives (±inf, nan), and in a product of local
+derivatives a zero factor wins (0 × inf = 0): PyTorch's masked conventions for x^y at x = 0.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+from .ops import OPS, Op
+
+Expr = tuple
+
+ONE: Expr = ("num", 1.0)
+ZERO: Expr = ("num", 0.0)
+SLOTS = ("x", "y")  # operand names in rules, by position; "out" is the node's own value
+
+
+def num(value: float) -> Expr:
+    return ("num", float(value))
+
+
+def name(text: str) -> Expr:
+    return ("name", text)
+
+
+def apply(op: str, *args: Expr) -> Expr:
+    return ("op", op, tuple(args))
+
+
+# --- rule strings → expressions -------------------------------------------------------------
+
+_RULE_CACHE: dict[tuple, tuple[Expr, ...]] = {}
+
+
+def rule_exprs(op: Op) -> tuple[Expr, ...]:
+    """The entry's local derivatives as expressions over x, y and out, one per operand."""
+    key = (op.name, op.grads)
+    cached = _RULE_CACHE.get(key)
+    if cached is None:
+        cached = _RULE_CACHE[key] = tuple(parse_rule(text, op) for text in op.grads)
+    return cached
+
+
+def parse_rule(text: str, op: Op | None = None) -> Expr:
+    """One rule string as an expression; only x, y (by arity), out and registry operations."""
+    from .parse import parse
+    from .syntax import Apply, Name, Number
+
+    program = parse(text)
+    if len(program.statements) != 1 or not isinstance(program.statements[0], (Apply, Name, Number)):
+        raise ValueError(f"a rule is one expression, not {text!r}")
+    allowed = {"out", *SLOTS[: op.arity if op else 2]}
+    # Post-order with an explicit stack: rules are small, but the house rule is no recursion.
+    done: list[Expr] = []
+    todo: list = [program.statements[0]]
+    while todo:
+        node = todo.pop()
+        if type(node) is tuple:
+            apply_node = node[0]
+            arity = len(apply_node.args)
+            args = tuple(done[len(done) - arity:])
+            del done[len(done) - arity:]
+            done.append(("op", apply_node.op, args))
+        elif isinstance(node, Apply):
+            todo.append((node,))
+            todo.extend(reversed(node.args))
+        elif isinstance(node, Name):
+            if node.name not in allowed:
+                raise ValueError(f"rule {text!r} of {op.name if op else '?'} uses {node.name!r}; "
+                                 f"it may use {', '.join(sorted(allowed))}")
+            done.append(("name", node.name))
+        else:
+            done.append(("num", float(node.value)))
+    return done[0]
+
+
+def substitute(expr: Expr, slots: dict[str, Expr]) -> Expr:
+    """The expression with each name replaced by ``slots[name]`` (names not in slots stay)."""
+    done: list[Expr] = []
+    todo: list = [expr]
+    while todo:
+        node = todo.pop()
+        if type(node) is list:  # marker: rebuild an op from its finished operands
+            _, op, arity = node
+            args = tuple(done[len(done) - arity:])
+            del done[len(done) - arity:]
+            done.append(("op", op, args))
+        elif node[0] == "op":
+            todo.append(["rebuild", node[1], len(node[2])])
+            todo.extend(reversed(node[2]))
+        elif node[0] == "name":
+            done.append(slots.get(node[1], node))
+        else:
+            done.append(node)
+    return done[0]
+
+
+# --- evaluation with one stated arithmetic ---------------------------------------------------
+
+def ieee_apply(op: str, args: tuple[float, ...]) -> float:
+    """``op`` applied as IEEE 754 would: ±inf or nan where Python raises; 0 × anything = 0."""
+    if op == "mul" and (args[0] == 0.0 or args[1] == 0.0):
+        return 0.0  # a zero local derivative stops the product (PyTorch's masked rules)
+    try:
+        return OPS[op].forward(*args)
+    except ZeroDivisionError:
+        x, y = args
+        if x == 0.0 or math.isnan(x):
+            return math.nan
+        return math.copysign(math.inf, x) * math.copysign(1.0, y)
+    except OverflowError:
+        return _overflow_sign(op, args) * math.inf
+    except ValueError:
+        if op in ("log", "log2", "log10") and args[0] == 0.0:
+            return -math.inf
+        if op == "pow" and args[0] == 0.0 and args[1] < 0:
+            return math.inf
+        return math.nan
+
+
+def _overflow_sign(op: str, args: tuple[float, ...]) -> float:
+    if op in ("sinh", "pow", "mul", "div"):
+        product = 1.0
+        for a in args[:1]:
+            product *= a
+        if op == "pow" and args[1] == math.floor(args[1]) and int(args[1]) % 2 == 0:
+            return 1.0
+        return math.copysign(1.0, product)
+    return 1.0
+
+
+def evaluate(expr: Expr, slots: dict[str, float]) -> float:
+    """The value of an expression over named numbers, in the careful arithmetic above."""
+    done: list[float] = []
+    todo: list = [expr]
+    while todo:
+        node = todo.pop()
+        if type(node) is list:
+            _, op, arity = node
+            args = tuple(done[len(done) - arity:])
+            del done[len(done) - arity:]
+            done.append(ieee_apply(op, args))
+        elif node[0] == "op":
+            todo.append(["apply", node[1], len(node[2])])
+            todo.extend(reversed(node[2]))
+        elif node[0] == "name":
+            done.append(slots[node[1]])
+        else:
+            done.append(node[1])
+    return done[0]
+
+
+# --- numeric partials: generated Python, compiled once per rule ------------------------------
+
+_INFIX_PY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
+_COMPILED: dict[tuple, Callable] = {}
+
+
+def _python(expr: Expr, namespace: dict) -> str:
+    """Python source for an expression (fully parenthesised; functions via the namespace)."""
+    pieces: list[str] = []
+    todo: list = [expr]
+    while todo:
+        node = todo.pop()
+        if type(node) is str:
+            pieces.append(node)
+        elif node[0] == "num":
+            pieces.append(repr(node[1]))
+        elif node[0] == "name":
+            pieces.append(node[1])
+        else:
+            op, args = node[1], node[2]
+            if op in _INFIX_PY:
+                todo.extend(reversed(["(", args[0], f" {_INFIX_PY[op]} ", args[1], ")"]))
+            elif op == "neg":
+                todo.extend(reversed(["(-", args[0], ")"]))
+            else:
+                alias = f"_{op}"
+                namespace[alias] = OPS[op].forward
+                parts: list = [f"{alias}("]
+                for position, arg in enumerate(args):
+                    if position:
+                        parts.append(", ")
+                    parts.append(arg)
+                parts.append(")")
+                todo.extend(reversed(parts))
+    return "".join(pieces)
+
+
+def compiled_partials(op: Op) -> Callable[..., tuple[float, ...]]:
+    """``(*operands, out) -> (∂out/∂operand, …)`` generated from the entry's rules.
+
+    The fast path is plain Python arithmetic; where it raises (a division by zero, log(0),
+    an overflow) the same rules are evaluated in the careful arithmetic of ``ieee_apply``.
+    """
+    key = (op.name, op.arity, op.grads)
+    function = _COMPILED.get(key)
+    if function is not None:
+        return function
+    exprs = rule_exprs(op)
+    params = list(SLOTS[: op.arity]) + ["out"]
+    namespace: dict = {"_careful": lambda *values: tuple(evaluate(e, dict(zip(params, values))) for e in exprs)}
+    body = ", ".join(_python(e, namespace) for e in exprs) + ("," if len(exprs) == 1 else "")
+    signature = ", ".join(params)
+    source = (
+        f"def partials_{op.name}({signature}):\n"
+        f"    try:\n"
+        f"        return ({body})\n"
+        f"    except (ArithmeticError, ValueError):\n"
+        f"        return _careful({signature})\n"
+    )
+    # The source is generated from registry rules (parsed into expressions above), never from user text.
+    exec(compile(source, f"<rules of {op.name}>", "exec"), namespace)  # noqa: S102
+    function = _COMPILED[key] = namespace[f"partials_{op.name}"]
+    function.source = source
+    return function
+
+
+class PartialsColumn(dict):
+    """``{op name: compiled partials}``, filled on first use: a run compiles only the
+    operations its program uses (a cold start parses a handful of rules, not all of them)."""
+
+    def __missing__(self, op_name: str):
+        function = self[op_name] = compiled_partials(OPS[op_name])
+        return function
+
+
+_COLUMN: tuple[int, PartialsColumn] | None = None
+
+
+def partials_column() -> PartialsColumn:
+    """The compiled partials of every operation, rebuilt when the registry changes."""
+    global _COLUMN
+    if _COLUMN is None or _COLUMN[0] != OPS.version:
+        _COLUMN = (OPS.version, PartialsColumn())
+    return _COLUMN[1]
