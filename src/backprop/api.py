@@ -62,6 +62,40 @@ class Result:
 
         return build_steps(self.graph, self.values, self._gradients)
 
+    @cached_property
+    def _symbolic(self):
+        from .symbolic import Symbolic
+
+        return Symbolic(self)
+
+    @cached_property
+    def _formulas(self):
+        return self._symbolic.formulas()
+
+    @property
+    def formulas(self) -> dict[str, str]:
+        """Each input's gradient as a simplified formula over the inputs: {"a": "b × f", …}."""
+        return {name: formula.text() for name, formula in self._formulas.items()}
+
+    def formula(self, name: str, format: str = "text") -> str:
+        """One input's gradient as a formula, in "text", "ascii" or "latex"."""
+        from .errors import UnknownName
+
+        if name not in self._formulas:
+            known = ", ".join(self._formulas) or "none"
+            raise UnknownName(f"'{name}' is not an input of the program; its inputs are: {known}")
+        return self._formulas[name].text(format)
+
+    def gradient_graph(self):
+        """The graph autograd builds: the forward nodes plus backward nodes computing each gradient
+        (a ``symbolic.GradientGraph``: ``.graph``, ``.values``, ``.gradients``)."""
+        return self._symbolic.gradient_graph()
+
+    def hessian(self, symbolic: bool = False):
+        """The matrix of second derivatives over the inputs (a ``symbolic.Hessian``: ``.names``,
+        ``.matrix``; ``.formulas`` too with ``symbolic=True``)."""
+        return self._symbolic.hessian(symbolic)
+
     def derivation(self, format: str = "text", *, wrt=None, standalone: bool = False) -> str:
         """The step-by-step derivation: "text", "ascii", "markdown" or "latex".
 

@@ -36,6 +36,9 @@ class Graph:
         self.output = output
         self.statements = statements  # (name shown in the echo, root node id), in program order
         self.inputs = [node.id for node in nodes if node.op == INPUT]
+        # Several outputs are normal (a gradient graph has one per input); the first is ``output``.
+        self.outputs: list[tuple[str, int]] = [(nodes[output].name, output)] if nodes else []
+        self.notes: list[str] = []  # what lowering and transforms want the user to know (grad of an unused name)
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -110,6 +113,9 @@ class Graph:
         for arg in node.args:
             wrap = nested and op.kind in ("infix", "prefix") and self.is_inlined(arg) and \
                 OPS[self.nodes[arg].op].kind in ("infix", "prefix")
+            # a derivative's name (∂f/∂x, from grad()) reads as one symbol only in parentheses
+            wrap = wrap or op.kind in ("infix", "prefix") and "/" in self.nodes[arg].name and \
+                not self.is_inlined(arg)
             operands.append(["(", arg, ")"] if wrap else [arg])
         symbol = op.ascii_symbol if ascii else op.symbol
         if op.kind == "infix":
@@ -142,6 +148,8 @@ def display_name(name: str, ascii: bool = False) -> str:
     """A node's name as printed; in ASCII, version subscripts become _1, _2."""
     if not ascii or name.isascii():
         return name
+    if "∂" in name:  # a derivative's name, from grad(): ∂f/∂x → df/dx
+        name = name.replace("∂", "d")
     if name == "π":
         return "pi"
     base = name.rstrip("₀₁₂₃₄₅₆₇₈₉")

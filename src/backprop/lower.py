@@ -38,6 +38,8 @@ class _Builder:
         self.inputs: dict[str, int] = {}  # name -> provisional id
         self.input_spans: list = []
         self.literal_text: dict[int, str] = {}  # constants are named by their text unless bound
+        self.notes: list[str] = []
+        self.source = ""
 
     def add(self, op, args, span, value=None, name=None, named=False) -> int:
         self.ops.append(op)
@@ -59,6 +61,7 @@ def lower(program: Program) -> Graph:
     """Turn a parsed program into a graph in topological order (iteratively, any depth)."""
     bound_anywhere = {s.name for s in program.statements if type(s) is Assign}
     builder = _Builder()
+    builder.source = getattr(program, "source", "") or ""
     current: dict[str, int] = {}  # name -> node of its newest binding
     versions: dict[str, int] = {}
     statements: list[tuple[str | None, int]] = []
@@ -87,7 +90,13 @@ def lower(program: Program) -> Graph:
         builder.names[output] = _fresh(["L", "out"] + [f"out{i}" for i in range(1, 100)], user_names)
         builder.named[output] = True
     _name_intermediates(builder, user_names | {builder.names[output]} if output >= 0 else user_names)
-    return _finish(builder, statements)
+    graph = _finish(builder, statements)
+    graph.notes = list(dict.fromkeys(builder.notes))
+    if any(op == "grad" for op in builder.ops):
+        from .transform import expand_grads
+
+        graph = expand_grads(graph)
+    return graph
 
 
 def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> int:
@@ -105,6 +114,9 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
         kind = type(node)
         if kind is tuple:  # an operation whose operands are all done
             node = node[0]
+            if node.op == "grad":
+                done.append(_lower_grad(node, done.pop(), builder, current, bound_anywhere))
+                continue
             arity = len(node.args)
             args = tuple(done[-arity:])
             del done[-arity:]
@@ -116,7 +128,11 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
             names.append(None)
             named.append(False)
         elif kind is Apply:
-            if node.args:
+            if node.op == "grad":
+                todo.append((node,))
+                todo.append(node.args[0])  # only f is lowered: x names what to differentiate by
+                _check_grad_variable(node)
+            elif node.args:
                 todo.append((node,))
                 todo.extend(reversed(node.args))
             else:  # a constant such as pi
@@ -129,6 +145,41 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
             builder.literal_text[index] = node.text
             done.append(index)
     return done[-1]
+
+
+def _check_grad_variable(node: Apply) -> None:
+    variable = node.args[1]
+    if type(variable) is not Name:
+        raise UnknownName("grad(f, x) differentiates with respect to a name: its second argument must be a "
+                          "variable such as x, not an expression or a number", variable.span)
+
+
+def _lower_grad(node: Apply, f: int, builder: _Builder, current: dict, bound_anywhere: set) -> int:
+    """A ``grad`` placeholder node over (f, x); ``transform.expand_grads`` rewrites it after lowering.
+
+    A name that f cannot depend on (used nowhere before) makes the derivative 0, with a note.
+    """
+    variable = node.args[1]
+    name = variable.name
+    if name in current:
+        x = current[name]
+    elif name in builder.inputs:
+        x = builder.inputs[name]
+    elif name in bound_anywhere:
+        raise UnknownName(f"grad(…, {name}): '{name}' is bound only later in the program", variable.span)
+    else:
+        builder.notes.append(f"grad(…, {name}) is 0: '{name}' is not used by the expression before it")
+        index = builder.add(CONST, (), node.span, 0.0)
+        builder.literal_text[index] = "0"
+        return index
+    function = node.args[0]
+    top = function.name if type(function) is Name else f"({_source_text(builder, function)})"
+    return builder.add("grad", (f, x), node.span, name=f"∂{top}/∂{name}")
+
+
+def _source_text(builder: _Builder, expr) -> str:
+    start, end = expr.span
+    return " ".join(builder.source[start:end].split()) or "f"
 
 
 def _resolve(node: Name, builder: _Builder, bound_anywhere: set) -> int:

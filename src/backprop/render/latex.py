@@ -54,6 +54,9 @@ def latex_name(name: str) -> str:
     User names are written as they are (escaped), never reinterpreted: w1 stays w1, so a
     user's c1 can not be confused with the version c₁ of c.
     """
+    if name.startswith("∂") and "/∂" in name:  # a derivative's name, from grad(): ∂f/∂x
+        top, bottom = name[1:].split("/∂", 1)
+        return rf"\frac{{\partial {latex_name(top)}}}{{\partial {latex_name(bottom)}}}"
     base = name.rstrip(_VERSION_DIGITS)
     version = name[len(base):]
     text = _latex_word(base)

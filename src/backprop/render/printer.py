@@ -51,6 +51,8 @@ def needs_parentheses(parent: str, position: int, child, latex: bool = False) ->
         return False  # a call's arguments and a bracket's contents are delimited already
     if latex and (parent == "div" or (parent == "pow" and position == 1)):
         return False  # \frac and the exponent's braces delimit their parts
+    if child[0] == "name" and "/" in child[1] and not latex:
+        return True  # a derivative's name (∂f/∂x) is one symbol only in parentheses
     child_prec = precedence(child)
     is_negative = child[0] == "num" and child_prec == _NEGATIVE or child[0] == "op" and child[1] == "neg"
     if is_negative:
@@ -134,9 +136,12 @@ class Printer:
     def _compose(self, node, parts: list[str]) -> str:
         if node[0] == "d":
             top = parts[0]
-            if node[1][0] == "op":
+            if node[1][0] == "op" or node[1][0] == "name" and "/" in node[1][1] and not self.latex:
                 top = rf"\left({top}\right)" if self.latex else f"({top})"
-            return self.partial(top, parts[1])
+            bottom = parts[1]
+            if node[2][0] == "name" and "/" in node[2][1] and not self.latex:
+                bottom = f"({bottom})"  # ∂L/∂(∂f/∂x)
+            return self.partial(top, bottom)
         name, args = node[1], node[2]
         wrapped = [self._wrap(name, i, arg, part) for i, (arg, part) in enumerate(zip(args, parts))]
         if name in _EXTRA:
