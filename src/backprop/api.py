@@ -96,15 +96,18 @@ class Result:
         ``.matrix``; ``.formulas`` too with ``symbolic=True``)."""
         return self._symbolic.hessian(symbolic)
 
-    def derivation(self, format: str = "text", *, wrt=None, standalone: bool = False) -> str:
+    def derivation(self, format: str = "text", *, wrt=None, standalone: bool = False, symbolic: bool = False,
+                   hessian: bool = False) -> str:
         """The step-by-step derivation: "text", "ascii", "markdown" or "latex".
 
         ``wrt`` (input names) restricts the backward pass to the paths that reach them;
-        ``standalone`` makes the LaTeX a complete document.
+        ``standalone`` makes the LaTeX a complete document; ``symbolic`` adds each gradient as a
+        formula, ``hessian`` the matrix of second derivatives.
         """
         from .render import formats
 
-        return formats.render_derivation(self, format, wrt=wrt, standalone=standalone)
+        return formats.render_derivation(self, format, wrt=wrt, standalone=standalone, symbolic=symbolic,
+                                         hessian=hessian)
 
     def value_at(self, inputs: Mapping[str, float]) -> float:
         """The output's value with some inputs changed: a forward pass over the same graph."""
@@ -116,11 +119,11 @@ class Result:
 
         return render_dot(self, **options)
 
-    def to_json(self) -> str:
-        """The stable JSON document of ``--format json``."""
+    def to_json(self, *, symbolic: bool = False, hessian: bool = False, wrt=None) -> str:
+        """The stable JSON document of ``--format json`` (plus ``formulas``/``hessian`` when asked)."""
         from .render.export import render_json
 
-        return render_json(self)
+        return render_json(self, symbolic=symbolic, hessian=hessian, wrt=wrt)
 
     def save(self, path: str | Path, **options) -> Path:
         """Write the diagram (or document) chosen by the path's extension; returns the path."""
@@ -214,7 +217,7 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None) -> Res
         if not math.isfinite(value):
             raise BadAssignment(f"the value of {name} must be a finite number, not {value}")
     input_names = [graph.nodes[i].name for i in graph.inputs]
-    warnings = [
+    warnings = list(graph.notes) + [
         f"'{name}' is given a value but the program does not use it" for name in unused_names(inputs, input_names)
     ]
 

@@ -165,10 +165,11 @@ class Symbolic:
         for name, node_id in outputs:
             if node_id >= forward_count and not builder.nodes[node_id].named:
                 builder.nodes[node_id] = builder.nodes[node_id]._replace(name=name, named=True)
+        outputs, forward_count = _prune(builder, outputs, forward_count)
         gradient = builder.graph(outputs or [(out, mapping[graph.output])])
         values = evaluate_nodes(gradient.nodes, self.result.inputs, known=self.result.values)
         backward = {i for i in range(forward_count, len(gradient.nodes))}
-        return GradientGraph(gradient, values, backward, outputs)
+        return GradientGraph(gradient, values, backward, outputs, out)
 
     def hessian(self, symbolic: bool = False) -> "Hessian":
         """∂²output/∂input_i∂input_j: reverse mode over the gradient graph, once per input."""
@@ -196,16 +197,50 @@ class Symbolic:
         return Hessian(names, matrix, formulas)
 
 
+def _prune(builder: GraphBuilder, outputs: list[tuple[str, int]], forward_count: int):
+    """Drop backward nodes no gradient uses (the seed's 1, an unused 0), renumbering the rest."""
+    nodes = builder.nodes
+    keep = [i < forward_count for i in range(len(nodes))]
+    for _, i in outputs:
+        keep[i] = True
+    for i in range(len(nodes) - 1, forward_count - 1, -1):
+        if keep[i]:
+            for arg in nodes[i].args:
+                keep[arg] = True
+    new_id: dict[int, int] = {}
+    kept = []
+    for node in nodes:
+        if keep[node.id]:
+            new_id[node.id] = len(kept)
+            kept.append(node._replace(id=len(kept), args=tuple(new_id[a] for a in node.args)))
+    builder.nodes[:] = kept
+    return [(name, new_id[i]) for name, i in outputs], forward_count
+
+
 @dataclass
 class GradientGraph:
     graph: Graph  # forward nodes, then backward nodes; one output per input
     values: list[float]  # every node's value (gradients where the node is a backward one)
     backward: set[int]  # ids of the backward nodes
     outputs: list[tuple[str, int]]  # (∂L/∂a, node id) per input
+    of: str = "L"  # the name of the output differentiated
+
+    grads = None  # drawn without gradients of its own: its backward nodes' values are the gradients
+
+    @property
+    def output(self) -> str:
+        return self.graph.output_name
 
     @property
     def gradients(self) -> dict[str, float]:
         return {name.split("/∂", 1)[1]: self.values[i] for name, i in self.outputs}
+
+    def to_dot(self, **options) -> str:
+        """The gradient graph as DOT: forward nodes in blue, backward nodes in vermillion."""
+        from .render.dot import render_dot
+
+        options.pop("wrt", None)
+        return render_dot(self, **options)
 
 
 @dataclass

@@ -38,9 +38,10 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=True)
 
 
-def _value_label(name: str, value: str, grad: str | None, out: str, bold: bool, penwidth: str) -> str:
+def _value_label(name: str, value: str, grad: str | None, out: str, bold: bool, penwidth: str,
+                 colour: str = VALUE_COLOUR) -> str:
     name_cell = f"<B>{_escape(name)}</B>" if bold else _escape(name)
-    cells = [name_cell, f'<FONT COLOR="{VALUE_COLOUR}">{_escape(value)}</FONT>']
+    cells = [name_cell, f'<FONT COLOR="{colour}">{_escape(value)}</FONT>']
     if grad is not None:
         cells.append(f'<FONT COLOR="{GRAD_COLOUR}">∂{_escape(out)}/∂{_escape(name)} = {_escape(grad)}</FONT>')
     row = "<VR/>".join(f"<TD>{cell}</TD>" for cell in cells)
@@ -71,6 +72,13 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
         f'  node [fontname="{FONT}", fontsize=14];',
         f'  edge [color="#555555", arrowsize=0.7, fontname="{FONT}", fontsize=10, fontcolor="#555555"];',
     ]
+    # A gradient graph (symbolic.GradientGraph drawn through gradient_view) has no gradients of its
+    # own, several outputs, and backward nodes whose values are gradients (drawn vermillion).
+    grads_shown = getattr(result, "grads", None) is not None
+    backward = getattr(result, "backward", set())
+    outputs = {i for _, i in getattr(graph, "outputs", [])} | {graph.output}
+    if backward:
+        outputs = {i for i in outputs if i in backward}
     for node in graph.nodes:
         if shown is not None and node.id not in shown:
             continue
@@ -84,10 +92,11 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
             lines.append(f'  {key} [id="{key}", shape=box, style="rounded", color="#999999", fontcolor="#555555", '
                          f'fontsize=12, width=0.3, height=0.3, margin="0.06,0.03", label="{label}"];')
             continue
-        grad = format_number(result.grads[node.id]) if wrt is None or node.id in wrt else None
-        is_output = node.id == graph.output
+        grad = format_number(result.grads[node.id]) if grads_shown and (wrt is None or node.id in wrt) else None
+        is_output = node.id in outputs
         penwidth = "3" if is_output else "1"
-        label = _value_label(name, value, grad, out, node.op == INPUT or is_output, penwidth)
+        colour = GRAD_COLOUR if node.id in backward else VALUE_COLOUR
+        label = _value_label(name, value, grad, out, node.op == INPUT or is_output, penwidth, colour)
         lines.append(f'  {key} [id="{key}", shape=plain, label={label}];')
         if node.op != INPUT:
             op = OPS[node.op]
@@ -106,12 +115,26 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
                 # Edge ids name the operand position, so x*x draws two distinguishable edges (HTML stepper).
                 lines.append(f'  v{arg} -> o{node.id} [id="v{arg}_o{node.id}_{position}"{tag}];')
             lines.append(f'  o{node.id} -> {key} [id="o{node.id}_{key}"];')
+    if backward:  # a gradient graph: a gradient that is a forward node itself (∂L/∂c = f) gets its own box
+        for gradient_name, node_id in graph.outputs:
+            if node_id not in backward and (shown is None or node_id in shown):
+                key = f"g{node_id}_{len(lines)}"
+                label = _value_label(gradient_name, format_number(result.values[node_id]), None, out, True, "3",
+                                     GRAD_COLOUR)
+                lines.append(f'  {key} [id="{key}", shape=plain, label={label}];')
+                lines.append(f'  v{node_id} -> {key} [style=dashed, arrowhead=none, label="="];')
     if shown is not None:
         lines += _hidden_region(graph, shown)
     caption = (
         f'<<FONT POINT-SIZE="11"><FONT COLOR="{VALUE_COLOUR}">blue: value (forward pass)</FONT>    '
         f'<FONT COLOR="{GRAD_COLOUR}">vermillion: gradient ∂{_escape(out)}/∂node (backward pass)</FONT></FONT>>'
     )
+    if not grads_shown:
+        caption = (
+            f'<<FONT POINT-SIZE="11"><FONT COLOR="{VALUE_COLOUR}">blue: forward nodes</FONT>    '
+            f'<FONT COLOR="{GRAD_COLOUR}">vermillion: backward nodes, as autograd builds them '
+            f'(bold: ∂{_escape(getattr(result, "of", out))}/∂input)</FONT></FONT>>'
+        )
     if shown is not None:
         note = (f"Showing the {len(shown):,} nodes nearest the output and the inputs, of {len(graph.nodes):,} "
                 f"(--max-nodes {max_nodes}); the dashed box stands for the rest.")

@@ -19,8 +19,8 @@ def json_number(x: float) -> float | str:
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
-def json_document(result) -> dict:
-    """The JSON document as Python data."""
+def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=None) -> dict:
+    """The JSON document as Python data (``formulas`` and ``hessian`` keys only when asked for)."""
     graph = result.graph
     nodes = [
         {
@@ -37,7 +37,7 @@ def json_document(result) -> dict:
         {"phase": step.phase, "node": step.node, "text": text}
         for step, text in zip(result.steps, step_texts(result))
     ]
-    return {
+    document = {
         "output": result.output,
         "value": json_number(result.value),
         "inputs": {graph.nodes[i].name: json_number(result.values[i]) for i in graph.inputs},
@@ -45,6 +45,16 @@ def json_document(result) -> dict:
         "nodes": nodes,
         "steps": steps,
     }
+    if symbolic:
+        from ..steps import restrict
+        from .symbolic_views import formulas_json
+
+        document["formulas"] = formulas_json(result, restrict(graph, wrt))
+    if hessian:
+        from .symbolic_views import hessian_json
+
+        document["hessian"] = hessian_json(result, symbolic)
+    return document
 
 
 # Above this many nodes the document is written on one line: indenting makes Python's json
@@ -52,8 +62,9 @@ def json_document(result) -> dict:
 INDENT_LIMIT = 2000
 
 
-def render_json(result, *, indent: int | None = 2) -> str:
+def render_json(result, *, indent: int | None = 2, symbolic: bool = False, hessian: bool = False, wrt=None) -> str:
     """The JSON document as text (strict: no NaN or Infinity literals); big graphs compactly."""
     if len(result.graph.nodes) > INDENT_LIMIT:
         indent = None
-    return json.dumps(json_document(result), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+    document = json_document(result, symbolic=symbolic, hessian=hessian, wrt=wrt)
+    return json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"

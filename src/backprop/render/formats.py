@@ -17,7 +17,8 @@ SAVE_EXTENSIONS = sorted(IMAGE_EXTENSIONS) + sorted(TEXT_EXTENSIONS) + sorted(ST
 DERIVATION_FORMATS = ("text", "ascii", "markdown", "latex")
 
 
-def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool = False) -> str:
+def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool = False, symbolic: bool = False,
+                      hessian: bool = False) -> str:
     """The derivation in one of: text, ascii, markdown, latex (``standalone``: a whole document).
 
     ``wrt`` (input names) restricts the backward pass to the paths that reach them.
@@ -25,15 +26,15 @@ def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool =
     if fmt in ("text", "unicode", "ascii"):
         from .trace import render_trace
 
-        return render_trace(result, ascii=fmt == "ascii", wrt=wrt)
+        return render_trace(result, ascii=fmt == "ascii", wrt=wrt, symbolic=symbolic, hessian=hessian)
     if fmt == "markdown":
         from .markdown import render_markdown
 
-        return render_markdown(result, wrt=wrt)
+        return render_markdown(result, wrt=wrt, symbolic=symbolic, hessian=hessian)
     if fmt == "latex":
         from .latex import render_latex
 
-        return render_latex(result, standalone=standalone, wrt=wrt)
+        return render_latex(result, standalone=standalone, wrt=wrt, symbolic=symbolic, hessian=hessian)
     raise ValueError(f"unknown derivation format {fmt!r}: use one of {', '.join(DERIVATION_FORMATS)}")
 
 

@@ -211,7 +211,8 @@ def steps_of(result, phase: str, wrt: set[int] | None = None) -> list[Step]:
     return [s for s in result.steps if s.phase == phase and (wrt is None or phase == FORWARD or s.node in wrt)]
 
 
-def render_latex(result, standalone: bool = False, *, wrt=None) -> str:
+def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool = False,
+                 hessian: bool = False) -> str:
     """The derivation as a LaTeX fragment (amsmath), or a complete document with ``standalone``.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
@@ -270,6 +271,16 @@ def render_latex(result, standalone: bool = False, *, wrt=None) -> str:
         lines += [f"${writer.name(i)}$ & ${latex_number(result.values[i])}$ & ${latex_number(result.grads[i])}$ \\\\"
                   for i in shown]
         lines += [r"\end{tabular}", r"\end{center}"]
+    if symbolic:
+        from .symbolic_views import formulas_latex_rows
+
+        lines.append(r"\noindent\textbf{Gradients as formulas} (simplified, over the inputs):")
+        lines += [r"\begin{align*}"] + _rows(formulas_latex_rows(result, wrt)) + [r"\end{align*}"]
+    if hessian:
+        from .symbolic_views import hessian_latex
+
+        lines.append(r"\noindent\textbf{Hessian} (second derivatives):")
+        lines += [r"\[", hessian_latex(result, symbolic), r"\]"]
     body = "\n".join(lines) + "\n"
     if not standalone:
         return body

@@ -19,7 +19,7 @@ def markdown_text(text: str) -> str:
     return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
 
 
-def render_markdown(result, *, wrt=None) -> str:
+def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool = False) -> str:
     """The derivation as a Markdown document: program, forward pass, backward pass, gradient table.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
@@ -76,4 +76,17 @@ def render_markdown(result, *, wrt=None) -> str:
         lines.append("| :-- | --: | --: |")
         for i in shown:
             lines.append(f"| ${writer.name(i)}$ | {format_number(result.values[i])} | {format_number(result.grads[i])} |")
+    if symbolic:
+        from .symbolic_views import formula_rows
+
+        lines += ["", "**Gradients as formulas** (simplified, over the inputs):", ""]
+        for target, stages, where, why in formula_rows(result, wrt, "latex"):
+            lines.append(f"- ${target} = {' = '.join(stages)}$")
+            if where:
+                lines += [f"  - where ${line}$" for line in where]
+                lines.append(f"  - ({markdown_text(why)})")
+    if hessian:
+        from .symbolic_views import hessian_latex
+
+        lines += ["", "**Hessian** (second derivatives):", "", f"$$ {hessian_latex(result, symbolic)} $$"]
     return "\n".join(lines) + "\n"

@@ -92,7 +92,7 @@ def step_texts(result, *, ascii: bool = False) -> list[str]:
     return ["\n".join(line.strip() if i else line for i, line in enumerate(writer.step(s))) for s in result.steps]
 
 
-def render_trace(result, *, ascii: bool = False, wrt=None) -> str:
+def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False) -> str:
     """The whole derivation: program, forward pass, backward pass and the result table.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to those
@@ -134,6 +134,13 @@ def render_trace(result, *, ascii: bool = False, wrt=None) -> str:
         lines.append(f"  {header[0]:<{widths[0]}}  {header[1]:>{widths[1]}}  {header[2]:>{widths[2]}}")
         for row in rows:
             lines.append(f"  {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:>{widths[2]}}")
+    if symbolic or hessian:
+        from .symbolic_views import formulas_text, hessian_text
+
+        if symbolic:
+            lines += formulas_text(result, wrt, ascii)
+        if hessian:
+            lines += hessian_text(result, symbolic, ascii)
     text = "\n".join(lines) + "\n"
     return text.encode("ascii", "backslashreplace").decode("ascii") if ascii else text
 
