@@ -6,11 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT, SEED, SEED_VALUES
 
 from backprop.api import differentiate
 from backprop.render.dot import FANOUT_LIMIT, graph_size, render_dot, run_dot
-
-from conftest import ROOT, SEED, SEED_VALUES
 
 HAS_DOT = shutil.which("dot") is not None
 
