@@ -6,13 +6,17 @@
 Each example gets NAME.md (the command, the picture, the derivation as Markdown math and as
 terminal text, the gradient check), NAME.dot and NAME.png; README.md indexes them.
 tests/test_gallery.py compares the pages and DOT files (PNG bytes vary with the Graphviz
-version, the DOT they are drawn from does not).
+version and the fonts, the DOT they are drawn from does not), and checks that each PNG carries
+the SHA-256 of the DOT it was drawn from (a tEXt chunk this script adds).
 """
 
 from __future__ import annotations
 
+import hashlib
 import shlex
+import struct
 import sys
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -183,6 +187,22 @@ def all_texts() -> dict[str, str]:
     return files
 
 
+DOT_DIGEST_KEY = "backprop-dot-sha256"
+
+
+def dot_digest(dot: str) -> str:
+    """The fingerprint of a DOT text that its PNG carries."""
+    return hashlib.sha256(dot.encode("utf-8")).hexdigest()
+
+
+def stamp_png(png: bytes, dot: str) -> bytes:
+    """The PNG with a tEXt chunk naming the DOT it was drawn from, before IEND (pixels untouched)."""
+    data = f"{DOT_DIGEST_KEY}\0{dot_digest(dot)}".encode("latin-1")
+    chunk = struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
+    end = png.rindex(b"IEND") - 4  # the IEND chunk starts with its 4-byte length
+    return png[:end] + chunk + png[end:]
+
+
 def main(argv: list[str]) -> int:
     files = all_texts()
     if "--check" in argv:
@@ -196,7 +216,7 @@ def main(argv: list[str]) -> int:
     for name, text in files.items():
         (GALLERY / name).write_text(text, encoding="utf-8")
         if name.endswith(".dot"):
-            (GALLERY / name.replace(".dot", ".png")).write_bytes(run_dot(text, "png"))
+            (GALLERY / name.replace(".dot", ".png")).write_bytes(stamp_png(run_dot(text, "png"), text))
     print(f"wrote {len(files)} files and {len(EXAMPLES)} pictures to {GALLERY.relative_to(ROOT)}")
     return 0
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))  # run against the checkout even without an install
@@ -18,6 +19,16 @@ SEED_ARGS = [SEED, "--set", "a=2", "b=3", "c=-10", "f=5"]
 
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from current output")
+
+
+# The quick loop (pytest -m "not slow") runs every property with a tenth of its examples; the
+# whole suite (CI) runs the full counts. --hypothesis-profile picks one explicitly.
+settings.register_profile("quick", max_examples=10)
+
+
+def pytest_configure(config):
+    if "not slow" in (config.getoption("markexpr") or "") and not config.getoption("hypothesis_profile", None):
+        settings.load_profile("quick")
 
 
 @pytest.fixture

@@ -4,8 +4,13 @@ import json
 import subprocess
 import sys
 import venv
+from pathlib import Path
+
+import pytest
 
 from conftest import ROOT, SEED_ARGS
+
+pytestmark = pytest.mark.slow  # a fresh venv and a pip install: about 12 s
 
 
 def test_wheel_install_in_fresh_venv_finds_the_grammar(tmp_path):
@@ -21,7 +26,10 @@ def test_wheel_install_in_fresh_venv_finds_the_grammar(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout)["gradients"] == {"a": 15, "b": 10, "c": 5, "f": -4}
     where = subprocess.run([str(python), "-c", "import backprop.parse as p, pathlib; "
-                            "print(pathlib.Path(p.__file__).with_name('backprop.lark').is_file())"],
+                            "print(pathlib.Path(p.__file__).with_name('backprop.lark').is_file(), p.__file__)"],
                            capture_output=True, text=True, cwd=tmp_path)
-    assert where.stdout.strip() == "True"
-    assert sys.executable  # the test venv is separate from the one running pytest
+    found, module = where.stdout.split()
+    assert found == "True"
+    # The package comes from the fresh venv's site-packages, not from the checkout or pytest's venv.
+    assert Path(module).is_relative_to(tmp_path / "venv") and not Path(module).is_relative_to(ROOT)
+    assert not Path(module).is_relative_to(Path(sys.prefix))

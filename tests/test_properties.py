@@ -29,9 +29,16 @@ from backprop.syntax import Program
 VARIABLES = ["a", "b", "x", "y"]
 FUNCTIONS = ["sin", "tanh", "exp", "log", "sqrt", "sigmoid", "max", "pow", "relu", "abs", "pi"]
 NON_SMOOTH = {"relu", "abs", "max", "min"}
-SETTINGS = settings(deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow,
-                                                                           HealthCheck.filter_too_much])
-CHEAP = settings(SETTINGS, max_examples=400)  # arbitrary text: mostly syntax errors, fast to explain
+
+
+def examples(full: int) -> int:
+    """``full`` examples in the whole suite; a tenth under the quick loop's profile (conftest.py)."""
+    return max(1, full * settings.default.max_examples // 100)
+
+
+SETTINGS = settings(deadline=None, max_examples=examples(150), suppress_health_check=[HealthCheck.too_slow,
+                                                                                     HealthCheck.filter_too_much])
+CHEAP = settings(SETTINGS, max_examples=examples(400))  # arbitrary text: mostly syntax errors, fast to explain
 
 
 @lru_cache(maxsize=1)
@@ -177,8 +184,8 @@ def _central_difference(result, name: str, h: float) -> float | None:
     return (up - down) / (2 * h)
 
 
-@settings(deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.filter_too_much])
+@settings(deadline=None, max_examples=examples(200), suppress_health_check=[HealthCheck.too_slow,
+                                                                            HealthCheck.filter_too_much])
 @given(expressions(), VALUES)
 def test_gradients_agree_with_central_differences(source, values):
     result = run_or_user_error(source, values)

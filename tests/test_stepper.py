@@ -107,6 +107,7 @@ def test_stepper_and_pillow_do_not_load_at_startup():
 
 
 # ---- in a real browser -------------------------------------------------------------------------
+# The first test (every step of the seed) runs in the quick loop too; the others are marked slow.
 
 @pytest.fixture(scope="module")
 def browser():
@@ -191,6 +192,7 @@ def test_next_walks_every_step_of_the_seed(open_page, tmp_path):
     assert shot.stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_forward_step_lights_the_operation_and_its_edges(open_page):
     page = open_page(SEED, SEED_VALUES)
     page.click("#bp-next")  # e = a × b
@@ -203,6 +205,7 @@ def test_forward_step_lights_the_operation_and_its_edges(open_page):
     assert page.eval_on_selector("#v5 .bp-val .bp-num", "e => getComputedStyle(e).display") == "none"
 
 
+@pytest.mark.slow
 def test_prev_reset_and_keyboard(open_page):
     page = open_page(SEED, SEED_VALUES)
     for _ in range(3):
@@ -231,6 +234,7 @@ def test_prev_reset_and_keyboard(open_page):
     assert page.eval_on_selector_all("button", "els => els.every(e => e.tagName === 'BUTTON')")
 
 
+@pytest.mark.slow
 def test_play_advances_and_pauses(open_page):
     page = open_page(SEED, SEED_VALUES)
     page.select_option("#bp-speed", "700")
@@ -244,6 +248,7 @@ def test_play_advances_and_pauses(open_page):
     assert state(page)["step"] == paused
 
 
+@pytest.mark.slow
 def test_sum_over_paths_shows_each_contribution(open_page):
     result = differentiate(*SHARED)
     steps = json_document(result)["steps"]
@@ -260,6 +265,7 @@ def test_sum_over_paths_shows_each_contribution(open_page):
     assert lit == ["o2_v2", "o3_v3", "v0_o2_0", "v0_o2_1", "v0_o3_0"]  # x*x: both operand edges
 
 
+@pytest.mark.slow
 def test_hover_card_shows_name_op_value_gradient_and_local_derivatives(open_page):
     page = open_page(SEED, SEED_VALUES)
     page.hover("#v4")
@@ -273,6 +279,7 @@ def test_hover_card_shows_name_op_value_gradient_and_local_derivatives(open_page
     assert page.is_visible("#bp-tooltip")
 
 
+@pytest.mark.slow
 def test_hostile_program_can_not_inject(open_page):
     page = open_page(HOSTILE, {"a": 2, "b": 3})
     page.keyboard.press("End")
@@ -280,9 +287,10 @@ def test_hostile_program_can_not_inject(open_page):
     assert page.eval_on_selector_all("img", "els => els.length") == 0
     assert page.eval_on_selector_all("script", "els => els.length") == 2
     assert "</script><script>window.__pwned = 1</script>" in page.text_content("#bp-source")
-    assert "</script>" in page.title() or page.title().startswith("backprop: ")
+    assert page.title() == "backprop: L = a × b"  # the echoed program: the comment never reaches the title
 
 
+@pytest.mark.slow
 def test_thirty_node_graph_stays_readable(open_page):
     page = open_page(*NET, width=1024)
     total = len(json_document(differentiate(*NET))["steps"])
@@ -301,6 +309,7 @@ def test_thirty_node_graph_stays_readable(open_page):
     assert page.eval_on_selector("#bp-viewport svg", "e => e.getBoundingClientRect().width") > fitted
 
 
+@pytest.mark.slow
 def test_dark_scheme_follows_the_system(open_page):
     light = open_page(SEED, SEED_VALUES)
     dark = open_page(SEED, SEED_VALUES, scheme="dark", name="dark.html")

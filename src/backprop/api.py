@@ -119,6 +119,12 @@ class Result:
 
         return render_dot(self, **options)
 
+    def graphviz(self, **options):
+        """The diagram as a ``graphviz.Source`` (options as for ``to_dot``); needs the graphviz package."""
+        from .render.dot import to_graphviz
+
+        return to_graphviz(self, **options)
+
     def to_json(self, *, symbolic: bool = False, hessian: bool = False, wrt=None) -> str:
         """The stable JSON document of ``--format json`` (plus ``formulas``/``hessian`` when asked)."""
         from .render.export import render_json

@@ -25,6 +25,11 @@ OP_FILL = "#F0F0F0"
 FONT = "Helvetica,Arial,DejaVu Sans,sans-serif"
 DEFAULT_MAX_NODES = 400
 DEFAULT_TIMEOUT = 60.0
+# A value with more uses than this is drawn from its box to its first use only, and from a small
+# dashed copy of its name beside every other use. Dozens of long edges from one box make dot's
+# ranking and positioning (network simplex) run for minutes (80 uses: 90 s) and draw a hairball.
+FANOUT_LIMIT = 16
+MAX_PNG_INCHES = 40.0  # 5760 px at 144 dpi
 INSTALL_HINT = (
     "Graphviz's 'dot' program is needed for PNG, SVG and PDF diagrams: install it with "
     "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or from "
@@ -64,6 +69,7 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
     wrt = restrict(result.graph, wrt)
     graph = result.graph
     shown = nodes_to_draw(graph, max_nodes)
+    copied = widely_used(graph, shown)
     out = display_name(result.output)
     lines = [
         "digraph backprop {",
@@ -112,8 +118,12 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
                     lines.append(f'  hidden -> o{node.id} [style=dashed];')
                     continue
                 tag = f', taillabel="{("x", "y")[position]}", labeldistance=1.6' if ordered else ""
+                tail = f"v{arg}"
+                if (node.id, position) in copied.get(arg, ()):
+                    tail = f"u{arg}_o{node.id}_{position}"
+                    lines.append(_copy_node(tail, graph.nodes[arg]))
                 # Edge ids name the operand position, so x*x draws two distinguishable edges (HTML stepper).
-                lines.append(f'  v{arg} -> o{node.id} [id="v{arg}_o{node.id}_{position}"{tag}];')
+                lines.append(f'  {tail} -> o{node.id} [id="v{arg}_o{node.id}_{position}"{tag}];')
             lines.append(f'  o{node.id} -> {key} [id="o{node.id}_{key}"];')
     if backward:  # a gradient graph: a gradient that is a forward node itself (∂L/∂c = f) gets its own box
         for gradient_name, node_id in graph.outputs:
@@ -135,6 +145,8 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
             f'<FONT COLOR="{GRAD_COLOUR}">vermillion: backward nodes, as autograd builds them '
             f'(bold: ∂{_escape(getattr(result, "of", out))}/∂input)</FONT></FONT>>'
         )
+    if copied:
+        caption = f'<{_escape(_copies_note(graph, copied))}<BR/>{caption[1:-1]}>'
     if shown is not None:
         note = (f"Showing the {len(shown):,} nodes nearest the output and the inputs, of {len(graph.nodes):,} "
                 f"(--max-nodes {max_nodes}); the dashed box stands for the rest.")
@@ -144,6 +156,39 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
     lines.append(f"  label={caption}; labelloc=b;")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def widely_used(graph, shown: set[int] | None = None) -> dict[int, set[tuple[int, int]]]:
+    """The values used more than FANOUT_LIMIT times, each with the uses drawn from a copy.
+
+    A use is (operation id, operand position); the first use stays an edge from the value's own
+    box, so the box keeps its place in the flow.
+    """
+    uses: dict[int, list[tuple[int, int]]] = {}
+    for node in graph.nodes:
+        if shown is not None and node.id not in shown:
+            continue
+        for position, arg in enumerate(node.args):
+            if shown is None or arg in shown:
+                uses.setdefault(arg, []).append((node.id, position))
+    return {arg: set(found[1:]) for arg, found in uses.items() if len(found) > FANOUT_LIMIT}
+
+
+def _copy_node(key: str, node) -> str:
+    """A small dashed box with a value's name, standing beside one of its uses."""
+    name = _escape(display_name(node.name))
+    if node.op == INPUT:
+        name = f"<B>{name}</B>"
+    return (f'  {key} [id="{key}", shape=box, style="rounded,dashed", color="#777777", fontcolor="#333333", '
+            f'fontsize=12, width=0.3, height=0.3, margin="0.06,0.03", label=<{name}>];')
+
+
+def _copies_note(graph, copied: dict[int, set[tuple[int, int]]]) -> str:
+    """The caption line that says which values are drawn as copies."""
+    names = [f"{display_name(graph.nodes[arg].name)} ({len(uses) + 1:,} uses)" for arg, uses in sorted(copied.items())]
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+    return (f"Used many times: {listed}. A dashed copy of the name stands at each use after the first; "
+            f"the value's own box holds its value and its whole gradient.")
 
 
 def drawn_size(graph) -> int:
@@ -193,6 +238,17 @@ def _hidden_region(graph, shown: set[int]) -> list[str]:
     return lines
 
 
+def to_graphviz(result, **options):
+    """The diagram as a ``graphviz.Source`` (the graphviz package), to restyle and render in a notebook.
+
+    The package is imported here only, so a plain run never loads it; ``save`` and the CLI
+    keep calling dot themselves (run_dot), with the time limit the package lacks.
+    """
+    import graphviz
+
+    return graphviz.Source(render_dot(result, **options))
+
+
 def render_image(result, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, **options) -> bytes:
     """The diagram as PNG, SVG or PDF bytes, laid out by Graphviz's dot (with a time limit)."""
     return run_dot(render_dot(result, **options), fmt, timeout=timeout)
@@ -207,11 +263,9 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
     if fmt == "png":
         # Sharp on slides and high-density screens; a drawing wider or taller than 40 inches
         # (5760 px) is scaled down to fit, or a summarised 10,000-node graph makes a
-        # 240-megapixel image that takes Graphviz seconds to paint. (-G would override a size
-        # the DOT sets itself, so it is added only when there is none.)
-        command.append("-Gdpi=144")
-        if not re.search(r"\bsize\s*=", source):
-            command.append("-Gsize=40,40")
+        # 240-megapixel image that takes Graphviz seconds to paint. -G overrides the size the
+        # DOT sets itself, so a smaller one (the GIF frames' width) is kept within the cap.
+        command += ["-Gdpi=144", f"-Gsize={_capped_size(graph_size(source))}"]
     try:
         completed = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -224,3 +278,57 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
         detail = message[-1] if message else f"exit status {completed.returncode}"
         raise RenderError(f"Graphviz's dot failed: {detail}")
     return completed.stdout
+
+
+# The parts of DOT that matter for finding the root graph's size. Strings and HTML labels (whose
+# text may say anything, "size = 3" included) are matched whole, so nothing inside them is read
+# as syntax; an HTML label's brackets nest two deep at most (the label, then flat tags).
+_DOT_PART = re.compile(r"""
+    (?<![\w."])(?P<size>size|"size")\s*=\s*(?P<value>"[^"\\]*(?:\\.[^"\\]*)*"|[\w.,!]+)
+  | "[^"\\]*(?:\\.[^"\\]*)*"
+  | <[^<>]*(?:<[^<>]*>[^<>]*)*>
+  | //[^\n]*|/\*.*?\*/|^\#[^\n]*
+  | (?P<open_graph>\bgraph\s*\[)
+  | (?P<bracket>[\[\]{}])
+""", re.VERBOSE | re.DOTALL | re.MULTILINE)
+
+
+def graph_size(source: str) -> str | None:
+    """The ``size`` the DOT gives its root graph (``size=…`` or ``graph [size=…]``), else None.
+
+    Node and edge attribute lists, subgraphs, labels and names are skipped: a node named
+    ``size`` or a label that says "size = 3" sets nothing.
+    """
+    found = None
+    braces = 0
+    brackets: list[bool] = []  # for each open '[': is it the graph's own attribute list?
+    for part in _DOT_PART.finditer(source):
+        if part.group("open_graph"):
+            brackets.append(True)
+        elif part.group("bracket"):
+            bracket = part.group("bracket")
+            if bracket == "[":
+                brackets.append(False)
+            elif bracket == "]" and brackets:
+                brackets.pop()
+            elif bracket == "{":
+                braces += 1
+            elif bracket == "}":
+                braces -= 1
+        elif part.group("size") and braces == 1 and all(brackets) and len(brackets) <= 1:
+            found = part.group("value").strip('"')
+    return found
+
+
+def _capped_size(size: str | None) -> str:
+    """Graphviz's size attribute, within MAX_PNG_INCHES each way (a trailing '!' is kept)."""
+    cap = MAX_PNG_INCHES
+    if size is None:
+        return f"{cap:g},{cap:g}"
+    fill = size.rstrip().endswith("!")
+    try:
+        numbers = [float(part) for part in size.rstrip().rstrip("!").split(",")]
+    except ValueError:
+        return f"{cap:g},{cap:g}"
+    width, height = (numbers + numbers)[:2] if len(numbers) in (1, 2) else (cap, cap)
+    return f"{min(width, cap):g},{min(height, cap):g}" + ("!" if fill else "")
