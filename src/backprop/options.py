@@ -109,9 +109,12 @@ def refuse_conflicts(given: dict[str, str], fmt: str, file_format: str | None = 
             raise OptionConflict(f"{given[modifier.option]} does not combine with {refusing[0].chosen_by}: "
                                  f"{modifier.option} {modifier.does}, which {refusing[0].kind} can not show")
         if modifier.applies_to is not None and not any(out.kind in modifier.applies_to for out in outputs):
-            shaped_by = " and ".join(out.chosen_by for out in outputs)
+            draws = "png" in modifier.applies_to  # then the default diagram, or its absence, matters
+            shaped_by = " and ".join(out.chosen_by for out in outputs if draws or out.kind != "png"
+                                     or out.chosen_by != "the default diagram")
+            without = " with --no-diagram" if draws and "--no-diagram" in given else ""
             raise OptionConflict(f"{given[modifier.option]} {modifier.does}; it does not apply to {shaped_by}"
-                                 f" ({_where(modifier)})")
+                                 f"{without} ({_where(modifier)})")
     return outputs
 
 
@@ -121,7 +124,8 @@ def _where(modifier: Modifier) -> str:
     formats = [k for k in kinds if not k.startswith("check:")]
     parts = []
     if formats:
-        parts.append("--format or -o " + "/".join(formats))
+        extensions = [e for name in formats for e in FORMATS[name].extensions]
+        parts.append("--format " + "/".join(formats) + (" and -o FILE" + "/".join(extensions) if extensions else ""))
     if any(k.startswith("check:") for k in kinds):
         parts.append("--check")
     return "it applies to " + ", or ".join(parts)

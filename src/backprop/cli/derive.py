@@ -8,6 +8,7 @@ import click
 from click.core import ParameterSource
 
 from ..errors import BackpropError, format_error
+from ..options import OptionConflict
 from ..render.formats import FORMATS, SAVE_EXTENSIONS
 from . import output as out
 
@@ -89,7 +90,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
             focus = restrict(result.graph, wrt)  # resolved once; every writer takes the node ids
         options = {"wrt": focus, "standalone": standalone, "rankdir": rankdir.upper(), "max_nodes": max_nodes,
                    "frame_ms": frame_ms}
-        ascii_text = ascii_only or not out.stdout_takes_unicode()
+        ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
         if check:
             from ..check import DEFAULT_TOL, check_gradients, render_check
@@ -113,5 +114,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
             failed = ", ".join(c.name for c in report.failures)
             raise click.ClickException(f"gradient check failed for {failed}: the reverse-mode gradient and the "
                                        f"finite difference differ by more than {report.tol:g}")
+    except OptionConflict as error:  # a misuse of the command line, like click's own: exit status 2
+        raise click.UsageError(error.message) from None
     except BackpropError as error:
         raise click.ClickException(format_error(error, source)) from None

@@ -25,11 +25,12 @@ OP_FILL = "#F0F0F0"
 FONT = "Helvetica,Arial,DejaVu Sans,sans-serif"
 DEFAULT_MAX_NODES = 400
 DEFAULT_TIMEOUT = 60.0
-INSTALL_HINT = (
-    "Graphviz's 'dot' program is needed for PNG, SVG and PDF diagrams: install it with "
-    "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or from "
+INSTALL_HOW = (
+    "install it with 'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or from "
     "https://graphviz.org/download/ — or write DOT with -o graph.dot, or skip the picture with --no-diagram"
 )
+INSTALL_HINT = ("Graphviz's 'dot' program is needed to lay out diagrams (PNG, SVG, PDF, the HTML stepper, GIF): "
+                + INSTALL_HOW)
 
 
 def _escape(text: str) -> str:
