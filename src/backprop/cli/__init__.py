@@ -101,7 +101,7 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
-@click.group(cls=BackpropGroup, invoke_without_command=True,
+@click.group("backprop", cls=BackpropGroup, invoke_without_command=True,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @derive.add_options
 @click.version_option(__version__, "--version", prog_name="backprop", message="%(prog)s %(version)s")
