@@ -232,3 +232,13 @@ def test_cli_modules_are_small_and_the_library_never_imports_them():
         for node in ast.walk(ast.parse(module.read_text())):
             if isinstance(node, ast.ImportFrom):
                 assert "cli" not in (node.module or "").split("."), f"{module} imports the CLI"
+
+
+def test_formats_md_is_generated_from_the_registries():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_docs", ROOT / "scripts" / "gen_docs.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert (ROOT / "docs" / "formats.md").read_text(encoding="utf-8") == module.render_formats(), \
+        "docs/formats.md disagrees with the format registry or the options table: run python scripts/gen_docs.py"
