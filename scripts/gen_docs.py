@@ -133,7 +133,8 @@ def render_formats() -> str:
         "| --- | --- | --- | --- | --- |",
     ]
     for view in VIEWS.values():
-        lines.append(f"| `{view.option}` | view | {view.does} | `--format` {kinds(view.formats)} | other formats, `-o -` |")
+        lines.append(f"| `{view.option}` | view | {view.does} | `--format` {kinds(view.formats)} "
+                     f"| other formats, `-o -` |")
     for modifier in MODIFIERS.values():
         refused = kinds(modifier.refuses) if modifier.refuses else "—"
         lines.append(f"| `{modifier.option}` | modifier | {modifier.does} | {kinds(modifier.applies_to)} | {refused} |")

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import click
 import pytest
@@ -242,3 +241,11 @@ def test_formats_md_is_generated_from_the_registries():
     spec.loader.exec_module(module)
     assert (ROOT / "docs" / "formats.md").read_text(encoding="utf-8") == module.render_formats(), \
         "docs/formats.md disagrees with the format registry or the options table: run python scripts/gen_docs.py"
+
+
+def test_save_returns_the_path_and_the_message_the_cli_prints(tmp_path):
+    result = differentiate("x*y", {"x": 1, "y": 2})
+    saved = result.save(tmp_path / "d.md")
+    assert saved == tmp_path / "d.md" and saved.read_text().startswith("**Program")
+    assert saved.message == f"Derivation written to {tmp_path / 'd.md'}"
+    assert result.save(tmp_path / "g.gv").message.startswith("Diagram written to")

@@ -39,7 +39,8 @@ class Run:
     """One finished run: its stdout, stderr and the files it wrote."""
 
     def __init__(self, result, folder: Path, gif_options: list):
-        self.stdout, self.stderr, self.folder, self.gif_options = result.stdout_bytes, result.stderr, folder, gif_options
+        self.stdout, self.stderr = result.stdout_bytes, result.stderr
+        self.folder, self.gif_options = folder, gif_options
 
     def texts(self) -> list[str]:
         """Every textual output: stdout (unless binary) and each text file written."""

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from .errors import BackpropError
 from .render.formats import FORMATS
 
-DIAGRAMS = frozenset(name for name, f in FORMATS.items() if f.diagram)
-DERIVATIONS = frozenset({"text", "ascii", "markdown", "latex"})
 TEXT = frozenset({"text", "ascii"})
+
+
+def _taking(option: str) -> frozenset[str]:
+    """The formats whose writer takes this option (the registry says), so a new format needs no row."""
+    return frozenset(name for name, f in FORMATS.items() if option in f.options)
 
 
 def _checked(formats) -> frozenset[str]:
@@ -49,15 +52,16 @@ VIEWS = {v.option: v for v in [
     View("--check", TEXT | {"json"}, "compares every gradient with a finite difference"),
 ]}
 MODIFIERS = {m.option: m for m in [
-    Modifier("--wrt", DERIVATIONS | {"dot", "png", "svg", "pdf"} | _checked(TEXT | {"json"}),
+    # Every format shows every gradient unless its writer can restrict them.
+    Modifier("--wrt", _taking("wrt") | _checked(VIEWS["--check"].formats),
              "restricts the derivation, the diagram or --check to some inputs",
-             refuses=frozenset({"json", "html", "gif"})),
-    Modifier("--ascii", TEXT | _checked(TEXT), "writes the text derivation in ASCII"),
-    Modifier("--standalone", frozenset({"latex"}), "makes LaTeX a whole document"),
-    Modifier("--tol", _checked(TEXT | {"json"}), "sets the tolerance of --check"),
-    Modifier("--frame-ms", frozenset({"gif"}), "sets the frame time of a GIF"),
-    Modifier("--rankdir", DIAGRAMS, "sets the direction of a diagram"),
-    Modifier("--max-nodes", DIAGRAMS, "limits the size of a diagram"),
+             refuses=frozenset(FORMATS) - _taking("wrt")),
+    Modifier("--ascii", _taking("ascii") | {"ascii"} | _checked(TEXT), "writes the text derivation in ASCII"),
+    Modifier("--standalone", _taking("standalone"), "makes LaTeX a whole document"),
+    Modifier("--tol", _checked(VIEWS["--check"].formats), "sets the tolerance of --check"),
+    Modifier("--frame-ms", _taking("frame_ms"), "sets the frame time of a GIF"),
+    Modifier("--rankdir", _taking("rankdir"), "sets the direction of a diagram"),
+    Modifier("--max-nodes", _taking("max_nodes"), "limits the size of a diagram"),
     Modifier("--no-diagram", None, "skips the default diagram backprop.png (never a file -o names)"),
     Modifier("--timings", None, "reports the time of each phase"),
 ]}
@@ -72,7 +76,10 @@ class Output:
     """One output of a run: its kind (a format name, or check:FORMAT) and the options that chose it."""
 
     kind: str
-    chosen_by: str  # "--format json", "-o g.png", "the default diagram"
+    chosen_by: str  # "--format json", "-o g.png", DEFAULT_DIAGRAM
+
+
+DEFAULT_DIAGRAM = "the default diagram"  # backprop.png, written when nothing else is asked for
 
 
 def plan_outputs(given: dict[str, str], fmt: str, file_format: str | None) -> list[Output]:
@@ -85,12 +92,14 @@ def plan_outputs(given: dict[str, str], fmt: str, file_format: str | None) -> li
     if file_format is not None:
         outputs.append(Output(file_format, given["-o"]))
     elif fmt in TEXT and not views and "--no-diagram" not in given:
-        outputs.append(Output("png", "the default diagram"))
+        outputs.append(Output("png", DEFAULT_DIAGRAM))
     return outputs
 
 
 def refuse_conflicts(given: dict[str, str], fmt: str, file_format: str | None = None) -> list[Output]:
     """Raise OptionConflict for the first pair that does not combine; else the run's outputs."""
+    if given.get("-o") == "-o -" and "--format" not in given:
+        raise OptionConflict(f"-o - writes to standard output: name the format with --format ({', '.join(FORMATS)})")
     if given.get("-o") == "-o -":
         for view in VIEWS:
             if view in given:
@@ -111,7 +120,7 @@ def refuse_conflicts(given: dict[str, str], fmt: str, file_format: str | None = 
         if modifier.applies_to is not None and not any(out.kind in modifier.applies_to for out in outputs):
             draws = "png" in modifier.applies_to  # then the default diagram, or its absence, matters
             shaped_by = " and ".join(out.chosen_by for out in outputs if draws or out.kind != "png"
-                                     or out.chosen_by != "the default diagram")
+                                     or out.chosen_by != DEFAULT_DIAGRAM)
             without = " with --no-diagram" if draws and "--no-diagram" in given else ""
             raise OptionConflict(f"{given[modifier.option]} {modifier.does}; it does not apply to {shaped_by}"
                                  f"{without} ({_where(modifier)})")

@@ -80,14 +80,14 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
 
         source = read_program(program, program_file, had_values=bool(assignments))
         result = differentiate(source, parse_assignments(assignments))
-        for warning in result.warnings:
-            out.stderr(f"Warning: {warning}")
-        render_started = time.perf_counter()
         focus = None
         if wrt is not None:
             from ..steps import restrict
 
             focus = restrict(result.graph, wrt)  # resolved once; every writer takes the node ids
+        for warning in result.warnings:
+            out.stderr(f"Warning: {warning}")
+        render_started = time.perf_counter()
         options = {"wrt": focus, "standalone": standalone, "rankdir": rankdir.upper(), "max_nodes": max_nodes,
                    "frame_ms": frame_ms}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
@@ -103,7 +103,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
             stdout = FORMATS["ascii"] if plan.stdout.name == "text" and ascii_text else plan.stdout
             out.write_stdout(stdout.render(result, **options))
         if plan.file is not None or plan.default_diagram:
-            out.write_file(result, plan.file or out.DEFAULT_DIAGRAM, default=plan.file is None,
+            out.write_file(result, plan.file or out.DEFAULT_DIAGRAM_PATH, default=plan.file is None,
                            ascii=ascii_only, **options)
         result.timings["render"] = time.perf_counter() - render_started
         if timings:

@@ -10,10 +10,10 @@ from pathlib import Path
 import click
 
 from ..errors import RenderError
-from ..options import OptionConflict, refuse_conflicts
+from ..options import DEFAULT_DIAGRAM, refuse_conflicts
 from ..render.formats import FORMATS, Format, check_writable, format_for_path, missing_needs
 
-DEFAULT_DIAGRAM = "backprop.png"
+DEFAULT_DIAGRAM_PATH = "backprop.png"
 
 
 @dataclass(frozen=True)
@@ -29,9 +29,6 @@ def plan(given: dict[str, str], fmt: str, output: str | None, program_file: str 
     """Check -o, --format and their pairs before the program is even read."""
     if output == "":
         raise RenderError("-o needs a file name, such as -o graph.svg")
-    if output == "-" and "--format" not in given:
-        raise OptionConflict("-o - writes to standard output: name the format with --format "
-                             f"({', '.join(FORMATS)})")
     target = Path(output) if output not in (None, "-") else None
     file_format = format_for_path(target) if target is not None else None
     outputs = refuse_conflicts(given, fmt, file_format.name if file_format else None)
@@ -50,7 +47,7 @@ def plan(given: dict[str, str], fmt: str, output: str | None, program_file: str 
     stdout = FORMATS[fmt]
     if stdout.binary and "--check" not in given and _is_terminal():
         raise RenderError(f"--format {fmt} is binary and stdout is a terminal: use -o FILE.{fmt}, or redirect stdout")
-    return Plan(stdout, target, any(out.chosen_by == "the default diagram" for out in outputs))
+    return Plan(stdout, target, any(out.chosen_by == DEFAULT_DIAGRAM for out in outputs))
 
 
 def _same_file(a: Path, b: Path) -> bool:
