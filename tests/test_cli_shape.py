@@ -249,3 +249,9 @@ def test_save_returns_the_path_and_the_message_the_cli_prints(tmp_path):
     assert saved == tmp_path / "d.md" and saved.read_text().startswith("**Program")
     assert saved.message == f"Derivation written to {tmp_path / 'd.md'}"
     assert result.save(tmp_path / "g.gv").message.startswith("Diagram written to")
+
+
+def test_binary_formats_are_refused_on_a_terminal(monkeypatch):
+    monkeypatch.setattr("backprop.cli.output._is_terminal", lambda: True)
+    one_line_error(run(SEED_ARGS + ["--format", "png"]), "--format png is binary and stdout is a terminal")
+    assert run(SEED_ARGS + ["--format", "dot"]).exit_code == 0
