@@ -1,9 +1,10 @@
-"""Generate docs/operators.md from the operator registry (src/backprop/ops.py).
+"""Generate docs/operators.md from the operator registry (src/backprop/ops.py), and docs/formats.md
+from the format registry (src/backprop/render/formats.py) and the options table (src/backprop/options.py).
 
-    python scripts/gen_docs.py          # rewrite docs/operators.md
-    python scripts/gen_docs.py --check  # exit 1 if the committed file is out of date
+    python scripts/gen_docs.py          # rewrite both
+    python scripts/gen_docs.py --check  # exit 1 if a committed file is out of date
 
-tests/test_docs.py runs the check, so the table can never drift from the registry.
+tests/test_docs.py and tests/test_cli_shape.py run the check, so the tables never drift from the registries.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from backprop.ops import OPS, Op  # noqa: E402
 
 TARGET = ROOT / "docs" / "operators.md"
+FORMATS_TARGET = ROOT / "docs" / "formats.md"
 KINDS = {"infix": "operators", "prefix": "operators", "function": "functions", "constant": "constants",
          "transform": "transforms"}
 
@@ -99,17 +101,67 @@ def render_operators() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_formats() -> str:
+    """The whole docs/formats.md, from the format registry and the options table."""
+    from backprop.options import MODIFIERS, VIEWS
+    from backprop.render.formats import FORMATS
+
+    def kinds(names) -> str:
+        return ", ".join(f"`{name}`" for name in sorted(names)) if names is not None else "every run"
+
+    lines = [
+        "# Output formats and which options combine",
+        "",
+        "<!-- Generated from src/backprop/render/formats.py and src/backprop/options.py by",
+        "     `python scripts/gen_docs.py`: do not edit by hand. -->",
+        "",
+        "`--format NAME` picks what stdout shows; `-o FILE.EXT` writes a file, its format named by the",
+        "extension (`-o -` writes the `--format` document to stdout instead). Both read one registry, so",
+        "this table, `backprop --help` and the command line always agree. \"needs\" is checked before any",
+        "work is done: `-o g.html` without Graphviz is refused at once, with how to install it.",
+        "",
+        "| format | extensions | what it is | options it takes | needs | the command line says |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in FORMATS.values():
+        options = ", ".join(f"`{o}`" for o in sorted(f.options)) or "—"
+        cells = [f"`{f.name}`", " ".join(f"`{e}`" for e in f.extensions) or "—", f.summary.replace("|", "\\|"),
+                 options, ", ".join(f.needs) or "—", f"{f.noun} written to PATH"]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "## Views and modifiers",
+        "",
+        "A *view* replaces the derivation on stdout; it prints only some formats. A *modifier* changes",
+        "some outputs (a `check:FORMAT` output is the table or JSON of `--check`); it is refused when no",
+        "output of the run is one of them, or when an output can not show it. Every pair of options",
+        "either works or is refused with one `Error:` line naming both (tests/test_options_matrix.py",
+        "runs them all). A new view or modifier is one row in `src/backprop/options.py`.",
+        "",
+        "| option | kind | what it does | applies to | refused with |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for view in VIEWS.values():
+        lines.append(f"| `{view.option}` | view | {view.does} | `--format` {kinds(view.formats)} "
+                     f"| other formats, `-o -` |")
+    for modifier in MODIFIERS.values():
+        refused = kinds(modifier.refuses) if modifier.refuses else "—"
+        lines.append(f"| `{modifier.option}` | modifier | {modifier.does} | {kinds(modifier.applies_to)} | {refused} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str]) -> int:
-    text = render_operators()
-    if "--check" in argv:
-        current = TARGET.read_text(encoding="utf-8") if TARGET.exists() else ""
-        if current != text:
-            print(f"{TARGET.relative_to(ROOT)} is out of date: run python scripts/gen_docs.py", file=sys.stderr)
-            return 1
-        return 0
-    TARGET.write_text(text, encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}")
-    return 0
+    status = 0
+    for target, text in ((TARGET, render_operators()), (FORMATS_TARGET, render_formats())):
+        if "--check" in argv:
+            current = target.read_text(encoding="utf-8") if target.exists() else ""
+            if current != text:
+                print(f"{target.relative_to(ROOT)} is out of date: run python scripts/gen_docs.py", file=sys.stderr)
+                status = 1
+            continue
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {target.relative_to(ROOT)}")
+    return status
 
 
 if __name__ == "__main__":

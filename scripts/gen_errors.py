@@ -35,6 +35,11 @@ CATALOGUE = {
         ["x", "--set", "x=1", "-o", "/no/such/folder/g.svg"], ["x", "--set", "x=1", "-o", "/proc/g.dot"],
         ["x", "--set", "x=1", "-o", "graph.xyz"], ["-f", "/no/such/file.bp"], ["-f", "/tmp"],
     ],
+    "Command line": [
+        ["train*2"], ["--set", "a=1", "y = 2*a"], ["x", "--set", "x=1", "--standalone"],
+        ["x", "--set", "x=1", "--check", "--format", "latex"], ["x", "--set", "x=1", "--wrt", "x", "--format", "json"],
+        ["x", "--set", "x=1", "-o", "-"], ["x", "--set", "x=1", "--fromat", "json"],
+    ],
     "Security": [[s, "--set", "x=1"] for s in ["__import__('os').system('ls')", "().__class__", "f'{x}'",
                                                "x if x else y"]],
 }

@@ -70,7 +70,7 @@ def test_cli_writes_gif_with_frame_ms(tmp_path):
     target = tmp_path / "steps.gif"
     result = CliRunner().invoke(command, SEED_ARGS + ["-o", str(target), "--frame-ms", "500"])
     assert result.exit_code == 0, result.output
-    assert f"Diagram written to {target}" in result.stderr
+    assert f"Animation written to {target}" in result.stderr
     image, frames = frames_of(target.read_bytes())
     assert image.n_frames == 11
     assert [duration for _, duration in frames][:3] == [500, 500, 500]

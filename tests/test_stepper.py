@@ -92,7 +92,7 @@ def test_cli_writes_html(tmp_path):
     target = tmp_path / "graph.html"
     result = CliRunner().invoke(command, SEED_ARGS + ["-o", str(target)])
     assert result.exit_code == 0, result.output
-    assert f"Diagram written to {target}" in result.stderr
+    assert f"Stepper written to {target}" in result.stderr
     assert page_data(target.read_text(encoding="utf-8"))["document"]["gradients"] == {"a": 15, "b": 10, "c": 5, "f": -4}
 
 

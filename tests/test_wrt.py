@@ -73,10 +73,11 @@ def test_unknown_name_is_a_clean_error(seed):
     assert result.exit_code == 1 and result.stderr.startswith("Error")
 
 
-def test_json_still_has_every_gradient():
+def test_json_has_every_gradient_so_wrt_with_json_is_refused():
     result = CliRunner().invoke(command, SEED_ARGS + ["--wrt", "a", "--format", "json"])
-    assert json.loads(result.stdout)["gradients"] == {"a": 15, "b": 10, "c": 5, "f": -4}
-    assert CliRunner().invoke(command, SEED_ARGS + ["--wrt", "nope", "--format", "json"]).exit_code == 1
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --wrt a does not combine with --format json")
+    checked = CliRunner().invoke(command, SEED_ARGS + ["--wrt", "a", "--format", "json", "--check"])
+    assert [c["input"] for c in json.loads(checked.stdout)["checks"]] == ["a"]  # --check honours both
 
 
 def test_cli_wrt_with_a_dot_file(tmp_path):

@@ -21,7 +21,7 @@ from .graph import Graph
 from .lower import lower
 from .parse import parse
 from .errors import BadAssignment
-from .values import evaluate_constant, unused_names
+from .assignments import evaluate_constant, unused_names
 
 
 class Result:

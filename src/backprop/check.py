@@ -59,17 +59,24 @@ class CheckReport:
         return not self.failures
 
 
-def check_gradients(source: str, values: Mapping[str, float | str] | None = None,
-                    tol: float = DEFAULT_TOL) -> CheckReport:
-    """Differentiate a program, then compare each input's gradient with a central finite difference."""
-    from .api import differentiate
+def check_gradients(source, values: Mapping[str, float | str] | None = None,
+                    tol: float = DEFAULT_TOL, *, wrt=None) -> CheckReport:
+    """Differentiate a program, then compare each input's gradient with a central finite difference.
+
+    ``source`` may be a ``Result`` already computed (then ``values`` is not used); ``wrt``
+    (input names, or a resolved ``Focus``) checks only those inputs.
+    """
+    from .api import Result, differentiate
 
     if not (tol > 0 and math.isfinite(tol)):
         raise BackpropError(f"--tol must be a positive number, got {tol!r}")
-    result = differentiate(source, values)
+    result = source if isinstance(source, Result) else differentiate(source, values)
     kinks = _kinks_by_input(result)
     checks = []
+    chosen = _chosen_inputs(result, wrt)
     for name, x in result.inputs.items():
+        if name not in chosen:
+            continue
         analytic = result.gradients[name]
         numeric, step, why = _finite_difference(result, name, x)
         error = _relative_error(analytic, numeric)
@@ -81,6 +88,13 @@ def check_gradients(source: str, values: Mapping[str, float | str] | None = None
             status, note = (OK if error <= tol else FAIL), None
         checks.append(GradientCheck(name, x, analytic, numeric, error, step, status, note))
     return CheckReport(result.output, result.value, tol, tuple(checks))
+
+
+def _chosen_inputs(result, wrt) -> set[str]:
+    from .steps import restrict
+
+    focus = restrict(result.graph, wrt)
+    return {result.graph.nodes[i].name for i in result.graph.inputs if focus is None or i in focus}
 
 
 def _finite_difference(result, name: str, x: float) -> tuple[float, float, str | None]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .errors import ParseError, UnknownFunction, UnknownName
 from .ops import CONSTANT_NAMES, FUNCTION_NAMES, OPS, RESERVED_NAMES
+from .reserved import JOB_NAMES, reserved_word_message
 from .syntax import Apply, Assign, Name, Number, Program
 
 GRAMMAR_FILE = "backprop.lark"
@@ -69,6 +70,8 @@ class _AstBuilder:
             return Apply(text, (), _span(token))
         if text in OPS and OPS[text].kind == "function" or text == "pow":
             raise UnknownName(f"'{text}' is a function: call it as {text}(…)", _span(token))
+        if text in JOB_NAMES:
+            raise UnknownName(reserved_word_message(text), _span(token))
         return Name(text, _span(token))
 
     def call(self, children):
@@ -117,6 +120,8 @@ class _AstBuilder:
         if name in RESERVED_NAMES:
             kind = "constant" if name in CONSTANT_NAMES else "function"
             raise UnknownName(f"'{name}' is a built-in {kind} and can not be assigned to", name_span)
+        if name in JOB_NAMES:
+            raise UnknownName(reserved_word_message(name), name_span)
         op = str(assign)
         if op != "=":
             # c += x  is  c = c + x

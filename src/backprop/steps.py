@@ -114,10 +114,17 @@ def relevant_nodes(graph: Graph, wrt_ids) -> set[int]:
     return {node.id for node in nodes if depends[node.id] and reaches[node.id]} | {graph.output}
 
 
-def restrict(graph: Graph, wrt) -> set[int] | None:
-    """The node ids a derivation restricted to the input names ``wrt`` shows (None: all of them)."""
-    if wrt is None:
-        return None
+class Focus(frozenset):
+    """--wrt resolved once: the ids of the nodes a restricted derivation shows."""
+
+
+def restrict(graph: Graph, wrt) -> Focus | None:
+    """The node ids a derivation restricted to the input names ``wrt`` shows (None: all of them).
+
+    A ``Focus`` (already resolved) is returned as it is, so writers never resolve names twice.
+    """
+    if wrt is None or isinstance(wrt, Focus):
+        return wrt
     if isinstance(wrt, str):
         wrt = wrt.split(",")
-    return relevant_nodes(graph, wrt_inputs(graph, wrt))
+    return Focus(relevant_nodes(graph, wrt_inputs(graph, wrt)))

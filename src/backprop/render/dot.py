@@ -30,11 +30,12 @@ DEFAULT_TIMEOUT = 60.0
 # ranking and positioning (network simplex) run for minutes (80 uses: 90 s) and draw a hairball.
 FANOUT_LIMIT = 16
 MAX_PNG_INCHES = 40.0  # 5760 px at 144 dpi
-INSTALL_HINT = (
-    "Graphviz's 'dot' program is needed for PNG, SVG and PDF diagrams: install it with "
-    "'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or from "
+INSTALL_HOW = (
+    "install it with 'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or from "
     "https://graphviz.org/download/ — or write DOT with -o graph.dot, or skip the picture with --no-diagram"
 )
+INSTALL_HINT = ("Graphviz's 'dot' program is needed to lay out diagrams (PNG, SVG, PDF, the HTML stepper, GIF): "
+                + INSTALL_HOW)
 
 
 def _escape(text: str) -> str:

@@ -68,3 +68,20 @@ def render_json(result, *, indent: int | None = 2, symbolic: bool = False, hessi
         indent = None
     document = json_document(result, symbolic=symbolic, hessian=hessian, wrt=wrt)
     return json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def render_check_json(report) -> str:
+    """A gradient check (``check.CheckReport``) as strict JSON: ``--check --format json``."""
+    document = {
+        "output": report.output,
+        "value": json_number(report.value),
+        "tol": report.tol,
+        "passed": report.passed,
+        "checks": [
+            {"input": c.name, "value": json_number(c.value), "analytic": json_number(c.analytic),
+             "numeric": json_number(c.numeric), "error": json_number(c.error), "step": json_number(c.step),
+             "status": c.status, "note": c.note}
+            for c in report.checks
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -1,20 +1,158 @@
-"""Choosing a writer: derivation formats by name, saved files by extension, written atomically."""
+"""The format registry: every way to write a result, by name and by file extension.
+
+One ``Format`` entry per format: its name (``--format NAME``), its extensions (``-o FILE.EXT``),
+its writer (imported only when used), the options the writer takes, the programs or
+packages it needs, and the noun of the "… written to PATH" message. ``--format``, ``-o``,
+``--help``, ``Result.save`` and docs/guide.md all read ``FORMATS``: a new format is one entry
+here plus its writer. Files are written atomically.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from ..errors import RenderError
 
-IMAGE_EXTENSIONS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
-TEXT_EXTENSIONS = {".dot": "dot", ".gv": "dot", ".json": "json", ".txt": "text", ".md": "markdown",
-                   ".tex": "latex"}
-STEPPER_EXTENSIONS = {".html": "html", ".htm": "html", ".gif": "gif"}  # the steps, replayed
-SAVE_EXTENSIONS = sorted(IMAGE_EXTENSIONS) + sorted(TEXT_EXTENSIONS) + sorted(STEPPER_EXTENSIONS)
+DIAGRAM_OPTIONS = frozenset({"rankdir", "max_nodes", "title"})
+VIEW_OPTIONS = frozenset({"symbolic", "hessian"})  # sections the derivation and JSON can add
 
 
+@dataclass(frozen=True)
+class Format:
+    """One output format: how it is named, written and reported."""
+
+    name: str
+    extensions: tuple[str, ...]  # the first is the one the docs show
+    summary: str  # one line for --help and the docs
+    noun: str  # "Diagram written to PATH"
+    write: Callable[..., bytes]  # write(result, **options) -> bytes
+    options: frozenset[str] = frozenset()  # the keyword options write() takes
+    needs: tuple[str, ...] = ()  # "graphviz", "pillow"
+    binary: bool = False
+    diagram: bool = False  # draws the graph (so --rankdir and --max-nodes apply)
+
+    def render(self, result, **options) -> bytes:
+        """The bytes of this format; options it does not take are left out."""
+        return self.write(result, **{k: v for k, v in options.items() if k in self.options and v is not None})
+
+
+def _text(result, *, wrt=None, ascii: bool = False, symbolic: bool = False, hessian: bool = False) -> bytes:
+    from .trace import render_trace
+
+    return render_trace(result, ascii=ascii, wrt=wrt, symbolic=symbolic, hessian=hessian).encode("utf-8")
+
+
+def _ascii(result, **options) -> bytes:
+    return _text(result, ascii=True, **options)
+
+
+def _markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool = False) -> bytes:
+    from .markdown import render_markdown
+
+    return render_markdown(result, wrt=wrt, symbolic=symbolic, hessian=hessian).encode("utf-8")
+
+
+def _latex(result, *, wrt=None, standalone: bool = False, symbolic: bool = False, hessian: bool = False) -> bytes:
+    from .latex import render_latex
+
+    return render_latex(result, standalone=standalone, wrt=wrt, symbolic=symbolic, hessian=hessian).encode("utf-8")
+
+
+def _json(result, *, symbolic: bool = False, hessian: bool = False) -> bytes:
+    from .export import render_json
+
+    return render_json(result, symbolic=symbolic, hessian=hessian).encode("utf-8")
+
+
+def _drawn(result, options: dict):
+    """What a diagram draws: the result's graph, or (graph="gradient") the gradient graph."""
+    if options.pop("graph", "forward") == "gradient":
+        options.pop("wrt", None)
+        return result.gradient_graph()
+    return result
+
+
+def _dot(result, **options) -> bytes:
+    from .dot import render_dot
+
+    return render_dot(_drawn(result, options), **options).encode("utf-8")
+
+
+def _image(fmt: str):
+    def write(result, **options) -> bytes:
+        from .dot import render_image
+
+        return render_image(_drawn(result, options), fmt, **options)
+
+    return write
+
+
+def _html(result, **options) -> bytes:
+    from .stepper import render_html
+
+    return render_html(result, **options).encode("utf-8")
+
+
+def _gif(result, **options) -> bytes:
+    from .gif import render_gif
+
+    return render_gif(result, **options)
+
+
+_IMAGE = DIAGRAM_OPTIONS | {"wrt", "timeout", "graph"}
+FORMATS: dict[str, Format] = {f.name: f for f in [
+    Format("text", (".txt",), "the derivation, step by step", "Derivation", _text,
+           frozenset({"wrt", "ascii"}) | VIEW_OPTIONS),
+    Format("ascii", (), "the derivation in plain ASCII (dL/da, *)", "Derivation", _ascii,
+           frozenset({"wrt"}) | VIEW_OPTIONS),
+    Format("markdown", (".md",), "the derivation as Markdown with $math$", "Derivation", _markdown,
+           frozenset({"wrt"}) | VIEW_OPTIONS),
+    Format("latex", (".tex",), "the derivation as LaTeX (--standalone: a whole document)", "Derivation", _latex,
+           frozenset({"wrt", "standalone"}) | VIEW_OPTIONS),
+    Format("json", (".json",), "one strict JSON object (docs/json.md)", "JSON", _json, VIEW_OPTIONS),
+    Format("dot", (".dot", ".gv"), "the diagram as Graphviz DOT source", "Diagram", _dot,
+           DIAGRAM_OPTIONS | {"wrt", "graph"}, diagram=True),
+    Format("png", (".png",), "the diagram as a PNG image", "Diagram", _image("png"), _IMAGE, ("graphviz",),
+           binary=True, diagram=True),
+    Format("svg", (".svg",), "the diagram as an SVG image", "Diagram", _image("svg"), _IMAGE, ("graphviz",),
+           diagram=True),
+    Format("pdf", (".pdf",), "the diagram as a PDF page", "Diagram", _image("pdf"), _IMAGE, ("graphviz",),
+           binary=True, diagram=True),
+    Format("html", (".html", ".htm"), "the interactive stepper, one self-contained page", "Stepper", _html,
+           DIAGRAM_OPTIONS, ("graphviz",), diagram=True),
+    Format("gif", (".gif",), "the steps as an animation (--frame-ms per frame)", "Animation", _gif,
+           frozenset({"rankdir", "max_nodes", "frame_ms"}), ("graphviz", "pillow"), binary=True, diagram=True),
+]}
+BY_EXTENSION = {extension: f for f in FORMATS.values() for extension in f.extensions}
+SAVE_EXTENSIONS = list(BY_EXTENSION)
 DERIVATION_FORMATS = ("text", "ascii", "markdown", "latex")
+NEEDS = {  # what each need is, and how to check for it without importing it
+    "graphviz": "Graphviz's 'dot' program",
+    "pillow": "the Python package Pillow",
+}
+
+
+def format_for_path(path: Path) -> Format:
+    """The format a file name asks for, by its extension."""
+    found = BY_EXTENSION.get(Path(path).suffix.lower())
+    if found is None:
+        known = " ".join(SAVE_EXTENSIONS)
+        raise RenderError(f"can not tell the output format from '{Path(path).name}': "
+                          f"use one of these extensions: {known}")
+    return found
+
+
+def missing_needs(fmt: Format) -> list[str]:
+    """The needs of a format this machine lacks (checked cheaply, before any work)."""
+    import importlib.util
+    import shutil
+
+    present = {"graphviz": lambda: shutil.which("dot") is not None,
+               "pillow": lambda: importlib.util.find_spec("PIL") is not None}
+    return [NEEDS[need] for need in fmt.needs if not present[need]()]
 
 
 def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool = False, symbolic: bool = False,
@@ -23,73 +161,48 @@ def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool =
 
     ``wrt`` (input names) restricts the backward pass to the paths that reach them.
     """
-    if fmt in ("text", "unicode", "ascii"):
-        from .trace import render_trace
-
-        return render_trace(result, ascii=fmt == "ascii", wrt=wrt, symbolic=symbolic, hessian=hessian)
-    if fmt == "markdown":
-        from .markdown import render_markdown
-
-        return render_markdown(result, wrt=wrt, symbolic=symbolic, hessian=hessian)
-    if fmt == "latex":
-        from .latex import render_latex
-
-        return render_latex(result, standalone=standalone, wrt=wrt, symbolic=symbolic, hessian=hessian)
-    raise ValueError(f"unknown derivation format {fmt!r}: use one of {', '.join(DERIVATION_FORMATS)}")
+    if fmt == "unicode":
+        fmt = "text"
+    if fmt not in DERIVATION_FORMATS:
+        raise ValueError(f"unknown derivation format {fmt!r}: use one of {', '.join(DERIVATION_FORMATS)}")
+    return FORMATS[fmt].render(result, wrt=wrt, standalone=standalone, symbolic=symbolic,
+                               hessian=hessian).decode("utf-8")
 
 
 def render_file(result, path: Path, **options) -> bytes:
     """The bytes of the file a path asks for, by its extension."""
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_EXTENSIONS:
-        from .dot import render_image
-
-        return render_image(result, IMAGE_EXTENSIONS[suffix],
-                            **_only(options, "rankdir", "max_nodes", "title", "timeout", "wrt"))
-    if STEPPER_EXTENSIONS.get(suffix) == "html":
-        from .stepper import render_html
-
-        return render_html(result, **_only(options, "rankdir", "max_nodes", "title")).encode("utf-8")
-    if STEPPER_EXTENSIONS.get(suffix) == "gif":
-        from .gif import render_gif
-
-        return render_gif(result, **_only(options, "rankdir", "max_nodes", "frame_ms"))
-    kind = TEXT_EXTENSIONS.get(suffix)
-    if kind == "dot":
-        from .dot import render_dot
-
-        return render_dot(result, **_only(options, "rankdir", "max_nodes", "wrt")).encode("utf-8")
-    if kind == "json":
-        from .export import render_json
-
-        return render_json(result).encode("utf-8")
-    if kind in ("text", "markdown", "latex"):
-        return render_derivation(result, kind, **_only(options, "wrt", "standalone")).encode("utf-8")
-    known = " ".join(SAVE_EXTENSIONS)
-    raise RenderError(f"can not tell the output format from '{path.name}': use one of these extensions: {known}")
+    return format_for_path(path).render(result, **options)
 
 
-def _only(options: dict, *keys: str) -> dict:
-    return {k: v for k, v in options.items() if k in keys}
+class Saved(type(Path())):
+    """The path ``save`` wrote, which also knows what to tell the user about it."""
+
+    @property
+    def format(self) -> Format:
+        return format_for_path(self)
+
+    @property
+    def message(self) -> str:
+        """"Diagram written to graph.svg", "Stepper written to steps.html", …"""
+        return f"{self.format.noun} written to {self}"
 
 
-def save(result, path: Path, **options) -> Path:
-    """Render and write a file atomically; an existing file is replaced only on success."""
+def save(result, path: Path, **options) -> Saved:
+    """Render and write a file atomically; an existing file is replaced only on success.
+
+    Returns the path, whose ``message`` is what the command line prints about it.
+    """
     data = render_file(result, path, **options)
     write_atomically(path, data)
-    return path
+    return Saved(path)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename it over the target."""
     import tempfile  # here, not at the top: start-up time matters for text-only runs
 
+    check_writable(path)
     folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        problem = "is a file, not a folder" if folder.exists() else "does not exist"
-        raise RenderError(f"can not write {path}: the folder {folder} {problem}")
-    if path.is_dir():
-        raise RenderError(f"can not write {path}: it is a folder")
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as error:
@@ -113,6 +226,16 @@ def write_atomically(path: Path, data: bytes) -> None:
         if isinstance(error, OSError):
             raise RenderError(f"can not write {path}: {error.strerror or error}") from None
         raise
+
+
+def check_writable(path: Path) -> None:
+    """Raise RenderError now if ``path`` can not be written: its folder is missing, or it is a folder."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        problem = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise RenderError(f"can not write {path}: the folder {folder} {problem}")
+    if path.is_dir():
+        raise RenderError(f"can not write {path}: it is a folder")
 
 
 def _umask() -> int:

@@ -1,4 +1,4 @@
-"""``NAME=VALUE`` pairs (from --set) → a dict of input values.
+"""``NAME=VALUE`` pairs (from --set) → a dict of input values: parses and evaluates assignments.
 
 A value may be a constant expression (``x=pi/4``, ``y=-2^3``): it is parsed and evaluated
 with the same pipeline as programs, never with Python's eval.
@@ -12,6 +12,7 @@ from typing import Iterable, Mapping
 
 from .errors import BackpropError, BadAssignment
 from .ops import RESERVED_NAMES
+from .reserved import JOB_NAMES, reserved_word_message
 
 _NAME = re.compile(r"[^\W\d]\w*\Z")
 
@@ -38,6 +39,8 @@ def _split(pair: str) -> tuple[str, str]:
         raise BadAssignment(f"--set '{pair}': '{name}' is not a valid name (letters, digits and _, not starting with a digit)")
     if name in RESERVED_NAMES:
         raise BadAssignment(f"--set '{pair}': '{name}' is a built-in name and can not be set")
+    if name in JOB_NAMES:
+        raise BadAssignment(f"--set '{pair}': {reserved_word_message(name)}")
     if not value:
         raise BadAssignment(f"--set '{pair}' has no value after '=' (write NAME=VALUE, such as {name}=2)")
     if "=" in value:

@@ -1,0 +1,120 @@
+"""The default job: differentiate one program and print its derivation (and draw its graph)."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from click.core import ParameterSource
+
+from ..errors import BackpropError, format_error
+from ..options import OptionConflict
+from ..render.formats import FORMATS, SAVE_EXTENSIONS
+from . import output as out
+
+OPTIONS = [
+    click.argument("program", required=False, metavar="PROGRAM [NAME=VALUE]..."),
+    click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
+                 help="Give inputs values; several pairs may follow one --set, and --set may repeat. "
+                      "A value may be a constant expression (x=pi/4)."),
+    click.option("-f", "--file", "program_file", type=click.Path(dir_okay=True, allow_dash=True),
+                 help="Read the program from a file ('-' for stdin); # comments are allowed."),
+    click.option("-o", "--output", "output", type=click.Path(allow_dash=True), metavar="PATH",
+                 help="Also write a file, in the format its extension names (" + " ".join(SAVE_EXTENSIONS)
+                      + "); '-' writes the --format document to stdout. Default: the diagram backprop.png."),
+    click.option("--no-diagram", is_flag=True, help="Do not write the default diagram backprop.png."),
+    click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default="text", show_default=True,
+                 help="What to print on stdout (see Formats above)."),
+    click.option("--standalone", is_flag=True, help="LaTeX output (--format latex, -o FILE.tex) is a whole "
+                                                    "document, ready for pdflatex."),
+    click.option("--wrt", metavar="NAME,...", help="Show the backward pass, the diagram's gradients and --check "
+                                                    "only for these inputs (and the paths to them)."),
+    click.option("--check", is_flag=True, help="Print a table comparing every gradient with a finite difference "
+                                              "(or JSON, with --format json); exit 1 when one differs by more "
+                                              "than --tol."),
+    click.option("--tol", type=click.FloatRange(min=0, min_open=True), default=None, metavar="TOL",
+                 help="Largest relative error --check accepts (default 1e-5)."),
+    click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII derivation (dL/da, *), on stdout and "
+                                                            "in -o FILE.txt."),
+    click.option("--rankdir", type=click.Choice(["LR", "TB"], case_sensitive=False), default="LR",
+                 show_default=True, help="Diagram direction: inputs left to right, or top to bottom."),
+    click.option("--max-nodes", type=click.IntRange(min=1), default=None,
+                 help="Largest diagram to draw, in boxes and circles (default 400); a bigger graph is drawn "
+                      "as its part nearest the output plus its inputs, the rest summarised in one box."),
+    click.option("--frame-ms", type=click.IntRange(min=50, max=60000), default=None, metavar="MS",
+                 help="With -o steps.gif: how long each frame shows, in milliseconds (default 2000)."),
+    click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
+]
+_SPELLING = {"output": "-o", "fmt": "--format", "ascii_only": "--ascii", "assignments": "--set",
+             "program_file": "-f"}
+
+
+def add_options(function):
+    """Decorate a click callback with the derivation's argument and options."""
+    for decorator in reversed(OPTIONS):
+        function = decorator(function)
+    return function
+
+
+def given_options(ctx: click.Context) -> dict[str, str]:
+    """The options typed on the command line, as the user wrote them: {"--wrt": "--wrt a", …}."""
+    given = {}
+    for name, value in ctx.params.items():
+        if name == "program" or ctx.get_parameter_source(name) is not ParameterSource.COMMANDLINE:
+            continue
+        flag = _SPELLING.get(name, "--" + name.replace("_", "-"))
+        given[flag] = flag if value is True else f"{flag} {value}"
+    return given
+
+
+def run(ctx: click.Context, *, program, assignments, program_file, output, no_diagram, fmt, standalone, wrt,
+        check, tol, ascii_only, rankdir, max_nodes, frame_ms, timings) -> None:
+    """Differentiate the program and write what the options ask for."""
+    started = time.perf_counter()
+    source = None
+    try:
+        plan = out.plan(given_options(ctx), fmt, output, program_file)
+        from ..api import differentiate
+        from ..assignments import parse_assignments
+        from .source import read_program
+
+        source = read_program(program, program_file, had_values=bool(assignments))
+        result = differentiate(source, parse_assignments(assignments))
+        focus = None
+        if wrt is not None:
+            from ..steps import restrict
+
+            focus = restrict(result.graph, wrt)  # resolved once; every writer takes the node ids
+        for warning in result.warnings:
+            out.stderr(f"Warning: {warning}")
+        render_started = time.perf_counter()
+        options = {"wrt": focus, "standalone": standalone, "rankdir": rankdir.upper(), "max_nodes": max_nodes,
+                   "frame_ms": frame_ms}
+        ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
+        report = None
+        if check:
+            from ..check import DEFAULT_TOL, check_gradients, render_check
+            from ..render.export import render_check_json
+
+            report = check_gradients(result, tol=tol or DEFAULT_TOL, wrt=focus)
+            text = render_check_json(report) if fmt == "json" else render_check(report, ascii=ascii_text)
+            out.write_stdout(text.encode("utf-8"))
+        else:
+            stdout = FORMATS["ascii"] if plan.stdout.name == "text" and ascii_text else plan.stdout
+            out.write_stdout(stdout.render(result, **options))
+        if plan.file is not None or plan.default_diagram:
+            out.write_file(result, plan.file or out.DEFAULT_DIAGRAM_PATH, default=plan.file is None,
+                           ascii=ascii_only, **options)
+        result.timings["render"] = time.perf_counter() - render_started
+        if timings:
+            for phase in ("parse", "lower", "forward", "backward", "render"):
+                out.stderr(f"{phase:>9}: {result.timings[phase] * 1000:9.3f} ms")
+            out.stderr(f"{'total':>9}: {(time.perf_counter() - started) * 1000:9.3f} ms")
+        if report is not None and not report.passed:
+            failed = ", ".join(c.name for c in report.failures)
+            raise click.ClickException(f"gradient check failed for {failed}: the reverse-mode gradient and the "
+                                       f"finite difference differ by more than {report.tol:g}")
+    except OptionConflict as error:  # a misuse of the command line, like click's own: exit status 2
+        raise click.UsageError(error.message) from None
+    except BackpropError as error:
+        raise click.ClickException(format_error(error, source)) from None
