@@ -21,11 +21,13 @@ from .graph import Graph
 from .lower import lower
 from .parse import parse
 from .errors import BadAssignment
-from .values import evaluate_constant, unused_names
+from .values import evaluate_constant, typed_texts, unused_names
 
 
 class Result:
     """An evaluated and differentiated program."""
+
+    typed: Mapping[str, str] = {}  # each input's value as typed (--set x=123456.7), echoed as given
 
     def __init__(self, source: str, graph: Graph, values: list[float], gradients: Gradients,
                  inputs: dict[str, float], warnings: list[str], timings: dict[str, float]):
@@ -192,4 +194,6 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None) -> Res
     timings["backward"] = time.perf_counter() - started
 
     used = {name: inputs[name] for name in input_names}
-    return Result(source, graph, node_values, gradients, used, warnings, timings)
+    result = Result(source, graph, node_values, gradients, used, warnings, timings)
+    result.typed = typed_texts(values or {})
+    return result

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .errors import BackpropError
-from .numfmt import format_number
+from .numfmt import format_number, shortest
 
 DEFAULT_TOL = 1e-5
 _EPS = sys.float_info.epsilon
@@ -246,7 +246,7 @@ def render_check(report: CheckReport, *, ascii: bool = False) -> str:
     header = ("input", "value", f"analytic {d}{report.output}/{d}input", "numeric", "rel. error", "FD error",
               "step", "")
     rows = [
-        (check.name, format_number(check.value), _digits(check.analytic), _digits(check.numeric),
+        (check.name, shortest(check.value), _digits(check.analytic), _digits(check.numeric),
          _exponent(check.error), _exponent(check.uncertainty), f"{check.step:.1e}", check.status)
         for check in report.checks
     ]

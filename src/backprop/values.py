@@ -16,15 +16,35 @@ from .ops import RESERVED_NAMES
 _NAME = re.compile(r"[^\W\d]\w*\Z")
 
 
+class TypedValue(float):
+    """A value as a float, with the text the user typed for it (echoed as typed: 123456.7, pi/4)."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> "TypedValue":
+        typed = super().__new__(cls, value)
+        typed.text = text
+        return typed
+
+
 def parse_assignments(pairs: Iterable[str]) -> dict[str, float]:
-    """Turn ``["a=2", "b=pi/4"]`` into ``{"a": 2.0, "b": 0.785…}``; raise BadAssignment."""
+    """Turn ``["a=2", "b=pi/4"]`` into ``{"a": 2.0, "b": 0.785…}``; raise BadAssignment.
+
+    Each value is a ``TypedValue``: a float that remembers its text.
+    """
     values: dict[str, float] = {}
     for pair in pairs:
         name, value = _split(pair)
         if name in values:
-            raise BadAssignment(f"--set {name} is given twice ({name}={_show(values[name])} and {pair})")
-        values[name] = evaluate_constant(value, f"--set {pair}")
+            raise BadAssignment(f"--set {name} is given twice ({name}={values[name].text} and {pair})")
+        values[name] = TypedValue(evaluate_constant(value, f"--set {pair}"), value)
     return values
+
+
+def typed_texts(values: Mapping[str, object]) -> dict[str, str]:
+    """The text each value was typed as: a ``TypedValue``'s text, or a string given from Python."""
+    return {name: value.text if isinstance(value, TypedValue) else value
+            for name, value in values.items() if isinstance(value, (TypedValue, str))}
 
 
 def _split(pair: str) -> tuple[str, str]:

@@ -9,7 +9,7 @@ records as the terminal text (``render/trace.py``), so the three can never disag
 from __future__ import annotations
 
 from ..graph import CONST, INPUT
-from ..numfmt import format_number
+from ..numfmt import DIGITS, equation_digits, exact_digits, format_number
 from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, restrict
 
@@ -70,9 +70,9 @@ def _latex_word(word: str) -> str:
     return f"\\mathit{{{text}}}"
 
 
-def latex_number(x: float) -> str:
+def latex_number(x: float, digits: int = DIGITS) -> str:
     """A number in math mode, from the one number formatter: 1.5e-7 → 1.5 \\times 10^{-7}."""
-    text = format_number(x)
+    text = format_number(x, digits)
     if text in ("inf", "-inf"):
         return text.replace("inf", r"\infty")
     if text == "nan":
@@ -83,9 +83,9 @@ def latex_number(x: float) -> str:
     return text
 
 
-def latex_operand(x: float) -> str:
+def latex_operand(x: float, digits: int = DIGITS) -> str:
     """A number inside a larger expression: negatives in parentheses, as in 6 + (-10)."""
-    text = latex_number(x)
+    text = latex_number(x, digits)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -102,7 +102,7 @@ class LatexWriter:
     def name(self, node_id: int) -> str:
         node = self.graph.nodes[node_id]
         if node.op == CONST and not node.named:
-            return latex_number(node.value)
+            return latex_number(node.value, exact_digits(node.value))
         if node.op == "pi":
             return r"\pi"
         return latex_name(node.name)
@@ -122,9 +122,9 @@ class LatexWriter:
             return self.name(node_id)
         return self._apply(node_id, [self.name(arg) for arg in node.args])
 
-    def numeric_operation(self, node_id: int) -> str:
+    def numeric_operation(self, node_id: int, digits: int = DIGITS) -> str:
         node = self.graph.nodes[node_id]
-        return self._apply(node_id, [latex_operand(self.values[arg]) for arg in node.args])
+        return self._apply(node_id, [latex_operand(self.values[arg], digits) for arg in node.args])
 
     def expression(self, node_id: int) -> str:
         """A statement's expression, unnamed intermediates inlined and parenthesised (an explicit stack)."""
@@ -175,7 +175,9 @@ class LatexWriter:
     def forward(self, step: Step) -> list[str]:
         """The stages of a forward step: name, operation, numbers, value (repeats dropped)."""
         stages = [self.name(step.node), self.operation(step.node)]
-        for stage in (self.numeric_operation(step.node), latex_number(step.value)):
+        node = self.graph.nodes[step.node]
+        digits = equation_digits(OPS[node.op].forward, [self.values[arg] for arg in node.args], step.value)
+        for stage in (self.numeric_operation(step.node, digits), latex_number(step.value, digits)):
             if stage != stages[-1]:
                 stages.append(stage)
         return stages
@@ -244,7 +246,8 @@ class LatexWriter:
         return f"{node} is used {len(step.terms)} times (by {users}): its gradient is the sum of the {len(step.terms)} paths"
 
     def inputs_line(self) -> str:
-        return ", ".join(f"{self.name(i)} = {latex_number(self.values[i])}" for i in self.graph.inputs)
+        return ", ".join(f"{self.name(i)} = {latex_number(self.values[i], exact_digits(self.values[i]))}"
+                         for i in self.graph.inputs)
 
 
 def steps_of(result, phase: str, wrt: set[int] | None = None) -> list[Step]:

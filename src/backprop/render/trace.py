@@ -7,7 +7,7 @@ function, so every output tells the same story.
 from __future__ import annotations
 
 from ..graph import CONST, display_name
-from ..numfmt import format_number, format_operand
+from ..numfmt import DIGITS, equation_digits, format_input, format_number, format_operand, shortest
 from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, restrict
 
@@ -33,7 +33,7 @@ class _Writer:
         if name is None:
             node = self.graph.nodes[node_id]
             if node.op == CONST and not node.named:
-                name = format_number(node.value)
+                name = shortest(node.value)
             else:
                 name = display_name(node.name, self.ascii)
             self._names[node_id] = name
@@ -69,23 +69,25 @@ class _Writer:
         node_id = step.node
         node = self.graph.nodes[node_id]
         symbolic = self.graph.operation(node_id, ascii=self.ascii)
-        numeric = self._numeric_operation(node_id)
+        digits = equation_digits(OPS[node.op].forward, [self.values[arg] for arg in node.args], step.value)
+        numeric = self._numeric_operation(node_id, digits)
         parts = [self.name(node_id), symbolic]
         if numeric != symbolic:
             parts.append(numeric)
-        value = format_number(step.value)
+        value = format_number(step.value, digits)
         if value != parts[-1]:
             parts.append(value)
         del node
         return [" = ".join(parts)]
 
-    def _numeric_operation(self, node_id: int) -> str:
+    def _numeric_operation(self, node_id: int, digits: int = DIGITS) -> str:
         node = self.graph.nodes[node_id]
         op = OPS[node.op]
         symbol = op.ascii_symbol if self.ascii else op.symbol
         if op.kind == "function":  # arguments are already delimited: tanh(-1.2), not tanh((-1.2))
-            return f"{op.name}({', '.join(format_number(self.values[arg]) for arg in node.args)})"
-        parts = [self.operand(self.values[arg]) for arg in node.args]
+            return f"{op.name}({', '.join(format_number(self.values[arg], digits) for arg in node.args)})"
+        parts = [self.operand(self.values[arg]) if digits == DIGITS else format_operand(self.values[arg], digits)
+                 for arg in node.args]
         if op.kind == "infix":
             return f"{parts[0]} {symbol} {parts[1]}"
         if op.kind == "prefix":
@@ -192,7 +194,8 @@ def render_trace(result, *, ascii: bool = False, wrt=None) -> str:
     lines.append("")
     lines.append("Forward pass: compute each node from its operands, in topological order")
     if graph.inputs:
-        given = ", ".join(f"{writer.name(i)} = {format_number(result.values[i])}" for i in graph.inputs)
+        given = ", ".join(f"{writer.name(i)} = {format_input(result.values[i], result.typed.get(graph.nodes[i].name))}"
+                          for i in graph.inputs)
         lines.append(f"  inputs: {given}")
     forward_steps = [s for s in result.steps if s.phase == FORWARD]
     backward_steps = [s for s in result.steps if s.phase == BACKWARD and (wrt is None or s.node in wrt)]
