@@ -75,3 +75,69 @@ def test_shortest_and_typed_texts():
 def test_check_table_shows_inputs_exactly():
     result = _run("x - y", "--set", "x=1.0000001", "y=1", "--check")
     assert "  x      1.0000001" in result.stdout, result.stdout
+
+
+# --- Item 11: a new line inside brackets continues the statement
+
+@pytest.mark.parametrize("source", [
+    "L = (w*x +\n b)",
+    "L = (w*x + # a comment (with a bracket\n   b)",
+    "L = max(w*x,\n        0) + b\n",
+])
+def test_new_lines_inside_brackets_continue_the_statement(source):
+    result = differentiate(source, {"w": 2, "x": 3, "b": 1})
+    assert result.value == 7 and result.gradients == {"w": 3, "x": 2, "b": 1}
+
+
+def test_a_new_line_outside_brackets_still_ends_the_statement():
+    result = differentiate("a = w*x\nL = a + b", {"w": 2, "x": 3, "b": 1})
+    assert [name for name, _ in result.graph.statements] == ["a", "L"]
+    error = _run("L = w*x +\n b", "--set", "w=1", "x=1", "b=1")
+    assert error.exit_code == 1 and "unexpected end of line" in error.stderr
+
+
+# --- Items 12 and 13: Greek names in ASCII, subscripts
+
+def test_ascii_spells_greek_names_and_keeps_the_table_aligned():
+    result = _run("θ*x + Δ", "--set", "θ=2", "x=3", "Δ=1", "--ascii")
+    assert result.exit_code == 0 and "\\u" not in result.stdout
+    assert "dL/dtheta" in result.stdout and "inputs: theta = 2, x = 3, Delta = 1" in result.stdout
+    table = result.stdout.split("Result\n")[1].splitlines()[1:]
+    assert len({len(row) for row in table}) == 1, table  # every row as wide as the header
+    check = _run("θ*x", "--set", "θ=2", "x=3", "--ascii", "--check")
+    assert "\\u" not in check.stdout and "  theta" in check.stdout
+
+
+def test_a_subscript_digit_gets_a_hint():
+    result = _run("x₁ + 1", "--set", "x=1")
+    assert result.exit_code == 1 and "write x_1" in result.stderr and "or x1" in result.stderr
+
+
+@pytest.mark.parametrize("name, latex", [
+    ("w_1", "w_{1}"), ("x_i", "x_{i}"), ("w_12", "w_{12}"), ("θ_2", r"\theta_{2}"), ("w_1₁", "w_{1,1}"),
+    ("w_out", r"\mathit{w\_out}"), ("c₁", "c_{1}"), ("w1", r"\mathit{w1}"),
+])
+def test_latex_writes_w_1_as_a_subscript(name, latex):
+    from backprop.render.latex import latex_name
+
+    assert latex_name(name) == latex
+
+
+# --- Item 16 (part): messages about --set values speak of the value
+
+@pytest.mark.parametrize("pair, message", [
+    ("x=1_000", "Error: --set x=1_000: '_' can not group digits (1_000): write 1000"),
+    ("x=sqrt(-1)", "Error: --set x=sqrt(-1): cannot compute sqrt(-1): sqrt needs x ≥ 0"),
+    ("x=1,5", "Error: --set x=1,5: write a decimal point, not a comma (1.5)"),
+    ("x=2+", "Error: --set x=2+: unexpected end of the value: expected a number, a name, '(' or a sign"),
+])
+def test_set_messages_speak_of_the_value(pair, message):
+    result = _run("x", "--set", pair)
+    assert result.exit_code == 1 and result.stderr.strip() == message
+
+
+def test_setting_a_name_the_program_binds_says_so():
+    result = _run("L = x*2", "--set", "x=1", "L=5")
+    assert "Warning: 'L' is given a value, but the program computes L itself: the value is not used" in result.stderr
+    result = _run("x*2", "--set", "x=1", "z=5")
+    assert "Warning: 'z' is given a value but the program does not use it" in result.stderr

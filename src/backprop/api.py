@@ -21,7 +21,7 @@ from .graph import Graph
 from .lower import lower
 from .parse import parse
 from .errors import BadAssignment
-from .values import evaluate_constant, typed_texts, unused_names
+from .values import evaluate_constant, typed_texts, unused_warnings
 
 
 class Result:
@@ -181,9 +181,7 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None) -> Res
         if not math.isfinite(value):
             raise BadAssignment(f"the value of {name} must be a finite number, not {value}")
     input_names = [graph.nodes[i].name for i in graph.inputs]
-    warnings = [
-        f"'{name}' is given a value but the program does not use it" for name in unused_names(inputs, input_names)
-    ]
+    warnings = unused_warnings(inputs, graph)
 
     started = time.perf_counter()
     node_values = forward(graph, inputs)

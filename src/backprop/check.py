@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .errors import BackpropError
+from .graph import display_name
 from .numfmt import format_number, shortest
 
 DEFAULT_TOL = 1e-5
@@ -246,7 +247,7 @@ def render_check(report: CheckReport, *, ascii: bool = False) -> str:
     header = ("input", "value", f"analytic {d}{report.output}/{d}input", "numeric", "rel. error", "FD error",
               "step", "")
     rows = [
-        (check.name, shortest(check.value), _digits(check.analytic), _digits(check.numeric),
+        (display_name(check.name, ascii), shortest(check.value), _digits(check.analytic), _digits(check.numeric),
          _exponent(check.error), _exponent(check.uncertainty), f"{check.step:.1e}", check.status)
         for check in report.checks
     ]
@@ -256,10 +257,10 @@ def render_check(report: CheckReport, *, ascii: bool = False) -> str:
         lines.append(("  " + "  ".join(cells) + "  " + row[-1]).rstrip())
     for check in report.checks:
         if check.note:
-            lines.append(f"  {check.name}: {check.status}, not a failure: {check.note}")
+            lines.append(f"  {display_name(check.name, ascii)}: {check.status}, not a failure: {check.note}")
     checked = [c for c in report.checks if c.status == OK]
     if report.failures:
-        names = ", ".join(c.name for c in report.failures)
+        names = ", ".join(display_name(c.name, ascii) for c in report.failures)
         lines.append(f"{len(report.failures)} of {len(report.checks)} gradients differ from the finite difference "
                      f"by more than {report.tol:g} and more than its own error: {names}")
     elif report.checks:

@@ -73,6 +73,9 @@ def evaluate_constant(text: str, where: str) -> float:
 
     if text.strip().lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
         raise BadAssignment(f"{where}: values must be finite numbers")
+    if re.fullmatch(r"\s*[-+]?\d+,\d+\s*", text):
+        raise BadAssignment(f"{where}: write a decimal point, not a comma ({text.strip().replace(',', '.')})")
+    graph = None
     try:
         graph = lower(parse(text))
         if graph.inputs:
@@ -83,10 +86,30 @@ def evaluate_constant(text: str, where: str) -> float:
     except BadAssignment:
         raise
     except BackpropError as error:
-        raise BadAssignment(f"{where}: {error.message}") from None
+        raise BadAssignment(f"{where}: {_about_a_value(error.message, graph)}") from None
     if not math.isfinite(value):  # unreachable: forward rejects non-finite results
         raise BadAssignment(f"{where}: values must be finite numbers")
     return value
+
+
+def _about_a_value(message: str, graph) -> str:
+    """A message about a program, reworded for a value: it has no end of program and no output L."""
+    message = message.replace(", ';' (or a new line) or the end of the program", " or the end of the value")
+    message = message.replace("end of the program", "end of the value")
+    if graph is not None:  # a domain error names the node it could not compute: here, the value itself
+        message = message.replace(f"cannot compute {graph.output_name} = ", "cannot compute ", 1)
+    return message
+
+
+def unused_warnings(values: Mapping[str, float], graph) -> list[str]:
+    """A warning for each name given a value that the program does not read."""
+    inputs = {graph.nodes[i].name for i in graph.inputs}
+    bound = {graph.nodes[root].name for _, root in graph.statements} | {name for name, _ in graph.statements}
+    return [
+        f"'{name}' is given a value, but the program computes {name} itself: the value is not used" if name in bound
+        else f"'{name}' is given a value but the program does not use it"
+        for name in unused_names(values, inputs)
+    ]
 
 
 def unused_names(values: Mapping[str, float], used: Iterable[str]) -> list[str]:

@@ -49,17 +49,23 @@ def latex_text(text: str) -> str:
 
 
 def latex_name(name: str) -> str:
-    """A node's name in math mode: c₁ → c_{1}, θ → \\theta, w_out → \\mathit{w\\_out}.
+    """A node's name in math mode: c₁ → c_{1}, θ → \\theta, w_1 → w_{1}, w_out → \\mathit{w\\_out}.
 
-    User names are written as they are (escaped), never reinterpreted: w1 stays w1, so a
-    user's c1 can not be confused with the version c₁ of c.
+    A last ``_`` and digits or one letter is a subscript, as teachers write it (w_1, x_i); w1 stays
+    w1, so a user's c1 can not be confused with the version c₁ of c (a version of w_1 is w_{1,1}).
     """
     base = name.rstrip(_VERSION_DIGITS)
     version = name[len(base):]
+    subscripts = []
+    head, underscore, tail = base.rpartition("_")
+    if underscore and head.strip("_") and (tail.isdigit() or len(tail) == 1 and tail.isalpha()):
+        base = head  # w_1, x_i; a word (w_out) stays part of the name
+        subscripts.append(tail if tail.isdigit() else _latex_word(tail))
     text = _latex_word(base)
     if version:
-        number = "".join(str(_VERSION_DIGITS.index(c)) for c in version)
-        text = f"{text}_{{{number}}}"
+        subscripts.append("".join(str(_VERSION_DIGITS.index(c)) for c in version))
+    if subscripts:
+        text = f"{text}_{{{','.join(subscripts)}}}"
     return text
 
 
