@@ -141,3 +141,32 @@ def test_setting_a_name_the_program_binds_says_so():
     assert "Warning: 'L' is given a value, but the program computes L itself: the value is not used" in result.stderr
     result = _run("x*2", "--set", "x=1", "z=5")
     assert "Warning: 'z' is given a value but the program does not use it" in result.stderr
+
+
+# --- Item 15: the Python API
+
+def test_api_values_that_are_not_floats_raise_backprop_errors():
+    from backprop.errors import BackpropError
+
+    for value in (10**400, None, float("nan")):
+        with pytest.raises(BackpropError):
+            differentiate("x", {"x": value})
+
+
+def test_value_at_save_and_repr_refuse_or_show_what_they_can_not_use(tmp_path):
+    from backprop.errors import UnknownName
+
+    result = differentiate(" + ".join(f"x{i}" for i in range(10)), {f"x{i}": i for i in range(10)})
+    with pytest.raises(UnknownName, match="'zz' is not an input"):
+        result.value_at({"zz": 2.5})
+    with pytest.raises(TypeError, match="unexpected keyword argument 'bogus'"):
+        result.save(tmp_path / "g.dot", bogus=1)
+    assert not (tmp_path / "g.dot").exists()
+    assert repr(result).endswith("x7=1, … (10 in all)>")
+
+
+def test_a_missing_value_message_also_speaks_to_python_callers():
+    from backprop.errors import MissingValue
+
+    with pytest.raises(MissingValue, match=r"from Python \{'a': 1, 'b': 1\}"):
+        differentiate("a*b")

@@ -20,8 +20,12 @@ from .forward import forward
 from .graph import Graph
 from .lower import lower
 from .parse import parse
-from .errors import BadAssignment
-from .values import evaluate_constant, typed_texts, unused_warnings
+from .errors import BadAssignment, UnknownName
+from .values import as_value, typed_texts, unused_warnings
+
+
+# The keywords Result.save passes on to a writer (each format reads those that apply to it).
+SAVE_OPTIONS = ("rankdir", "max_nodes", "title", "timeout", "wrt", "frame_ms", "standalone")
 
 
 class Result:
@@ -75,6 +79,10 @@ class Result:
 
     def value_at(self, inputs: Mapping[str, float]) -> float:
         """The output's value with some inputs changed: a forward pass over the same graph."""
+        unknown = [name for name in inputs if name not in self.inputs]
+        if unknown:
+            raise UnknownName(f"value_at: '{unknown[0]}' is not an input of the program; "
+                              f"its inputs are: {', '.join(self.inputs) or 'none'}")
         return forward(self.graph, {**self.inputs, **inputs})[self.graph.output]
 
     def to_dot(self, **options) -> str:
@@ -93,10 +101,16 @@ class Result:
         """Write the diagram (or document) chosen by the path's extension; returns the path."""
         from .render import formats
 
+        unknown = sorted(set(options) - set(SAVE_OPTIONS))
+        if unknown:
+            raise TypeError(f"save() got an unexpected keyword argument '{unknown[0]}' "
+                            f"(it takes {', '.join(SAVE_OPTIONS)})")
         return formats.save(self, Path(path), **options)
 
     def __repr__(self) -> str:
         grads = ", ".join(f"{k}={v:g}" for k, v in list(self.gradients.items())[:8])
+        if len(self.graph.inputs) > 8:
+            grads += f", … ({len(self.graph.inputs)} in all)"
         return f"<Result {self.output}={self.value:g} gradients: {grads}>"
 
     # Jupyter displays
@@ -173,10 +187,7 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None) -> Res
     del program  # the graph has all it needs; freeing the AST lowers peak memory on big programs
     timings["lower"] = time.perf_counter() - started
 
-    inputs = {
-        name: evaluate_constant(value, f"the value of {name}") if isinstance(value, str) else float(value)
-        for name, value in (values or {}).items()
-    }
+    inputs = {name: as_value(name, value) for name, value in (values or {}).items()}
     for name, value in inputs.items():
         if not math.isfinite(value):
             raise BadAssignment(f"the value of {name} must be a finite number, not {value}")

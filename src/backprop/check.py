@@ -79,7 +79,7 @@ def check_gradients(source: str, values: Mapping[str, float | str] | None = None
     from .api import differentiate
 
     if not (tol > 0 and math.isfinite(tol)):
-        raise BackpropError(f"--tol must be a positive number, got {tol!r}")
+        raise BackpropError(f"the tolerance (tol, --tol) must be a positive number, got {tol!r}")
     result = differentiate(source, values)
     kinks = _kinks_by_input(result)
     checks = []

@@ -112,6 +112,20 @@ def unused_warnings(values: Mapping[str, float], graph) -> list[str]:
     ]
 
 
+def as_value(name: str, value: object) -> float:
+    """An input's value from Python: a number, or a constant expression as text ("pi/4"); raise BadAssignment."""
+    if isinstance(value, str):
+        return evaluate_constant(value, f"the value of {name}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise BadAssignment(f"the value of {name} is too large for a 64-bit float") from None
+    except (TypeError, ValueError):
+        raise BadAssignment(f"the value of {name} must be a number or a constant expression such as 'pi/4', "
+                            f"not {type(value).__name__}") from None
+    return number
+
+
 def unused_names(values: Mapping[str, float], used: Iterable[str]) -> list[str]:
     """Names given a value that the program never uses (worth a warning, not an error)."""
     used = set(used)
