@@ -170,3 +170,17 @@ def test_a_missing_value_message_also_speaks_to_python_callers():
 
     with pytest.raises(MissingValue, match=r"from Python \{'a': 1, 'b': 1\}"):
         differentiate("a*b")
+
+
+# --- Item 5: pi's output is L; acos's note says -inf
+
+def test_a_bare_constant_output_is_named_l():
+    result = differentiate("pi")
+    assert result.output == "L" and result.value == math.pi
+
+
+def test_acos_note_gives_the_sign_of_the_infinite_slope():
+    result = differentiate("acos(x)", {"x": -1})
+    assert result.gradients["x"] == -math.inf
+    assert "(reported as -inf)" in result.derivation()
+    assert "(reported as inf)" in differentiate("asin(x)", {"x": 1}).derivation()

@@ -110,7 +110,7 @@ def _infinite_slope(name: str, where: str):
     def note(operands, out, needs) -> str | None:
         x = operands[0]
         if needs[0] and (x == 0.0 if where == "0" else abs(x) == 1.0):
-            return f"{name} has a vertical tangent at x = {where}: its derivative does not exist there (reported as inf)"
+            return f"{name} has a vertical tangent at x = {where}: its derivative does not exist there (reported as {'-inf' if name == 'acos' else 'inf'})"
         return None
 
     return note
