@@ -67,10 +67,10 @@ def test_cli_check_table_and_exit_codes(tmp_path, monkeypatch):
     import os
 
     assert not os.path.exists("backprop.png")
-    # A tolerance below the finite difference's own error makes a correct gradient "fail".
+    # A tolerance below the finite difference's own error can not be judged: ill-conditioned, not a failure.
     strict = CliRunner().invoke(command, ["exp(x)*1000 + log(y)", "-s", "x=10", "y=0.001", "--check",
                                           "--tol", "1e-300"])
-    assert strict.exit_code == 1 and strict.stderr.startswith("Error: gradient check failed")
+    assert strict.exit_code == 0 and "ill-conditioned, not a failure" in strict.stdout
     bad = CliRunner().invoke(command, SEED_ARGS + ["--check", "--tol", "-1"])
     assert bad.exit_code == 2 and bad.stderr.startswith("Error")
 

@@ -129,6 +129,21 @@ def _timings(run: Run) -> None:
     assert "total:" in run.stderr
 
 
+def _symbolic(run: Run) -> None:
+    assert any(f in text for text in run.texts() for f in ("b × f", "b * f", "b \\times f", '"formulas"'))
+
+
+def _hessian(run: Run) -> None:
+    assert any(h in text for text in run.texts() for h in ("Hessian", "bmatrix", '"hessian"', "Second derivatives"))
+
+
+def _gradient_graph(run: Run) -> None:
+    drawn = [text for text in run.texts() if text.startswith(("digraph", "<?xml"))]
+    assert all("backward nodes" in text for text in drawn)
+    assert drawn or any(p.suffix in (".png", ".pdf") for p in run.folder.iterdir()) \
+        or run.stdout.startswith((MAGIC["png"], MAGIC["pdf"]))
+
+
 # (option, args, what must be true of a run that succeeds)
 ROWS = [("--format", ["--format", name], _stdout_is(name)) for name in FORMATS]
 ROWS += [("-o", ["-o", f"out{f.extensions[0]}"], _file_is(f"out{f.extensions[0]}", f.name))
@@ -145,6 +160,9 @@ ROWS += [
     ("--max-nodes", ["--max-nodes", "3"], _max_nodes),
     ("--no-diagram", ["--no-diagram"], _no_diagram),
     ("--timings", ["--timings"], _timings),
+    ("--symbolic", ["--symbolic"], _symbolic),
+    ("--hessian", ["--hessian"], _hessian),
+    ("--graph", ["--graph", "gradient"], _gradient_graph),
 ]
 PAIRS = [(a, b) for a, b in itertools.combinations(ROWS, 2) if a[0] != b[0]]
 

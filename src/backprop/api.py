@@ -20,12 +20,21 @@ from .forward import forward
 from .graph import Graph
 from .lower import lower
 from .parse import parse
-from .errors import BadAssignment
-from .assignments import evaluate_constant, unused_names
+from .errors import BadAssignment, UnknownName
+from .assignments import as_value, typed_texts, unused_warnings
+
+
+def save_options() -> list[str]:
+    """The keywords Result.save passes on: every option some format's writer takes (the registry says)."""
+    from .render.formats import FORMATS
+
+    return sorted({option for f in FORMATS.values() for option in f.options})
 
 
 class Result:
     """An evaluated and differentiated program."""
+
+    typed: Mapping[str, str] = {}  # each input's value as typed (--set x=123456.7), echoed as given
 
     def __init__(self, source: str, graph: Graph, values: list[float], gradients: Gradients,
                  inputs: dict[str, float], warnings: list[str], timings: dict[str, float]):
@@ -111,6 +120,10 @@ class Result:
 
     def value_at(self, inputs: Mapping[str, float]) -> float:
         """The output's value with some inputs changed: a forward pass over the same graph."""
+        unknown = [name for name in inputs if name not in self.inputs]
+        if unknown:
+            raise UnknownName(f"value_at: '{unknown[0]}' is not an input of the program; "
+                              f"its inputs are: {', '.join(self.inputs) or 'none'}")
         return forward(self.graph, {**self.inputs, **inputs})[self.graph.output]
 
     def to_dot(self, **options) -> str:
@@ -135,10 +148,16 @@ class Result:
         """Write the diagram (or document) chosen by the path's extension; returns the path."""
         from .render import formats
 
+        unknown = sorted(set(options) - set(save_options()))
+        if unknown:
+            raise TypeError(f"save() got an unexpected keyword argument '{unknown[0]}' "
+                            f"(it takes {', '.join(save_options())})")
         return formats.save(self, Path(path), **options)
 
     def __repr__(self) -> str:
         grads = ", ".join(f"{k}={v:g}" for k, v in list(self.gradients.items())[:8])
+        if len(self.graph.inputs) > 8:
+            grads += f", … ({len(self.graph.inputs)} in all)"
         return f"<Result {self.output}={self.value:g} gradients: {grads}>"
 
     # Jupyter displays
@@ -215,17 +234,12 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None) -> Res
     del program  # the graph has all it needs; freeing the AST lowers peak memory on big programs
     timings["lower"] = time.perf_counter() - started
 
-    inputs = {
-        name: evaluate_constant(value, f"the value of {name}") if isinstance(value, str) else float(value)
-        for name, value in (values or {}).items()
-    }
+    inputs = {name: as_value(name, value) for name, value in (values or {}).items()}
     for name, value in inputs.items():
         if not math.isfinite(value):
             raise BadAssignment(f"the value of {name} must be a finite number, not {value}")
     input_names = [graph.nodes[i].name for i in graph.inputs]
-    warnings = list(graph.notes) + [
-        f"'{name}' is given a value but the program does not use it" for name in unused_names(inputs, input_names)
-    ]
+    warnings = list(graph.notes) + unused_warnings(inputs, graph)
 
     started = time.perf_counter()
     node_values = forward(graph, inputs)
@@ -236,4 +250,6 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None) -> Res
     timings["backward"] = time.perf_counter() - started
 
     used = {name: inputs[name] for name in input_names}
-    return Result(source, graph, node_values, gradients, used, warnings, timings)
+    result = Result(source, graph, node_values, gradients, used, warnings, timings)
+    result.typed = typed_texts(values or {})
+    return result

@@ -17,15 +17,35 @@ from .reserved import JOB_NAMES, reserved_word_message
 _NAME = re.compile(r"[^\W\d]\w*\Z")
 
 
+class TypedValue(float):
+    """A value as a float, with the text the user typed for it (echoed as typed: 123456.7, pi/4)."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> "TypedValue":
+        typed = super().__new__(cls, value)
+        typed.text = text
+        return typed
+
+
 def parse_assignments(pairs: Iterable[str]) -> dict[str, float]:
-    """Turn ``["a=2", "b=pi/4"]`` into ``{"a": 2.0, "b": 0.785…}``; raise BadAssignment."""
+    """Turn ``["a=2", "b=pi/4"]`` into ``{"a": 2.0, "b": 0.785…}``; raise BadAssignment.
+
+    Each value is a ``TypedValue``: a float that remembers its text.
+    """
     values: dict[str, float] = {}
     for pair in pairs:
         name, value = _split(pair)
         if name in values:
-            raise BadAssignment(f"--set {name} is given twice ({name}={_show(values[name])} and {pair})")
-        values[name] = evaluate_constant(value, f"--set {pair}")
+            raise BadAssignment(f"--set {name} is given twice ({name}={values[name].text} and {pair})")
+        values[name] = TypedValue(evaluate_constant(value, f"--set {pair}"), value)
     return values
+
+
+def typed_texts(values: Mapping[str, object]) -> dict[str, str]:
+    """The text each value was typed as: a ``TypedValue``'s text, or a string given from Python."""
+    return {name: value.text if isinstance(value, TypedValue) else value
+            for name, value in values.items() if isinstance(value, (TypedValue, str))}
 
 
 def _split(pair: str) -> tuple[str, str]:
@@ -56,6 +76,9 @@ def evaluate_constant(text: str, where: str) -> float:
 
     if text.strip().lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
         raise BadAssignment(f"{where}: values must be finite numbers")
+    if re.fullmatch(r"\s*[-+]?\d+,\d+\s*", text):
+        raise BadAssignment(f"{where}: write a decimal point, not a comma ({text.strip().replace(',', '.')})")
+    graph = None
     try:
         graph = lower(parse(text))
         if graph.inputs:
@@ -66,10 +89,44 @@ def evaluate_constant(text: str, where: str) -> float:
     except BadAssignment:
         raise
     except BackpropError as error:
-        raise BadAssignment(f"{where}: {error.message}") from None
+        raise BadAssignment(f"{where}: {_about_a_value(error.message, graph)}") from None
     if not math.isfinite(value):  # unreachable: forward rejects non-finite results
         raise BadAssignment(f"{where}: values must be finite numbers")
     return value
+
+
+def _about_a_value(message: str, graph) -> str:
+    """A message about a program, reworded for a value: it has no end of program and no output L."""
+    message = message.replace(", ';' (or a new line) or the end of the program", " or the end of the value")
+    message = message.replace("end of the program", "end of the value")
+    if graph is not None:  # a domain error names the node it could not compute: here, the value itself
+        message = message.replace(f"cannot compute {graph.output_name} = ", "cannot compute ", 1)
+    return message
+
+
+def unused_warnings(values: Mapping[str, float], graph) -> list[str]:
+    """A warning for each name given a value that the program does not read."""
+    inputs = {graph.nodes[i].name for i in graph.inputs}
+    bound = {graph.nodes[root].name for _, root in graph.statements} | {name for name, _ in graph.statements}
+    return [
+        f"'{name}' is given a value, but the program computes {name} itself: the value is not used" if name in bound
+        else f"'{name}' is given a value but the program does not use it"
+        for name in unused_names(values, inputs)
+    ]
+
+
+def as_value(name: str, value: object) -> float:
+    """An input's value from Python: a number, or a constant expression as text ("pi/4"); raise BadAssignment."""
+    if isinstance(value, str):
+        return evaluate_constant(value, f"the value of {name}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise BadAssignment(f"the value of {name} is too large for a 64-bit float") from None
+    except (TypeError, ValueError):
+        raise BadAssignment(f"the value of {name} must be a number or a constant expression such as 'pi/4', "
+                            f"not {type(value).__name__}") from None
+    return number
 
 
 def unused_names(values: Mapping[str, float], used: Iterable[str]) -> list[str]:

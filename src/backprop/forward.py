@@ -54,7 +54,8 @@ def _missing_message(missing: list[str]) -> str:
     listed = ", ".join(missing)
     example = " ".join(f"{name}=1" for name in missing[:4])
     noun = "variable has" if len(missing) == 1 else "variables have"
-    return f"{len(missing)} {noun} no value: {listed} (give values with --set {example})"
+    in_python = ", ".join(f"'{name}': 1" for name in missing[:4])
+    return f"{len(missing)} {noun} no value: {listed} (give values with --set {example}, from Python {{{in_python}}})"
 
 
 def _domain_error(graph: Graph, node_id: int, values: list[float]) -> DomainError:

@@ -145,7 +145,7 @@ _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 
 def display_name(name: str, ascii: bool = False) -> str:
-    """A node's name as printed; in ASCII, version subscripts become _1, _2."""
+    """A node's name as printed; in ASCII, version subscripts become _1, _2 and Greek letters words (θ → theta)."""
     if not ascii or name.isascii():
         return name
     if "∂" in name:  # a derivative's name, from grad(): ∂f/∂x → df/dx
@@ -154,5 +154,21 @@ def display_name(name: str, ascii: bool = False) -> str:
         return "pi"
     base = name.rstrip("₀₁₂₃₄₅₆₇₈₉")
     if base != name:
-        return f"{base}_{name[len(base):].translate(_SUBSCRIPTS)}"
-    return name
+        return f"{_transliterate(base)}_{name[len(base):].translate(_SUBSCRIPTS)}"
+    return _transliterate(name)
+
+
+def _transliterate(name: str) -> str:
+    """Greek letters spelled out (θ → theta, Δ → Delta); other letters are kept (and escaped by --ascii:
+    dropping an accent could make é the same name as a generated e)."""
+    import unicodedata
+
+    out = []
+    for char in name:
+        words = unicodedata.name(char, "").split()
+        if words[:1] == ["GREEK"] and "LETTER" in words:
+            letter = [w for w in words[words.index("LETTER") + 1:] if w != "FINAL"][0].lower()
+            out.append(letter.capitalize() if "CAPITAL" in words else letter)
+        else:
+            out.append(char)
+    return "".join(out)

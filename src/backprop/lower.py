@@ -86,7 +86,8 @@ def lower(program: Program) -> Graph:
 
     user_names = set(builder.inputs) | bound_anywhere | {n for n, _ in statements if n}
     output = statements[-1][1]
-    if output >= 0 and builder.names[output] is None:
+    # A bare constant (pi) as the output is still called L: its symbol is not a node name.
+    if output >= 0 and (builder.names[output] is None or statements[-1][0] is None and builder.ops[output] == CONST):
         builder.names[output] = _fresh(["L", "out"] + [f"out{i}" for i in range(1, 100)], user_names)
         builder.named[output] = True
     _name_intermediates(builder, user_names | {builder.names[output]} if output >= 0 else user_names)

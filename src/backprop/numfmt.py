@@ -1,12 +1,22 @@
-"""The one number formatter shared by every renderer, so all outputs show the same numbers."""
+"""The one number formatter shared by every renderer, so all outputs show the same numbers.
+
+Six significant digits read well, but they can make a step false: ``1.0000001 − 1`` printed as
+``1 − 1 = 1e-7``, or ``1024 + 0.001 = 1024``. ``equation_digits`` picks, per step, the fewest
+digits (six or more) at which the printed equation checks out; ``shortest`` is the text that
+reads back as exactly the same float, for numbers the user typed.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Callable, Sequence
+
+DIGITS = 6  # the default: enough for a derivation, short enough to read
+_MAX_DIGITS = 17  # every float round-trips at 17 significant digits
 
 
-def format_number(x: float, digits: int = 6) -> str:
-    """Short, exact-looking text for a float: 6, -4, 0.5, 0.333333, 1.5e-07, inf, nan."""
+def format_number(x: float, digits: int = DIGITS) -> str:
+    """Short, exact-looking text for a float: 6, -4, 0.5, 0.333333, 1.5e-7, inf, nan."""
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -22,7 +32,96 @@ def format_number(x: float, digits: int = 6) -> str:
     return text
 
 
-def format_operand(x: float, digits: int = 6) -> str:
+def format_operand(x: float, digits: int = DIGITS) -> str:
     """A number inside a larger expression: negatives in parentheses, as in 6 + (-10)."""
     text = format_number(x, digits)
     return f"({text})" if text.startswith("-") else text
+
+
+def exact_digits(x: float) -> int:
+    """The fewest significant digits whose text reads back as exactly x (as ``repr`` finds them)."""
+    if not math.isfinite(x):
+        return DIGITS
+    for digits in range(1, _MAX_DIGITS):
+        if float(format_number(x, digits)) == x:
+            return digits
+    return _MAX_DIGITS
+
+
+def shortest(x: float) -> str:
+    """The shortest text that reads back as exactly x, in our style: 1.0000001, 123456.7, 1e-7."""
+    return format_number(x, exact_digits(x))
+
+
+def format_input(x: float, typed: str | None = None) -> str:
+    """An input's value as the user gave it: their number as typed, a constant expression with its value.
+
+    ``--set x=123456.7`` echoes ``123456.7`` (not 123457), ``x=pi/4`` echoes ``pi/4 = 0.785398``;
+    a value given from Python echoes its shortest exact text.
+    """
+    if typed is not None:
+        typed = typed.strip()
+        try:
+            if float(typed) == x:
+                return typed
+        except ValueError:  # a constant expression such as pi/4
+            return f"{typed} = {format_number(x)}"
+    return shortest(x)
+
+
+def equation_digits(compute: Callable[..., float], operands: Sequence[float], value: float) -> int:
+    """Significant digits at which ``op(operands) = value`` checks out as printed (6 or more).
+
+    Printed in full (``0.333333``), a number stands for itself to half a unit in its last digit;
+    printed shorter because its trailing zeros were dropped (``1024``, ``0.5``), it claims to be
+    exact. The step checks out when ``compute`` (the op's forward rule) applied to the printed
+    operands gives the printed value within those claims (3 × 0.333333 = 1 does, 1024 + 0.001 =
+    1024 does not). Six digits usually do; a step needs more
+    when its numbers differ beyond the sixth digit (1.0000001 − 1, 1024 + 0.001).
+    """
+    if not (math.isfinite(value) and all(math.isfinite(x) for x in operands)):
+        return DIGITS
+    for digits in range(DIGITS, _MAX_DIGITS + 1):
+        texts = [format_number(x, digits) for x in operands]
+        if _checks_out(compute, texts, format_number(value, digits), digits):
+            return digits
+    return _MAX_DIGITS
+
+
+def _checks_out(compute: Callable[..., float], texts: list[str], shown: str, digits: int) -> bool:
+    """Whether the printed value lies within what the printed operands allow, to first order."""
+    operands = [float(t) for t in texts]
+    printed = float(shown)
+    try:
+        recomputed = compute(*operands)
+        if not math.isfinite(recomputed):
+            return True
+        gap = abs(recomputed - printed)
+        allowed = _claimed(shown, digits) + 1e-12 * max([abs(printed)] + [abs(x) for x in operands])
+        if gap <= allowed:
+            return True  # the common case: no need to ask how far rounded operands could move it
+        for i, text in enumerate(texts):
+            half_unit = _claimed(text, digits)
+            if half_unit:
+                nudged = operands[:i] + [operands[i] + half_unit] + operands[i + 1:]
+                allowed += abs(compute(*nudged) - recomputed)
+    except (ArithmeticError, ValueError):
+        return True  # the printed operands leave the domain (an edge): nothing to compare
+    return not gap > allowed * (1 + 1e-9)  # a nan spread (an overflow nearby) does not fail the step
+
+
+def _claimed(text: str, digits: int) -> float:
+    """How far a printed number may be from what it stands for: half a unit in its last digit, or 0.
+
+    A number printed with all its digits (0.333333, 1.23457e6) was rounded; one printed shorter
+    because its trailing zeros were dropped (0.5, 1e-7), or printed as an integer (123457: no reader
+    takes it for 123456.7), claims to be exact.
+    """
+    if _significant_digits(text) != digits or not any(c in text for c in ".e"):
+        return 0.0
+    return 0.5 * 10.0 ** (math.floor(math.log10(abs(float(text)))) - digits + 1)
+
+
+def _significant_digits(text: str) -> int:
+    mantissa = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+    return len(mantissa) if mantissa else 1

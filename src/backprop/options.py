@@ -63,6 +63,10 @@ MODIFIERS = {m.option: m for m in [
     Modifier("--rankdir", _taking("rankdir"), "sets the direction of a diagram"),
     Modifier("--max-nodes", _taking("max_nodes"), "limits the size of a diagram"),
     Modifier("--no-diagram", None, "skips the default diagram backprop.png (never a file -o names)"),
+    Modifier("--symbolic", _taking("symbolic"), "adds each gradient as a formula"),
+    Modifier("--hessian", _taking("hessian") | _checked(VIEWS["--check"].formats),
+             "adds the matrix of second derivatives"),
+    Modifier("--graph", _taking("graph"), "chooses what a diagram draws (the gradient graph: DOT, PNG, SVG, PDF)"),
     Modifier("--timings", None, "reports the time of each phase"),
 ]}
 

@@ -293,11 +293,43 @@ def _driver() -> _TableDriver | None:
 
 def parse(source: str) -> Program:
     """Parse program text into an AST; raise ParseError (or a name error) with a span."""
+    text = join_bracketed_lines(source)
     driver = _driver()
-    statements = driver.parse(source) if driver is not None else None
+    statements = driver.parse(text) if driver is not None else None
     if statements is None:
-        statements = _parse_with_lark(source)
+        statements = _parse_with_lark(text)
     return Program(statements, source)
+
+
+_BRACKETED = re.compile(r"[()]|#[^\n]*|\n")
+
+
+def join_bracketed_lines(source: str) -> str:
+    """The source with each new line inside parentheses (and a comment before it) blanked out.
+
+    A statement continues over new lines while a bracket is open, ``L = (w*x +⏎ b)``, as in
+    Python. Each character becomes one space, so every offset (and every caret) stays where it
+    was. The grammar can not say this itself: an LALR lexer does not count brackets.
+    """
+    if "\n" not in source or "(" not in source:
+        return source
+    depth, blanks = 0, []
+    for match in _BRACKETED.finditer(source):
+        token = match.group()
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth = max(0, depth - 1)
+        elif depth:  # a new line or a comment inside brackets
+            blanks.append(match.span())
+    if not blanks:
+        return source
+    pieces, last = [], 0
+    for start, end in blanks:
+        pieces += [source[last:start], " " * (end - start)]
+        last = end
+    pieces.append(source[last:])
+    return "".join(pieces)
 
 
 def _parse_with_lark(source: str):
@@ -328,6 +360,7 @@ _LOOKALIKES = {
     "[": "only round brackets ( ) group", "]": "only round brackets ( ) group",
     "{": "only round brackets ( ) group", "}": "only round brackets ( ) group",
 }
+_SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 
 
 def _character_error(source: str, pos: int) -> ParseError:
@@ -336,6 +369,12 @@ def _character_error(source: str, pos: int) -> ParseError:
         message = "strings are not part of the language: only numbers, names and operators"
     elif "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, from the command line
         message = f"unexpected byte 0x{ord(char) - 0xDC00:02x}: the program is not valid UTF-8 text"
+    elif char in _SUBSCRIPT_DIGITS:
+        name = re.search(r"[^\W\d]\w*\Z", source[:pos])
+        base = name.group() if name else "x"
+        digits = "".join(str(_SUBSCRIPT_DIGITS.index(c)) for c in re.match(f"[{_SUBSCRIPT_DIGITS}]+", source[pos:]).group())
+        message = (f"unexpected subscript '{char}': write {base}_{digits} (LaTeX shows it subscripted) or {base}{digits}; "
+                   f"subscripts mark the versions of a name that is bound again")
     elif char in _LOOKALIKES:
         message = f"unexpected character '{char}' ({unicodedata.name(char).lower()}): {_LOOKALIKES[char]}"
     elif unicodedata.category(char)[0] in "CZ" or not char.isprintable():
@@ -363,7 +402,10 @@ def _token_error(parser, source: str, error) -> ParseError:
     text = str(token)
     if token.type == "NAME" and previous and previous[-1].isdigit() and len(previous) == len(before):
         number = previous.split()[-1]
-        if text[0] in "eE" and number[-1].isdigit():
+        if text[0] == "_" and text.strip("_").isdigit():
+            digits = number + text.replace("_", "")
+            message = f"'_' can not group digits ({number}{text}): write {digits}"
+        elif text[0] in "eE" and number[-1].isdigit():
             message = f"malformed number '{number}{text}': an exponent needs digits, as in 1e3 or 2.5e-4"
         else:
             message = f"a number directly followed by the name '{text}': write {number}*{text} for a product"

@@ -127,6 +127,11 @@ class GraphBuilder:
                 return x
             if self.nodes[y].op == "neg":
                 return self.emit("sub", (x, self.nodes[y].args[0]), span)
+            # t − 2 reads better than (-2) + t, and IEEE addition makes them the same number
+            if vy is not None and vy < 0:
+                return self.emit("sub", (x, self.const(-vy, span)), span)
+            if vx is not None and vx < 0:
+                return self.emit("sub", (y, self.const(-vx, span)), span)
         elif op == "sub":
             if vy == 0.0:
                 return x

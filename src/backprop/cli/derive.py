@@ -43,10 +43,19 @@ OPTIONS = [
                       "as its part nearest the output plus its inputs, the rest summarised in one box."),
     click.option("--frame-ms", type=click.IntRange(min=50, max=60000), default=None, metavar="MS",
                  help="With -o steps.gif: how long each frame shows, in milliseconds (default 2000)."),
+    click.option("--symbolic", is_flag=True, help="Also give each input's gradient as a simplified formula over "
+                                                 "the inputs (∂L/∂a = b × f = 15), in every derivation format "
+                                                 "and in JSON (key formulas)."),
+    click.option("--hessian", is_flag=True, help="Also give the matrix of second derivatives over the inputs "
+                                                "(with --symbolic: as formulas too; with --check: checked by "
+                                                "finite differences of the gradient)."),
+    click.option("--graph", "graph_kind", type=click.Choice(["forward", "gradient"]), default="forward",
+                 show_default=True, help="What a diagram draws: the program's graph, or the gradient graph "
+                                         "(the forward nodes plus the backward nodes autograd builds)."),
     click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
 ]
 _SPELLING = {"output": "-o", "fmt": "--format", "ascii_only": "--ascii", "assignments": "--set",
-             "program_file": "-f"}
+             "program_file": "-f", "graph_kind": "--graph"}
 
 
 def add_options(function):
@@ -68,7 +77,7 @@ def given_options(ctx: click.Context) -> dict[str, str]:
 
 
 def run(ctx: click.Context, *, program, assignments, program_file, output, no_diagram, fmt, standalone, wrt,
-        check, tol, ascii_only, rankdir, max_nodes, frame_ms, timings) -> None:
+        check, tol, ascii_only, rankdir, max_nodes, frame_ms, symbolic, hessian, graph_kind, timings) -> None:
     """Differentiate the program and write what the options ask for."""
     started = time.perf_counter()
     source = None
@@ -89,14 +98,14 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
             out.stderr(f"Warning: {warning}")
         render_started = time.perf_counter()
         options = {"wrt": focus, "standalone": standalone, "rankdir": rankdir.upper(), "max_nodes": max_nodes,
-                   "frame_ms": frame_ms}
+                   "frame_ms": frame_ms, "symbolic": symbolic, "hessian": hessian, "graph": graph_kind}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
         if check:
             from ..check import DEFAULT_TOL, check_gradients, render_check
             from ..render.export import render_check_json
 
-            report = check_gradients(result, tol=tol or DEFAULT_TOL, wrt=focus)
+            report = check_gradients(result, tol=tol or DEFAULT_TOL, wrt=focus, hessian=hessian)
             text = render_check_json(report) if fmt == "json" else render_check(report, ascii=ascii_text)
             out.write_stdout(text.encode("utf-8"))
         else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..graph import CONST
+from ..numfmt import DIGITS, equation_digits, exact_digits
 from ..ops import OPS
 from ..rules import rule_exprs, substitute
 from ..steps import Step
@@ -58,20 +59,23 @@ class Equations:
         found = self._refs.get(node_id)
         if found is None:
             node = self.graph.nodes[node_id]
-            found = ("num", node.value) if node.op == CONST and not node.named else ("name", node.name)
+            if node.op == CONST and not node.named:
+                found = ("num", node.value, exact_digits(node.value))  # a literal as written: 0.1, 1e-7
+            else:
+                found = ("name", node.name)
             self._refs[node_id] = found
         return found
 
     def number(self, x: float) -> tuple:
         return ("num", x)
 
-    def operation(self, node_id: int, numeric: bool = False) -> tuple:
-        """One level of a node: its operation over its operands' names (or values)."""
+    def operation(self, node_id: int, numeric: bool = False, digits: int = DIGITS) -> tuple:
+        """One level of a node: its operation over its operands' names (or values, to ``digits``)."""
         node = self.graph.nodes[node_id]
         if not node.args:
             return self.ref(node_id)
         if numeric:
-            args = tuple(("num", self.values[arg]) for arg in node.args)
+            args = tuple(("num", self.values[arg], digits) for arg in node.args)
         else:
             args = tuple(self.ref(arg) for arg in node.args)
         return ("op", node.op, args)
@@ -102,8 +106,11 @@ class Equations:
     def forward(self, step: Step) -> list:
         """A forward step's stages: name, operation, numbers, value (printers drop repeats)."""
         node_id = step.node
-        return [self.ref(node_id), self.operation(node_id), self.operation(node_id, numeric=True),
-                ("num", step.value)]
+        node = self.graph.nodes[node_id]
+        # as many digits as it takes for the printed arithmetic to check out (1.0000001 − 1 = 1e-7)
+        digits = equation_digits(OPS[node.op].forward, [self.values[arg] for arg in node.args], step.value)
+        return [self.ref(node_id), self.operation(node_id), self.operation(node_id, numeric=True, digits=digits),
+                ("num", step.value, digits)]
 
     def backward(self, step: Step) -> BackwardEquation:
         if self._last is not None and self._last[0] is step:

@@ -84,4 +84,7 @@ def render_check_json(report) -> str:
             for c in report.checks
         ],
     }
+    if report.second:
+        document["hessian"] = [{"entry": c.name, "analytic": json_number(c.analytic), "numeric": json_number(c.numeric),
+                                "error": json_number(c.error), "status": c.status} for c in report.second]
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -9,7 +9,7 @@ records as the terminal text (``render/trace.py``), so the three can never disag
 from __future__ import annotations
 
 from ..graph import CONST, INPUT
-from ..numfmt import format_number
+from ..numfmt import DIGITS, exact_digits, format_number
 from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, restrict
 
@@ -49,20 +49,26 @@ def latex_text(text: str) -> str:
 
 
 def latex_name(name: str) -> str:
-    """A node's name in math mode: c₁ → c_{1}, θ → \\theta, w_out → \\mathit{w\\_out}.
+    """A node's name in math mode: c₁ → c_{1}, θ → \\theta, w_1 → w_{1}, w_out → \\mathit{w\\_out}.
 
-    User names are written as they are (escaped), never reinterpreted: w1 stays w1, so a
-    user's c1 can not be confused with the version c₁ of c.
+    A last ``_`` and digits or one letter is a subscript, as teachers write it (w_1, x_i); w1 stays
+    w1, so a user's c1 can not be confused with the version c₁ of c (a version of w_1 is w_{1,1}).
     """
     if name.startswith("∂") and "/∂" in name:  # a derivative's name, from grad(): ∂f/∂x
         top, bottom = name[1:].split("/∂", 1)
         return rf"\frac{{\partial {latex_name(top)}}}{{\partial {latex_name(bottom)}}}"
     base = name.rstrip(_VERSION_DIGITS)
     version = name[len(base):]
+    subscripts = []
+    head, underscore, tail = base.rpartition("_")
+    if underscore and head.strip("_") and (tail.isdigit() or len(tail) == 1 and tail.isalpha()):
+        base = head  # w_1, x_i; a word (w_out) stays part of the name
+        subscripts.append(tail if tail.isdigit() else _latex_word(tail))
     text = _latex_word(base)
     if version:
-        number = "".join(str(_VERSION_DIGITS.index(c)) for c in version)
-        text = f"{text}_{{{number}}}"
+        subscripts.append("".join(str(_VERSION_DIGITS.index(c)) for c in version))
+    if subscripts:
+        text = f"{text}_{{{','.join(subscripts)}}}"
     return text
 
 
@@ -73,9 +79,9 @@ def _latex_word(word: str) -> str:
     return f"\\mathit{{{text}}}"
 
 
-def latex_number(x: float) -> str:
+def latex_number(x: float, digits: int = DIGITS) -> str:
     """A number in math mode, from the one number formatter: 1.5e-7 → 1.5 \\times 10^{-7}."""
-    text = format_number(x)
+    text = format_number(x, digits)
     if text in ("inf", "-inf"):
         return text.replace("inf", r"\infty")
     if text == "nan":
@@ -86,9 +92,9 @@ def latex_number(x: float) -> str:
     return text
 
 
-def latex_operand(x: float) -> str:
+def latex_operand(x: float, digits: int = DIGITS) -> str:
     """A number inside a larger expression: negatives in parentheses, as in 6 + (-10)."""
-    text = latex_number(x)
+    text = latex_number(x, digits)
     return f"({text})" if text.startswith("-") else text
 
 
@@ -111,7 +117,7 @@ class LatexWriter:
     def name(self, node_id: int) -> str:
         node = self.graph.nodes[node_id]
         if node.op == CONST and not node.named:
-            return latex_number(node.value)
+            return latex_number(node.value, exact_digits(node.value))
         if node.op == "pi":
             return r"\pi"
         return latex_name(node.name)
@@ -203,7 +209,8 @@ class LatexWriter:
         return self.equations.uses(step)
 
     def inputs_line(self) -> str:
-        return ", ".join(f"{self.name(i)} = {latex_number(self.values[i])}" for i in self.graph.inputs)
+        return ", ".join(f"{self.name(i)} = {latex_number(self.values[i], exact_digits(self.values[i]))}"
+                         for i in self.graph.inputs)
 
 
 def steps_of(result, phase: str, wrt: set[int] | None = None) -> list[Step]:

@@ -12,7 +12,7 @@ a sum's chain-rule products, and ``("text", s)`` for words inside a formula.
 from __future__ import annotations
 
 from ..graph import display_name
-from ..numfmt import format_number
+from ..numfmt import DIGITS, format_number
 from ..ops import ADD, ATOM, MUL, OPS, POW, UNARY
 
 _EXTRA = {"dot": (MUL, "·", "*", "{x} \\cdot {y}")}  # equation-only operators: precedence, text, ascii, latex
@@ -91,12 +91,12 @@ class Printer:
             self._names[text] = shown
         return shown
 
-    def number(self, value: float) -> str:
+    def number(self, value: float, digits: int = DIGITS) -> str:
         if self.latex:
             from .latex import latex_number
 
-            return latex_number(value)
-        return format_number(value)
+            return latex_number(value, digits)
+        return format_number(value, digits)
 
     def partial(self, top: str, bottom: str) -> str:
         """∂top/∂bottom from already printed parts."""
@@ -121,8 +121,8 @@ class Printer:
                 done.append(self._compose(node, parts))
                 continue
             kind = node[0]
-            if kind == "num":
-                done.append(self.number(node[1]))
+            if kind == "num":  # ("num", value) or ("num", value, digits): a step may need more digits
+                done.append(self.number(node[1], node[2] if len(node) > 2 else DIGITS))
             elif kind == "name":
                 done.append(self.name(node[1]))
             elif kind == "text":

@@ -7,7 +7,8 @@ function, so every output tells the same story.
 from __future__ import annotations
 
 from ..graph import CONST, display_name
-from ..numfmt import format_number
+from ..numfmt import format_input, format_number, shortest
+from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, restrict
 from .equations import Equations, Since, print_since, print_stages
 from .printer import printer as printer_for
@@ -37,7 +38,7 @@ class _Writer:
         if name is None:
             node = self.graph.nodes[node_id]
             if node.op == CONST and not node.named:
-                name = format_number(node.value)
+                name = shortest(node.value)
             else:
                 name = display_name(node.name, self.ascii)
             self._names[node_id] = name
@@ -108,7 +109,8 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
     lines.append("")
     lines.append("Forward pass: compute each node from its operands, in topological order")
     if graph.inputs:
-        given = ", ".join(f"{writer.name(i)} = {format_number(result.values[i])}" for i in graph.inputs)
+        given = ", ".join(f"{writer.name(i)} = {format_input(result.values[i], result.typed.get(graph.nodes[i].name))}"
+                          for i in graph.inputs)
         lines.append(f"  inputs: {given}")
     forward_steps = [s for s in result.steps if s.phase == FORWARD]
     backward_steps = [s for s in result.steps if s.phase == BACKWARD and (wrt is None or s.node in wrt)]
