@@ -20,6 +20,7 @@ from .syntax import Apply, Assign, Name, Program
 _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 # Letters that read as digits (l, o) are not handed out.
 _LETTERS = [c for c in "abcdefghijkmnpqrstuvwxyz"]
+_OUTPUT_NAMES = ("L", "out", *(f"out{i}" for i in range(1, 100)))  # made once: a run is microseconds
 
 
 class _Builder:
@@ -88,12 +89,12 @@ def lower(program: Program) -> Graph:
     output = statements[-1][1]
     # A bare constant (pi) as the output is still called L: its symbol is not a node name.
     if output >= 0 and (builder.names[output] is None or statements[-1][0] is None and builder.ops[output] == CONST):
-        builder.names[output] = _fresh(["L", "out"] + [f"out{i}" for i in range(1, 100)], user_names)
+        builder.names[output] = _fresh(_OUTPUT_NAMES, user_names)
         builder.named[output] = True
     _name_intermediates(builder, user_names | {builder.names[output]} if output >= 0 else user_names)
     graph = _finish(builder, statements)
     graph.notes = list(dict.fromkeys(builder.notes))
-    if any(op == "grad" for op in builder.ops):
+    if "grad" in builder.ops:
         from .transform import expand_grads
 
         graph = expand_grads(graph)

@@ -118,6 +118,8 @@ def ieee_apply(op: str, args: tuple[float, ...]) -> float:
     """``op`` applied as IEEE 754 would: ±inf or nan where Python raises; 0 × anything = 0."""
     if op == "mul" and (args[0] == 0.0 or args[1] == 0.0):
         return 0.0  # a zero local derivative stops the product (PyTorch's masked rules)
+    if op == "pow" and args[1] == 2.0:
+        return args[0] * args[0]  # as the generated partials compute a square (and IEEE: inf, never an error)
     try:
         return OPS[op].forward(*args)
     except ZeroDivisionError:
@@ -173,8 +175,12 @@ _INFIX_PY = {"add": "+", "sub": "-", "mul": "*", "div": "/"}
 _COMPILED: dict[tuple, Callable] = {}
 
 
-def _python(expr: Expr, namespace: dict) -> str:
-    """Python source for an expression (fully parenthesised; functions via the namespace)."""
+def _python(expr: Expr, namespace: dict, careful: bool = False) -> str:
+    """Python source for an expression (fully parenthesised; functions via the namespace).
+
+    ``careful`` writes every operation as a call of its ``ieee_apply`` form (inf and nan instead
+    of exceptions): the fallback where the plain arithmetic raised.
+    """
     pieces: list[str] = []
     todo: list = [expr]
     while todo:
@@ -187,13 +193,18 @@ def _python(expr: Expr, namespace: dict) -> str:
             pieces.append(node[1])
         else:
             op, args = node[1], node[2]
-            if op in _INFIX_PY:
+            if not careful and op == "pow" and args[1] == ("num", 2.0):  # x^2 as x * x (ieee_apply agrees)
+                todo.extend(reversed(["(", args[0], " * ", args[0], ")"]))
+            elif not careful and op in _INFIX_PY:
                 todo.extend(reversed(["(", args[0], f" {_INFIX_PY[op]} ", args[1], ")"]))
-            elif op == "neg":
+            elif not careful and op == "neg":
                 todo.extend(reversed(["(-", args[0], ")"]))
             else:
-                alias = f"_{op}"
-                namespace[alias] = OPS[op].forward
+                alias = f"_ieee_{op}" if careful else f"_{op}"
+                if careful:
+                    namespace[alias] = lambda *values, _op=op: ieee_apply(_op, values)
+                else:
+                    namespace[alias] = OPS[op].forward
                 parts: list = [f"{alias}("]
                 for position, arg in enumerate(args):
                     if position:
@@ -207,8 +218,9 @@ def _python(expr: Expr, namespace: dict) -> str:
 def compiled_partials(op: Op) -> Callable[..., tuple[float, ...]]:
     """``(*operands, out) -> (∂out/∂operand, …)`` generated from the entry's rules.
 
-    The fast path is plain Python arithmetic; where it raises (a division by zero, log(0),
-    an overflow) the same rules are evaluated in the careful arithmetic of ``ieee_apply``.
+    Each partial is plain Python arithmetic; where it raises (a division by zero, log of a
+    negative number, an overflow) that partial alone is computed again in the careful
+    arithmetic of ``ieee_apply`` (also generated, so the fallback is cheap too).
     """
     key = (op.name, op.arity, op.grads)
     function = _COMPILED.get(key)
@@ -216,16 +228,24 @@ def compiled_partials(op: Op) -> Callable[..., tuple[float, ...]]:
         return function
     exprs = rule_exprs(op)
     params = list(SLOTS[: op.arity]) + ["out"]
-    namespace: dict = {"_careful": lambda *values: tuple(evaluate(e, dict(zip(params, values))) for e in exprs)}
-    body = ", ".join(_python(e, namespace) for e in exprs) + ("," if len(exprs) == 1 else "")
+    namespace: dict = {}
     signature = ", ".join(params)
-    source = (
-        f"def partials_{op.name}({signature}):\n"
-        f"    try:\n"
-        f"        return ({body})\n"
-        f"    except (ArithmeticError, ValueError):\n"
-        f"        return _careful({signature})\n"
-    )
+    lines = [f"def partials_{op.name}({signature}):"]
+    names = []
+    for position, expr in enumerate(exprs):
+        plain, careful = _python(expr, namespace), _python(expr, namespace, careful=True)
+        if plain == careful:  # no operation that can raise: y, 1.0, out
+            names.append(plain)
+            continue
+        lines += [
+            "    try:",
+            f"        d{position} = {plain}",
+            "    except (ArithmeticError, ValueError):",
+            f"        d{position} = {careful}",
+        ]
+        names.append(f"d{position}")
+    lines.append(f"    return ({', '.join(names)}{',' if len(names) == 1 else ''})")
+    source = "\n".join(lines) + "\n"
     # The source is generated from registry rules (parsed into expressions above), never from user text.
     exec(compile(source, f"<rules of {op.name}>", "exec"), namespace)  # noqa: S102
     function = _COMPILED[key] = namespace[f"partials_{op.name}"]
