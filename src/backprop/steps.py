@@ -49,8 +49,10 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
             uses[arg].append((node.id, position))
     reaches = reaches_output(graph)
     grads, partials, notes = gradients.grads, gradients.partials, gradients.operand_notes
+    varies = depends_on_inputs(graph)
+    # A node computed from constants alone (1/3) needs no gradient: nothing can move it.
     order = [graph.output] + [
-        node.id for node in reversed(nodes) if node.args and node.id != graph.output
+        node.id for node in reversed(nodes) if node.args and node.id != graph.output and varies[node.id]
     ] + [i for i in graph.inputs if i != graph.output]
     for node_id in order:
         terms = []
@@ -62,6 +64,15 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
                 terms.append(Term(consumer, position, upstream, local, contribution, notes.get((consumer, position))))
         steps.append(Step(BACKWARD, node_id, grads[node_id], tuple(terms), reaches[node_id]))
     return steps
+
+
+def depends_on_inputs(graph: Graph) -> list[bool]:
+    """For each node, whether some input feeds it (the others are constants, whatever their op)."""
+    varies = [False] * len(graph.nodes)
+    for node in graph.nodes:
+        if node.op == "input" or any(varies[arg] for arg in node.args):
+            varies[node.id] = True
+    return varies
 
 
 def reaches_output(graph: Graph) -> list[bool]:

@@ -82,6 +82,9 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
     # A gradient graph (symbolic.GradientGraph drawn through gradient_view) has no gradients of its
     # own, several outputs, and backward nodes whose values are gradients (drawn vermillion).
     grads_shown = getattr(result, "grads", None) is not None
+    from ..steps import depends_on_inputs
+
+    varies = depends_on_inputs(graph)
     backward = getattr(result, "backward", set())
     outputs = {i for _, i in getattr(graph, "outputs", [])} | {graph.output}
     if backward:
@@ -99,7 +102,8 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
             lines.append(f'  {key} [id="{key}", shape=box, style="rounded", color="#999999", fontcolor="#555555", '
                          f'fontsize=12, width=0.3, height=0.3, margin="0.06,0.03", label="{label}"];')
             continue
-        grad = format_number(result.grads[node.id]) if grads_shown and (wrt is None or node.id in wrt) else None
+        grad = format_number(result.grads[node.id]) if grads_shown and (wrt is None or node.id in wrt) \
+            and varies[node.id] else None  # a node made of constants alone (1/3) has no gradient to show
         is_output = node.id in outputs
         penwidth = "3" if is_output else "1"
         colour = GRAD_COLOUR if node.id in backward else VALUE_COLOUR
