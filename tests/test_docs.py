@@ -68,12 +68,15 @@ def test_schema_validates_real_output(source, values):
     schema = json.loads((DOCS / "schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     jsonschema.validate(json.loads(differentiate(source, values).to_json()), schema)
+    # --symbolic and --hessian add their keys, and the schema describes them too
+    jsonschema.validate(json.loads(differentiate(source, values).to_json(symbolic=True, hessian=True)), schema)
 
 
 def test_schema_and_json_md_name_every_key():
     schema = json.loads((DOCS / "schema.json").read_text(encoding="utf-8"))
     document = json.loads(differentiate(SEED, SEED_VALUES).to_json())
-    assert list(schema["properties"]) == list(document)
+    assert list(schema["properties"]) == list(document) + ["formulas", "hessian"]
+    assert schema["required"] == list(document)  # the two added keys only when asked for
     text = (DOCS / "json.md").read_text(encoding="utf-8")
     for key in list(document) + list(document["nodes"][0]) + list(document["steps"][0]):
         assert f"`{key}`" in text, key

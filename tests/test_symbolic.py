@@ -131,3 +131,40 @@ def test_hessian_agrees_with_finite_differences_of_the_gradient():
         for i, row_name in enumerate(["x", "y"]):
             assert hessian[i][j] == pytest.approx((up[row_name] - down[row_name]) / (2 * h), rel=1e-6)
     assert hessian[0][1] == hessian[1][0]
+
+
+def test_every_format_carries_the_formulas_and_the_hessian(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from backprop.cli import command as main_group
+
+    args = [SEED, "--set", "a=2", "b=3", "c=-10", "f=5", "--symbolic", "--hessian"]
+    runner = CliRunner()
+    document = json.loads(runner.invoke(main_group, args + ["--format", "json"]).stdout)
+    assert document["formulas"]["f"] == {"text": "a × b + c", "latex": r"a \times b + c", "value": -4.0}
+    assert document["hessian"]["matrix"][0] == [0, 5, 0, 3]
+    plain = json.loads(runner.invoke(main_group, args[:6] + ["--format", "json"]).stdout)
+    assert "formulas" not in plain and "hessian" not in plain  # the default document keeps its six keys
+    markdown = runner.invoke(main_group, args + ["--format", "markdown"]).stdout
+    assert r"$\frac{\partial L}{\partial a} = b \times f = 3 \times 5 = 15$" in markdown and "bmatrix" in markdown
+    text = runner.invoke(main_group, args + ["--no-diagram"]).stdout
+    assert "∂L/∂f = a × b + c = 2 × 3 + (-10) = -4" in text and "∂²L/∂a∂b = f = 5" in text
+    page = tmp_path / "s.html"
+    result = runner.invoke(main_group, args + ["-o", str(page), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert "∂L/∂a = b × f = 3 × 5 = 15" in page.read_text(encoding="utf-8")
+
+
+def test_gradient_graph_diagram_from_the_command_line(tmp_path):
+    from click.testing import CliRunner
+
+    from backprop.cli import command as main_group
+
+    out = tmp_path / "g.dot"
+    result = CliRunner().invoke(main_group, [SEED, "--set", "a=2", "b=3", "c=-10", "f=5", "--graph", "gradient",
+                                             "-o", str(out), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    dot = out.read_text(encoding="utf-8")
+    assert "backward nodes" in dot and "∂L/∂a" in dot and "∂L/∂c" in dot

@@ -122,6 +122,8 @@ def command(ctx: click.Context, **options) -> None:
       echo "sin(x)^2" | backprop - --set x=pi/4
       backprop "(a*b+c)*f" -s a=2 b=3 c=-10 f=5 --format latex --standalone > seed.tex
       backprop "tanh(w*x + b)" -s w=0.5 x=2 b=0.1 --check --wrt w,b
+      backprop "(a*b+c)*f" -s a=2 b=3 c=-10 f=5 --symbolic --graph gradient -o grad.png
+      backprop "f = x^3 - 2*x - 5; x - f/grad(f, x)" --set x=2 --hessian --check
     """
     if ctx.invoked_subcommand is None:
         derive.run(ctx, **options)

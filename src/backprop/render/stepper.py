@@ -31,8 +31,10 @@ _VALUE_KEY = re.compile(r"v\d+")
 _EDGE_KEY = re.compile(r"(?:v\d+_o\d+_\d+|o\d+_v\d+)")
 
 
-def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, title: str | None = None) -> str:
-    """The interactive stepper page: graph, controls, step panel and summary, in one file."""
+def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, title: str | None = None,
+                symbolic: bool = False, hessian: bool = False) -> str:
+    """The interactive stepper page: graph, controls, step panel and summary, in one file
+    (with ``symbolic``/``hessian``: the gradients as formulas, the second derivatives, beside it)."""
     options = {"rankdir": rankdir}
     if max_nodes is not None:
         options["max_nodes"] = max_nodes
@@ -52,12 +54,29 @@ def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, ti
         "STEP_COUNT": str(len(document["steps"])),
         "SVG": svg,
         "TABLE": _summary_rows(result),
+        "FORMULAS": _symbolic_sections(result, symbolic, hessian),
         "STYLE": _asset("stepper.css"),
         "DATA": script_json(data),
         "SCRIPT": _asset("stepper.js"),
     }
     # One pass, so text substituted for one placeholder is never scanned for another.
     return re.sub(r"@@([A-Z_]+)@@", lambda m: replacements[m.group(1)], page)
+
+
+def _symbolic_sections(result, symbolic: bool, hessian: bool) -> str:
+    """The --symbolic and --hessian sections, printed by the same writers as the terminal text."""
+    if not (symbolic or hessian):
+        return ""
+    from .symbolic_views import formulas_text, hessian_text
+
+    parts = []
+    for wanted, lines in ((symbolic, lambda: formulas_text(result)), (hessian, lambda: hessian_text(result, symbolic))):
+        if not wanted:
+            continue
+        heading, *body = [line for line in lines() if line]
+        parts.append(f'<details class="bp-all bp-symbolic" open><summary>{_escape(heading)}</summary>'
+                     f'<pre class="bp-text">{_escape(chr(10).join(line[2:] for line in body))}</pre></details>')
+    return "\n".join(parts)
 
 
 def script_json(data) -> str:

@@ -81,12 +81,18 @@ def hessian_text(result, symbolic: bool = False, ascii: bool = False) -> list[st
     for name, row in zip(names, cells):
         lines.append(f"  {name:<{label}}" + "".join(f"  {c:>{width}}" for c in row))
     if symbolic and hessian.formulas:
+        zeros = 0
         for i, row in enumerate(hessian.formulas):
             for j, formula in enumerate(row):
                 if j < i:
                     continue  # symmetric: each pair once
+                if formula.expression() == ("num", 0.0):
+                    zeros += 1
+                    continue
                 second = f"{d}{square}{out}/{d}{names[i]}{d}{names[j]}" if i != j else f"{d}{square}{out}/{d}{names[i]}{square}"
                 lines.append(f"  {second} = {' = '.join(_formula_stages(result, formula, style))}")
+        if zeros:
+            lines.append(f"  (the other {zeros} entries on and above the diagonal are 0)")
     return lines
 
 
