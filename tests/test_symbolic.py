@@ -168,3 +168,15 @@ def test_gradient_graph_diagram_from_the_command_line(tmp_path):
     assert result.exit_code == 0, result.output
     dot = out.read_text(encoding="utf-8")
     assert "backward nodes" in dot and "∂L/∂a" in dot and "∂L/∂c" in dot
+
+
+def test_too_big_formulas_and_hessians_are_refused_or_summarised():
+    source = " + ".join(f"x{i}*x{i + 1}" for i in range(250))
+    values = {f"x{i}": 1.0 for i in range(251)}
+    with pytest.raises(BackpropError, match="--hessian needs at most 200 inputs"):
+        differentiate(source, values).hessian()
+    chain = "; ".join(["h0 = tanh(w*x)"] + [f"h{i + 1} = tanh(w*h{i} + x)" for i in range(400)])
+    result = differentiate(chain, {"w": 0.5, "x": 0.1})
+    text = result.derivation(symbolic=True)
+    assert "∂h400/∂w" in text and len(text) < 2_000_000
+    assert result.formulas["w"]  # printed or summarised, never a hang

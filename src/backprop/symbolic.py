@@ -18,6 +18,8 @@ from .transform import GraphBuilder, adjoint, copy_graph, evaluate_nodes
 
 INLINE_LIMIT = 60  # operations a formula may show written out in full before shared parts get names
 PRINT_LIMIT = 4_000  # operations a formula may show at all; beyond, a summary
+MAX_CHARACTERS = 20_000  # a printed formula (with its where-lines) longer than this is summarised
+MAX_HESSIAN_INPUTS = 200  # n² entries and n reverse sweeps over the gradient graph
 
 
 @dataclass
@@ -68,11 +70,17 @@ class Formula:
             return "", []
         show = printer(style)
         where = [f"{show(('name', name))} = {show(self.expression(node))}" for name, node in self.shared]
-        return show(self.expression()), where
+        formula = show(self.expression())
+        if len(formula) + sum(map(len, where)) > MAX_CHARACTERS:
+            self.too_big = True  # printing it helps no one: say how big it is instead
+            return "", []
+        return formula, where
 
     def text(self, style: str = "text") -> str:
         formula, where = self.lines(style)
         if self.too_big:
+            if not self.written_out:
+                return f"(too long to print: over {MAX_CHARACTERS:,} characters even with its shared parts named)"
             return f"(a formula of {self.written_out:,} operations written out: too big to print)"
         return formula + (f"   where {'; '.join(where)}" if where else "")
 
@@ -175,6 +183,11 @@ class Symbolic:
         """∂²output/∂input_i∂input_j: reverse mode over the gradient graph, once per input."""
         graph = self.graph
         names = [graph.nodes[i].name for i in graph.inputs]
+        if len(names) > MAX_HESSIAN_INPUTS:
+            from .errors import BackpropError
+
+            raise BackpropError(f"--hessian needs at most {MAX_HESSIAN_INPUTS} inputs (this program has {len(names):,}: "
+                                f"{len(names) ** 2:,} second derivatives, one reverse sweep per input)")
         builder = GraphBuilder("algebra" if symbolic else "exact")
         mapping = copy_graph(builder, graph)
         inputs = [mapping[i] for i in graph.inputs]

@@ -42,11 +42,11 @@ def formula_rows(result, wrt=None, style: str = "text") -> list[tuple[str, list[
         name = graph.nodes[i].name
         formula = formulas[name]
         target = show(("d", ("name", graph.output_name), ("name", name)))
+        _, where = formula.lines(style)
         if formula.too_big:
             rows.append((target, [f"(written out: {formula.written_out:,} operations; too big to print)",
                                   show(("num", formula.value))], [], None))
             continue
-        _, where = formula.lines(style)
         why = _WHY_SHARED.format(n=formula.written_out) if formula.shared else None
         rows.append((target, _formula_stages(result, formula, style), where, why))
     return rows
