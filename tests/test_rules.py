@@ -136,3 +136,12 @@ def test_negative_arguments_print_once_parenthesised():
 def test_conventions_at_kinks_and_edges_come_from_the_rules(name, point, expected):
     op = OPS[name]
     assert compiled_partials(op)(*point, op.forward(*point)) == expected
+
+
+def test_tanh_and_sigmoid_keep_their_digits_where_tiny():
+    # 1 − tanh² and σ(1 − σ) cancel to 0 here; the registry's stable forms keep every digit
+    tanh, sigmoid = OPS["tanh"], OPS["sigmoid"]
+    assert compiled_partials(tanh)(20.0, math.tanh(20.0))[0] == pytest.approx(4 * math.exp(-40), rel=1e-12)
+    assert compiled_partials(tanh)(15.0, math.tanh(15.0))[0] == pytest.approx(4 * math.exp(-30), rel=1e-12)
+    assert compiled_partials(sigmoid)(40.0, sigmoid.forward(40.0))[0] == pytest.approx(math.exp(-40), rel=1e-12)
+    assert compiled_partials(tanh)(800.0, 1.0) == (0.0,)  # cosh overflows: 1/inf² is 0, not an error

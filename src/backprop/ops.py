@@ -229,8 +229,10 @@ register(_function("acos", math.acos, "-1/sqrt(1 - x^2)", "arccosine", "\\arccos
 register(_function("atan", math.atan, "1/(1 + x^2)", "arctangent", "\\arctan({x})"))
 register(_function("sinh", math.sinh, "cosh(x)", "hyperbolic sine", "\\sinh({x})"))
 register(_function("cosh", math.cosh, "sinh(x)", "hyperbolic cosine", "\\cosh({x})"))
-register(_function("tanh", math.tanh, "1 - out^2", "hyperbolic tangent", "\\tanh({x})"))
-register(_function("sigmoid", _sigmoid, "out * (1 - out)", "logistic sigmoid 1/(1 + e^-x)", "\\sigma({x})"))
+# The stable forms: 1 − tanh² and σ·(1 − σ) cancel to 0 where the derivative is tiny but not zero
+# (tanh at 20: 1.7e-17), so the rules say sech² and σ(x)·σ(−x), which keep every digit.
+register(_function("tanh", math.tanh, "1/cosh(x)^2", "hyperbolic tangent", "\\tanh({x})"))
+register(_function("sigmoid", _sigmoid, "out * sigmoid(-x)", "logistic sigmoid 1/(1 + e^-x)", "\\sigma({x})"))
 # relu'(0) = 0 and abs'(0) = 0, as in PyTorch: the conventions live in the rules' primitives.
 register(_function("relu", lambda x: x if x > 0 else 0.0, "gt(x, 0)", "rectified linear unit max(0, x)",
                    "\\mathrm{{relu}}({x})", note=_kink("relu", "0", "relu'(0) = 0")))
