@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from ..graph import CONST
 from ..modes import MAX_SWEEPS_SHOWN, count_paths, forward_mode, paths_of
+from ..modes import cost as count_cost
 from ..steps import depends_on_inputs
 from .equations import Equations, _sum, print_stages
 from .printer import printer
 
 MAX_SEED_NAMES = 6  # the zero seeds named on a sweep's first line; the rest are "…"
+MAX_STEPS_SHOWN = 40  # steps printed per sweep: the first ones and the output's
 
 
 def _ids(result, wrt) -> list[int]:
@@ -34,13 +36,13 @@ def _check(style: str) -> str:
 # --- forward mode
 
 
-def forward_sections(result, wrt=None, style: str = "text") -> dict:
+def forward_sections(result, wrt=None, style: str = "text", mode=None) -> dict:
     """The forward-mode derivation as printed data: per sweep its seed, its steps' stages and its gradient."""
     show = printer(style)
     graph = result.graph
     equations = Equations(result)
     ids = _ids(result, wrt)
-    mode = forward_mode(graph, result.partials, ids)
+    mode = mode or forward_mode(graph, result.partials, ids)
     varies = depends_on_inputs(graph)
     output = equations.ref(graph.output)
     sweeps = []
@@ -53,11 +55,16 @@ def forward_sections(result, wrt=None, style: str = "text") -> dict:
         seeds = [f"{show(('tangent', equations.ref(seed)))} = 1"] + zeros
         fed = [False] * len(graph.nodes)
         fed[seed] = True
-        steps = []
+        fed_ids = []
         for node in graph.nodes[seed + 1:]:
-            if not node.args or not any(fed[arg] for arg in node.args):
-                continue
-            fed[node.id] = True
+            if node.args and any(fed[arg] for arg in node.args):
+                fed[node.id] = True
+                fed_ids.append(node.id)
+        left_out = max(0, len(fed_ids) - MAX_STEPS_SHOWN)
+        if left_out:
+            fed_ids = fed_ids[: MAX_STEPS_SHOWN - 1] + fed_ids[-1:]
+        steps = []
+        for node in (graph.nodes[k] for k in fed_ids):
             live = [(position, arg) for position, arg in enumerate(node.args)
                     if varies[arg] and graph.nodes[arg].op != CONST]
             tangents = sweep.tangents
@@ -78,19 +85,24 @@ def forward_sections(result, wrt=None, style: str = "text") -> dict:
         closing = (f"{gradient} = {show(('tangent', output))} = {show(('num', value))}",
                    f"reverse mode: {show(('num', reverse))} {_check(style) if agrees else '(differs)'}")
         sweeps.append({"input": graph.nodes[seed].name, "seeds": seeds, "steps": steps, "closing": closing,
+                       "steps_left_out": left_out,
                        "value": value, "reverse": reverse})
     run = len(mode.sweeps)
     total = len(ids)
     note = None
     if total > len(sweeps):
-        note = f"{total - len(sweeps):,} more sweeps not printed (one per input; at most {MAX_SWEEPS_SHOWN} are printed)"
+        agree = all(g == result.grads[i] or g != g and result.grads[i] != result.grads[i]
+                    for i, g in mode.gradients.items())
+        same = "equal" if agree else "do NOT all equal"
+        note = f"{total - len(sweeps):,} more sweeps not printed: at most {MAX_SWEEPS_SHOWN} are. "
         if mode.budget_hit:
-            note += (f"; {total - run:,} of them not run either, to keep to about "
-                     f"{_budget_words()}: reverse mode's one sweep has every gradient")
+            edges = count_cost(graph, ids)["edges"]
+            note += (f"{run:,} of the {total:,} sweeps were run, and their tangents {same} reverse mode's "
+                     f"gradients; the other {total - run:,} would take {(total - run) * edges:,} more "
+                     f"multiplications, past the budget of {_budget_words()}, so they were not run: reverse "
+                     f"mode's one sweep has every gradient")
         else:
-            agree = all(g == result.grads[i] or g != g and result.grads[i] != result.grads[i]
-                        for i, g in mode.gradients.items())
-            note += f"; all {run:,} were run, and every tangent equals reverse mode's gradient: {agree}"
+            note += f"All {run:,} sweeps were run, and their tangents {same} reverse mode's gradients"
     return {"output": show(output), "sweeps": sweeps, "total": total, "run": run, "note": note,
             "mode": mode}
 
@@ -103,7 +115,7 @@ def _budget_words() -> str:
 
 def cost_lines(result, wrt=None) -> tuple[list[str], dict]:
     """'forward mode: 4 sweeps, 24 multiplications, 12 additions' and the reverse-mode line."""
-    counts = result.cost(None if wrt is None else [result.graph.nodes[i].name for i in _ids(result, wrt)])
+    counts = count_cost(result.graph, _ids(result, wrt))
     f, r = counts["forward"], counts["reverse"]
     n = counts["inputs"]
     return [
@@ -131,7 +143,7 @@ def path_sections(result, wrt=None, limit: int = 50, style: str = "text") -> lis
     counted = count_paths(graph)
     output = equations.ref(graph.output)
     arrow = "->" if style == "ascii" else (r"\to" if style == "latex" else "→")
-    cost = result.cost()
+    cost = count_cost(graph)
     uses = [0] * len(graph.nodes)
     for node in graph.nodes:
         for arg in node.args:
@@ -200,7 +212,10 @@ def modes_text(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
                       f"respect to that input) from the inputs to {data['output']}"]
         for number, sweep in enumerate(data["sweeps"], start=1):
             lines.append(f"  Sweep {number} of {data['total']:,}, for {sweep['input']}: {', '.join(sweep['seeds'])}")
-            lines += [f"    {' = '.join(stages)}" for stages in sweep["steps"]]
+            printed = [f"    {' = '.join(stages)}" for stages in sweep["steps"]]
+            if sweep["steps_left_out"]:
+                printed.insert(-1, f"    … ({sweep['steps_left_out']:,} more steps of this sweep not printed)")
+            lines += printed
             lines.append(f"    so {sweep['closing'][0]}   ({sweep['closing'][1]})")
         if data["note"]:
             lines.append(f"  ({data['note']})")
@@ -248,6 +263,8 @@ def modes_latex(result, *, wrt=None, mode: str = "reverse", cost: bool = False, 
             lines.append(prose(f"Sweep {number} of {data['total']:,}, for {sweep['input']}:") + f" ${seeds}$")
             lines.append("")
             rows = [f"{stages[0]} &= {' = '.join(stages[1:])}" for stages in sweep["steps"]]
+            if sweep["steps_left_out"]:
+                rows.insert(-1, rf"&\vdots \quad \text{{({sweep['steps_left_out']:,} more steps not printed)}}")
             rows.append(rf"{sweep['closing'][0].replace(' = ', ' &= ', 1)} \quad \text{{(reverse mode: }}"
                         + sweep["closing"][1].split(": ", 1)[1] + r"\text{)}")
             lines += maths(rows) + [""]
@@ -282,7 +299,7 @@ def modes_json(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
     document: dict = {}
     if mode == "forward":
         data = forward_sections(result, wrt, "text")
-        latex = forward_sections(result, wrt, "latex")
+        latex = forward_sections(result, wrt, "latex", data["mode"])
         document["forward_mode"] = {
             "sweeps": [{"input": s["input"], "seed": s["seeds"][0], "tangent": json_number(s["value"]),
                         "reverse": json_number(s["reverse"]),
@@ -291,6 +308,7 @@ def modes_json(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
                        for s, ls in zip(data["sweeps"], latex["sweeps"])],
             "gradients": {result.graph.nodes[i].name: json_number(g) for i, g in data["mode"].gradients.items()},
             "sweeps_total": data["total"], "sweeps_run": data["run"], "note": data["note"],
+            "steps_left_out": {s["input"]: s["steps_left_out"] for s in data["sweeps"] if s["steps_left_out"]},
         }
     if mode == "forward" or cost:
         _, counts = cost_lines(result, wrt)
