@@ -167,11 +167,12 @@ class Result:
 
         return to_graphviz(self, **options)
 
-    def to_json(self, *, symbolic: bool = False, hessian: bool = False, wrt=None) -> str:
-        """The stable JSON document of ``--format json`` (plus ``formulas``/``hessian`` when asked)."""
+    def to_json(self, *, symbolic: bool = False, hessian: bool = False, wrt=None, **views) -> str:
+        """The stable JSON document of ``--format json`` (plus ``formulas``/``hessian`` when asked, and
+        ``forward_mode``/``cost``/``paths`` with ``mode="forward"``, ``cost=True``, ``paths=True``)."""
         from .render.export import render_json
 
-        return render_json(self, symbolic=symbolic, hessian=hessian, wrt=wrt)
+        return render_json(self, symbolic=symbolic, hessian=hessian, wrt=wrt, **views)
 
     def save(self, path: str | Path, **options) -> Path:
         """Write the diagram (or document) chosen by the path's extension; returns the path."""

@@ -7,7 +7,7 @@ as SymPy's printing package does: the equation is data and each format is a prin
 Besides the registry's operations, equations use four shapes of their own:
 ``("d", top, bottom)`` for ∂top/∂bottom, ``("op", "dot", (a, b))`` for the ``·`` that joins
 a sum's chain-rule products, ``("text", s)`` for words inside a formula, and ``("tangent", leaf)``
-for forward mode's ȧ (``\dot{a}`` in LaTeX, ``a'`` in ASCII).
+for forward mode's ȧ (``\\dot{a}`` in LaTeX, ``a'`` in ASCII).
 """
 
 from __future__ import annotations
