@@ -175,8 +175,10 @@ def path_sections(result, wrt=None, limit: int = 50, style: str = "text") -> lis
                 if listed_sum == result.grads[i] else f"{word} = {' = '.join(dict.fromkeys(stages))}; " \
                 f"{gradient} = {show(('num', result.grads[i]))} (rounding)"
         else:
-            total = (f"{found.left_out:,} more paths not listed (--max-paths {limit}): their products make up "
-                     f"the rest of {gradient} = {show(('num', result.grads[i]))}")
+            rest = "the rest of " if found.listed else ""
+            total = (f"{_many(found.left_out, 'more path')} not listed (--max-paths {limit}): "
+                     f"{'its product makes' if found.left_out == 1 else 'their products make'} up "
+                     f"{rest}{gradient} = {show(('num', result.grads[i]))}")
         factoring = (f"reverse mode: {_many(cost['reverse']['multiplications'], 'edge multiplication')} "
                      f"(one sweep, every input) instead of {_many(found.count, 'path product')} "
                      f"({_many(found.multiplications, 'multiplication')} and "
