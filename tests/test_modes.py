@@ -218,3 +218,21 @@ def test_paths_on_a_deep_chain_does_not_recurse():
     result = differentiate("; ".join(["y1 = sin(x)"] + [f"y{i + 1} = sin(y{i})" for i in range(1, n)]), {"x": 0.1})
     found = result.paths("x", limit=2)
     assert found.count == 1 and len(found.listed[0]) == n
+
+
+@pytest.mark.parametrize("source", ["x", "2*3", "y = x; 3 + z", "x*x*x"])
+@pytest.mark.parametrize("fmt", ["text", "ascii", "markdown", "latex", "json"])
+def test_small_and_odd_programs_in_every_format(source, fmt):
+    result = run([source, "--set", "x=2", "z=1", "--mode", "forward", "--paths", "--format", fmt])
+    assert result.exit_code == 0, result.stderr
+    if fmt == "json":
+        document = json.loads(result.stdout)
+        assert set(document["forward_mode"]["gradients"]) == set(document["gradients"])
+        for name, entry in document["paths"].items():
+            if entry["count"] and not entry["left_out"]:
+                assert sum(p["product"] for p in entry["paths"]) == pytest.approx(document["gradients"][name])
+
+
+def test_an_output_that_is_an_input_has_one_empty_path():
+    found = differentiate("x", {"x": 2}).paths("x")
+    assert found.count == 1 and found.listed == [()] and found.products == [1.0]

@@ -123,7 +123,7 @@ class PathCount:
 
     def products(self, node: int) -> int:
         """Multiplications to form every path's product separately (a path of k edges takes k − 1)."""
-        return self.lengths[node] - self.counts[node]
+        return max(0, self.lengths[node] - self.counts[node])  # 0 for the output's own empty path
 
 
 def count_paths(graph: Graph) -> PathCount:

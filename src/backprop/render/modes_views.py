@@ -123,13 +123,13 @@ def cost_lines(result, wrt=None) -> tuple[list[str], dict]:
         f"{_many(f['additions'], 'addition')}",
         f"reverse mode: 1 sweep, {_many(r['multiplications'], 'multiplication')}, "
         f"{_many(r['additions'], 'addition')}: one backward pass computes "
-        + (f"all {n:,} gradients" if n != 1 else "the gradient"),
+        + (f"all {n:,} gradients" if n > 1 else "the gradient" if n else "nothing: there are no inputs"),
     ], counts
 
 
 def cost_header(counts: dict) -> str:
-    return (f"Cost on this program (local-derivative products, counted from the graph: {counts['inputs']:,} "
-            f"inputs, {counts['edges']:,} edges)")
+    return (f"Cost on this program (local-derivative products, counted from the graph: "
+            f"{_many(counts['inputs'], 'input')}, {_many(counts['edges'], 'edge')})")
 
 
 # --- paths
@@ -194,6 +194,8 @@ def _many(n: int, noun: str) -> str:
 
 
 def _product(factors: list) -> tuple:
+    if not factors:
+        return ("num", 1.0)  # the empty path of an output that is an input: ∂x/∂x = 1
     total = factors[0]
     for factor in factors[1:]:
         total = ("op", "mul", (total, factor))
@@ -227,7 +229,10 @@ def modes_text(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
     if paths:
         lines += ["", "Sums over paths: each gradient is the sum, over every path from the input to the output, "
                       "of the product of the local derivatives on its edges"]
-        for section in path_sections(result, wrt, max_paths, style):
+        sections = path_sections(result, wrt, max_paths, style)
+        if not sections:
+            lines.append("  (no inputs: nothing to differentiate)")
+        for section in sections:
             lines.append(f"  {section['gradient']}: {section['count']:,} path{'s' if section['count'] != 1 else ''}")
             lines += [f"    {route}: {' = '.join(stages)}" for route, stages in section["rows"]]
             lines.append(f"    {section['total']}")
