@@ -141,7 +141,17 @@ def count_paths(graph: Graph) -> PathCount:
     return PathCount(counts, lengths)
 
 
-def iter_paths(graph: Graph, start: int, counts: list[int] | None = None):
+def path_uses(graph: Graph, counts: list[int]) -> dict[int, list[tuple[int, int]]]:
+    """Each node's uses (consumer, position) that lead to the output: the edges a path may take."""
+    uses: dict[int, list[tuple[int, int]]] = {}
+    for node in graph.nodes[: graph.output + 1]:
+        if counts[node.id]:
+            for position, arg in enumerate(node.args):
+                uses.setdefault(arg, []).append((node.id, position))
+    return uses
+
+
+def iter_paths(graph: Graph, start: int, counts: list[int] | None = None, uses: dict | None = None):
     """Each path from ``start`` to the output, lazily, as a tuple of edges (consumer, position).
 
     A depth-first walk with an explicit stack that only enters nodes with a path to the output,
@@ -151,11 +161,8 @@ def iter_paths(graph: Graph, start: int, counts: list[int] | None = None):
         counts = count_paths(graph).counts
     if not counts[start]:
         return
-    uses: dict[int, list[tuple[int, int]]] = {}
-    for node in graph.nodes[start + 1: graph.output + 1]:
-        for position, arg in enumerate(node.args):
-            if counts[node.id]:
-                uses.setdefault(arg, []).append((node.id, position))
+    if uses is None:
+        uses = path_uses(graph, counts)
     output = graph.output
     path: list[tuple[int, int]] = []
     stack = [(start, 0)]  # (node, index of the next use to try)
@@ -199,11 +206,13 @@ class PathsOf:
     left_out: int  # count − len(listed)
 
 
-def paths_of(graph: Graph, partials, start: int, limit: int = 50, counted: PathCount | None = None) -> PathsOf:
-    """Count the paths from ``start`` exactly, and list at most ``limit`` of them."""
+def paths_of(graph: Graph, partials, start: int, limit: int = 50, counted: PathCount | None = None,
+             uses: dict | None = None) -> PathsOf:
+    """Count the paths from ``start`` exactly, and list at most ``limit`` of them (``counted`` and
+    ``uses`` may be shared between inputs, so each input costs only its listed paths)."""
     import itertools
 
     counted = counted or count_paths(graph)
-    listed = list(itertools.islice(iter_paths(graph, start, counted.counts), max(0, limit)))
+    listed = list(itertools.islice(iter_paths(graph, start, counted.counts, uses), max(0, limit)))
     return PathsOf(start, counted.counts[start], listed, [path_product(partials, p) for p in listed],
                    counted.products(start), counted.counts[start] - len(listed))

@@ -9,7 +9,7 @@ in LaTeX and Markdown, and ``a'`` in ASCII.
 from __future__ import annotations
 
 from ..graph import CONST
-from ..modes import MAX_SWEEPS_SHOWN, count_paths, forward_mode, paths_of
+from ..modes import MAX_SWEEPS_SHOWN, count_paths, forward_mode, path_uses, paths_of
 from ..modes import cost as count_cost
 from ..steps import depends_on_inputs
 from .equations import Equations, _sum, print_stages
@@ -17,6 +17,8 @@ from .printer import printer
 
 MAX_SEED_NAMES = 6  # the zero seeds named on a sweep's first line; the rest are "…"
 MAX_STEPS_SHOWN = 40  # steps printed per sweep: the first ones and the output's
+MAX_PATH_INPUTS = 10  # inputs whose paths a derivation lists (--wrt chooses others)
+MAX_PATH_EDGES = 12  # a longer path prints as its ends and the value of its product
 
 
 def _ids(result, wrt) -> list[int]:
@@ -135,8 +137,9 @@ def cost_header(counts: dict) -> str:
 # --- paths
 
 
-def path_sections(result, wrt=None, limit: int = 50, style: str = "text") -> list[dict]:
-    """Per input: the count, each listed path with its product, the sum and reverse mode's factoring."""
+def path_sections(result, wrt=None, limit: int = 50, style: str = "text") -> tuple[list[dict], str | None]:
+    """Per input: the count, each listed path with its product, the sum and reverse mode's factoring;
+    and a note when inputs were left out (at most MAX_PATH_INPUTS are shown)."""
     show = printer(style)
     graph = result.graph
     equations = Equations(result)
@@ -148,11 +151,26 @@ def path_sections(result, wrt=None, limit: int = 50, style: str = "text") -> lis
     for node in graph.nodes:
         for arg in node.args:
             uses[arg] += 1
+    shared = path_uses(graph, counted.counts)
+    ids = _ids(result, wrt)
+    note = None
+    if len(ids) > MAX_PATH_INPUTS:
+        note = (f"{_many(len(ids) - MAX_PATH_INPUTS, 'more input')} not shown: the paths of at most "
+                f"{MAX_PATH_INPUTS} inputs are listed (choose them with --wrt)")
+        ids = ids[:MAX_PATH_INPUTS]
     sections = []
-    for i in _ids(result, wrt):
-        found = paths_of(graph, result.partials, i, limit, counted)
+    for i in ids:
+        found = paths_of(graph, result.partials, i, limit, counted, shared)
         rows = []
         for path, product in zip(found.listed, found.products):
+            if len(path) > MAX_PATH_EDGES:
+                ends = [show(equations.ref(i))] + [show(equations.ref(c)) for c, _ in path[:4]]
+                tail = [show(equations.ref(c)) for c, _ in path[-4:]]
+                middle = "…" if style != "latex" else r"\ldots"
+                route = f" {arrow} ".join(ends + [f"{middle} ({len(path) - 8} more)"] + tail)
+                rows.append((route, print_stages(show, [("text", f"the product of its {len(path)} local "
+                                                                  f"derivatives"), ("num", product)])))
+                continue
             route = f" {arrow} ".join([show(equations.ref(i))] + [show(equations.ref(c)) for c, _ in path])
             below = [i] + [c for c, _ in path[:-1]]
             # ∂L/∂b reads as the total derivative when b has other uses: write ∂(a + x)/∂x, as backward does
@@ -186,7 +204,7 @@ def path_sections(result, wrt=None, limit: int = 50, style: str = "text") -> lis
         sections.append({"input": graph.nodes[i].name, "gradient": gradient, "count": found.count, "rows": rows,
                          "total": total, "left_out": found.left_out, "factoring": factoring,
                          "products": found.products, "value": result.grads[i]})
-    return sections
+    return sections, note
 
 
 def _many(n: int, noun: str) -> str:
@@ -229,9 +247,11 @@ def modes_text(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
     if paths:
         lines += ["", "Sums over paths: each gradient is the sum, over every path from the input to the output, "
                       "of the product of the local derivatives on its edges"]
-        sections = path_sections(result, wrt, max_paths, style)
+        sections, note = path_sections(result, wrt, max_paths, style)
         if not sections:
             lines.append("  (no inputs: nothing to differentiate)")
+        if note:
+            lines.append(f"  ({note})")
         for section in sections:
             lines.append(f"  {section['gradient']}: {section['count']:,} path{'s' if section['count'] != 1 else ''}")
             lines += [f"    {route}: {' = '.join(stages)}" for route, stages in section["rows"]]
@@ -286,7 +306,10 @@ def modes_latex(result, *, wrt=None, mode: str = "reverse", cost: bool = False, 
         lines += ["", bold("Sums over paths:") + " " + prose("each gradient is the sum, over every path from the "
                                                              "input to the output, of the product of the local "
                                                              "derivatives on its edges."), ""]
-        for section in path_sections(result, wrt, max_paths, "latex"):
+        sections, note = path_sections(result, wrt, max_paths, "latex")
+        if note:
+            lines += [prose(f"({note})"), ""]
+        for section in sections:
             lines.append(f"${section['gradient']}$" + prose(f": {_many(section['count'], 'path')}"))
             lines.append("")
             rows = [rf"{route} &: {' = '.join(stages)}" for route, stages in section["rows"]]
@@ -326,5 +349,5 @@ def modes_json(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
                          "paths": [{"route": route, "text": " = ".join(stages), "product": json_number(p)}
                                    for (route, stages), p in zip(s["rows"], s["products"])],
                          "factoring": s["factoring"]}
-            for s in path_sections(result, wrt, max_paths, "text")}
+            for s in path_sections(result, wrt, max_paths, "text")[0]}
     return document
