@@ -236,3 +236,24 @@ def test_small_and_odd_programs_in_every_format(source, fmt):
 def test_an_output_that_is_an_input_has_one_empty_path():
     found = differentiate("x", {"x": 2}).paths("x")
     assert found.count == 1 and found.listed == [()] and found.products == [1.0]
+
+
+def test_paths_list_at_most_ten_inputs_and_print_long_paths_by_their_ends():
+    n = 30
+    source = "; ".join(["s = " + " + ".join(f"x{i}" for i in range(n))] + [f"s{k + 1} = sin(s{k})" if k else
+                                                                            "s1 = sin(s)" for k in range(14)])
+    result = differentiate(source, {f"x{i}": 0.01 for i in range(n)})
+    text = unicodedata.normalize("NFC", result.derivation(paths=True))
+    assert "(20 more inputs not shown: the paths of at most 10 inputs are listed (choose them with --wrt))" in text
+    assert text.count(": 1 path\n") == 10
+    assert "the product of its" in text and "more) →" in text
+
+
+@pytest.mark.slow
+def test_ten_thousand_inputs_through_the_command_line():
+    n = 10_000
+    result = run([" + ".join(f"x{i}" for i in range(n)), "--set", *[f"x{i}=1" for i in range(n)],
+                  "--mode", "forward", "--paths", "--format", "text"])
+    assert result.exit_code == 0, result.stderr
+    assert "9,990 more sweeps not printed" in result.stdout
+    assert "9,990 more inputs not shown" in result.stdout
