@@ -108,7 +108,9 @@ class Result:
     def _input_ids(self, wrt) -> list[int]:
         from .steps import wrt_inputs
 
-        return list(self.graph.inputs) if wrt is None else wrt_inputs(self.graph, [wrt] if isinstance(wrt, str) else wrt)
+        if wrt is None:
+            return list(self.graph.inputs)
+        return wrt_inputs(self.graph, [wrt] if isinstance(wrt, str) else wrt)
 
     def forward_mode(self, wrt=None):
         """Forward mode: one tangent sweep per input (or per ``wrt`` name), with the partials backward used

@@ -17,7 +17,8 @@ from typing import Callable
 from ..errors import RenderError
 
 DIAGRAM_OPTIONS = frozenset({"rankdir", "max_nodes", "title"})
-VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths"})  # sections the derivation and JSON can add
+# sections the derivation and JSON can add
+VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths"})
 
 
 @dataclass(frozen=True)

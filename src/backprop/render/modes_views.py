@@ -258,7 +258,8 @@ def modes_text(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
             lines.append(f"    {section['total']}")
             lines.append(f"    {section['factoring']}")
     if ascii:
-        lines = [line.replace("∂", "d").replace("×", "*").replace("…", "...").replace("✓", "ok") for line in lines]
+        plain = str.maketrans({"∂": "d", "×": "*", "…": "...", "✓": "ok"})
+        lines = [line.translate(plain) for line in lines]
     return lines
 
 
