@@ -130,6 +130,9 @@ class Result:
         ``limit`` paths with their products, and how many were left out)."""
         from .modes import paths_of
 
+        if name not in self.inputs:
+            raise UnknownName(f"'{name}' is not an input of the program; its inputs are: "
+                              f"{', '.join(self.inputs) or 'none'}")
         return paths_of(self.graph, self.partials, self._input_ids([name])[0], limit)
 
     def derivation(self, format: str = "text", *, wrt=None, standalone: bool = False, symbolic: bool = False,
