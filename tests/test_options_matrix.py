@@ -144,6 +144,29 @@ def _gradient_graph(run: Run) -> None:
         or run.stdout.startswith((MAGIC["png"], MAGIC["pdf"]))
 
 
+def _forward_mode(run: Run) -> None:
+    marks = ("Forward mode", "Forward mode:", '"forward_mode"', "sweeps")
+    assert any(any(m in text for m in marks) for text in run.texts()), [t[:200] for t in run.texts()]
+    for text in run.texts():
+        if text.startswith(("Program", "**Program", "%")):
+            assert "Sweep 1 of" in text and "Backward pass" not in text
+
+
+def _cost(run: Run) -> None:
+    assert any("reverse mode: 1 sweep" in text or '"cost"' in text for text in run.texts())
+
+
+def _paths(run: Run) -> None:
+    assert any("Sums over paths" in text or '"paths"' in text for text in run.texts())
+
+
+def _max_paths(run: Run) -> None:
+    documents = [text for text in run.texts() if "Sums over paths" in text or '"paths"' in text]
+    assert documents  # only with --paths: alone it is refused
+    for text in documents:  # the seed has one path per input: with --max-paths 0 each is left out, and said so
+        assert "more path" in text and "--max-paths 0" in text or '"left_out": 1' in text, text[-600:]
+
+
 # (option, args, what must be true of a run that succeeds)
 ROWS = [("--format", ["--format", name], _stdout_is(name)) for name in FORMATS]
 ROWS += [("-o", ["-o", f"out{f.extensions[0]}"], _file_is(f"out{f.extensions[0]}", f.name))
@@ -163,6 +186,10 @@ ROWS += [
     ("--symbolic", ["--symbolic"], _symbolic),
     ("--hessian", ["--hessian"], _hessian),
     ("--graph", ["--graph", "gradient"], _gradient_graph),
+    ("--mode", ["--mode", "forward"], _forward_mode),
+    ("--cost", ["--cost"], _cost),
+    ("--paths", ["--paths"], _paths),
+    ("--max-paths", ["--max-paths", "0"], _max_paths),
 ]
 PAIRS = [(a, b) for a, b in itertools.combinations(ROWS, 2) if a[0] != b[0]]
 

@@ -105,18 +105,52 @@ class Result:
         ``.matrix``; ``.formulas`` too with ``symbolic=True``)."""
         return self._symbolic.hessian(symbolic)
 
+    def _input_ids(self, wrt) -> list[int]:
+        from .steps import wrt_inputs
+
+        if wrt is None:
+            return list(self.graph.inputs)
+        return wrt_inputs(self.graph, [wrt] if isinstance(wrt, str) else wrt)
+
+    def forward_mode(self, wrt=None):
+        """Forward mode: one tangent sweep per input (or per ``wrt`` name), with the partials backward used
+        (a ``modes.ForwardMode``; ``.gradients`` by input id equal the reverse-mode gradients)."""
+        from .modes import forward_mode
+
+        return forward_mode(self.graph, self.partials, self._input_ids(wrt))
+
+    def cost(self, wrt=None) -> dict:
+        """Sweeps, multiplications and additions of local derivatives in forward and reverse mode."""
+        from .modes import cost
+
+        return cost(self.graph, self._input_ids(wrt))
+
+    def paths(self, name: str, limit: int = 50):
+        """The paths from one input to the output (a ``modes.PathsOf``: the exact count, the first
+        ``limit`` paths with their products, and how many were left out)."""
+        from .modes import paths_of
+
+        if name not in self.inputs:
+            raise UnknownName(f"'{name}' is not an input of the program; its inputs are: "
+                              f"{', '.join(self.inputs) or 'none'}")
+        return paths_of(self.graph, self.partials, self._input_ids([name])[0], limit)
+
     def derivation(self, format: str = "text", *, wrt=None, standalone: bool = False, symbolic: bool = False,
-                   hessian: bool = False) -> str:
+                   hessian: bool = False, mode: str = "reverse", cost: bool = False, paths: bool = False,
+                   max_paths: int = 50) -> str:
         """The step-by-step derivation: "text", "ascii", "markdown" or "latex".
 
         ``wrt`` (input names) restricts the backward pass to the paths that reach them;
         ``standalone`` makes the LaTeX a complete document; ``symbolic`` adds each gradient as a
-        formula, ``hessian`` the matrix of second derivatives.
+        formula, ``hessian`` the matrix of second derivatives; ``mode="forward"`` gives forward mode's
+        tangent sweeps instead of the backward pass, ``cost`` the operation counts of both modes, ``paths``
+        each gradient as a sum over paths (at most ``max_paths`` listed per input).
         """
         from .render import formats
 
         return formats.render_derivation(self, format, wrt=wrt, standalone=standalone, symbolic=symbolic,
-                                         hessian=hessian)
+                                         hessian=hessian, mode=mode, cost=cost, paths=paths,
+                                         max_paths=max_paths)
 
     def value_at(self, inputs: Mapping[str, float]) -> float:
         """The output's value with some inputs changed: a forward pass over the same graph."""
@@ -138,11 +172,12 @@ class Result:
 
         return to_graphviz(self, **options)
 
-    def to_json(self, *, symbolic: bool = False, hessian: bool = False, wrt=None) -> str:
-        """The stable JSON document of ``--format json`` (plus ``formulas``/``hessian`` when asked)."""
+    def to_json(self, *, symbolic: bool = False, hessian: bool = False, wrt=None, **views) -> str:
+        """The stable JSON document of ``--format json`` (plus ``formulas``/``hessian`` when asked, and
+        ``forward_mode``/``cost``/``paths`` with ``mode="forward"``, ``cost=True``, ``paths=True``)."""
         from .render.export import render_json
 
-        return render_json(self, symbolic=symbolic, hessian=hessian, wrt=wrt)
+        return render_json(self, symbolic=symbolic, hessian=hessian, wrt=wrt, **views)
 
     def save(self, path: str | Path, **options) -> Path:
         """Write the diagram (or document) chosen by the path's extension; returns the path."""

@@ -46,6 +46,7 @@ class Modifier:
     applies_to: frozenset[str] | None  # output kinds it changes (None: the whole run)
     does: str
     refuses: frozenset[str] = frozenset()  # output kinds that can not honour it
+    needs: str | None = None  # another option without which it has nothing to change
 
 
 VIEWS = {v.option: v for v in [
@@ -68,6 +69,10 @@ MODIFIERS = {m.option: m for m in [
              "adds the matrix of second derivatives"),
     Modifier("--graph", _taking("graph"), "chooses what a diagram draws (the gradient graph: DOT, PNG, SVG, PDF)"),
     Modifier("--timings", None, "reports the time of each phase"),
+    Modifier("--mode", _taking("mode"), "chooses reverse mode or forward mode's tangent sweeps for the derivation"),
+    Modifier("--cost", _taking("cost"), "adds the operation counts of forward and reverse mode"),
+    Modifier("--paths", _taking("paths"), "adds each gradient as a sum over paths"),
+    Modifier("--max-paths", _taking("max_paths"), "limits the paths --paths lists", needs="--paths"),
 ]}
 
 
@@ -117,6 +122,8 @@ def refuse_conflicts(given: dict[str, str], fmt: str, file_format: str | None = 
     for modifier in MODIFIERS.values():
         if modifier.option not in given:
             continue
+        if modifier.needs is not None and modifier.needs not in given:
+            raise OptionConflict(f"{given[modifier.option]} {modifier.does}: add {modifier.needs}")
         refusing = [out for out in outputs if out.kind in modifier.refuses]
         if refusing:
             raise OptionConflict(f"{given[modifier.option]} does not combine with {refusing[0].chosen_by}: "

@@ -52,6 +52,16 @@ OPTIONS = [
     click.option("--graph", "graph_kind", type=click.Choice(["forward", "gradient"]), default="forward",
                  show_default=True, help="What a diagram draws: the program's graph, or the gradient graph "
                                          "(the forward nodes plus the backward nodes autograd builds)."),
+    click.option("--mode", type=click.Choice(["reverse", "forward"]), default="reverse", show_default=True,
+                 help="The derivation's mode: reverse (the backward pass) or forward (one tangent sweep per input, "
+                      "or per --wrt input, with the operation counts of both modes)."),
+    click.option("--cost", is_flag=True, help="Also count the local-derivative multiplications and additions "
+                                             "of forward and reverse mode on this program."),
+    click.option("--paths", is_flag=True, help="Also write each gradient as the sum, over every path from the "
+                                              "input to the output, of the product of its local derivatives "
+                                              "(paths counted exactly, at most --max-paths listed)."),
+    click.option("--max-paths", type=click.IntRange(min=0), default=None, metavar="N",
+                 help="With --paths: the most paths listed per input (default 50)."),
     click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
 ]
 _SPELLING = {"output": "-o", "fmt": "--format", "ascii_only": "--ascii", "assignments": "--set",
@@ -77,7 +87,8 @@ def given_options(ctx: click.Context) -> dict[str, str]:
 
 
 def run(ctx: click.Context, *, program, assignments, program_file, output, no_diagram, fmt, standalone, wrt,
-        check, tol, ascii_only, rankdir, max_nodes, frame_ms, symbolic, hessian, graph_kind, timings) -> None:
+        check, tol, ascii_only, rankdir, max_nodes, frame_ms, symbolic, hessian, graph_kind, mode, cost, paths,
+        max_paths, timings) -> None:
     """Differentiate the program and write what the options ask for."""
     started = time.perf_counter()
     source = None
@@ -98,7 +109,8 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
             out.stderr(f"Warning: {warning}")
         render_started = time.perf_counter()
         options = {"wrt": focus, "standalone": standalone, "rankdir": rankdir.upper(), "max_nodes": max_nodes,
-                   "frame_ms": frame_ms, "symbolic": symbolic, "hessian": hessian, "graph": graph_kind}
+                   "frame_ms": frame_ms, "symbolic": symbolic, "hessian": hessian, "graph": graph_kind,
+                   "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
         if check:

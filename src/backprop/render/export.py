@@ -19,8 +19,10 @@ def json_number(x: float) -> float | str:
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
 
 
-def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=None) -> dict:
-    """The JSON document as Python data (``formulas`` and ``hessian`` keys only when asked for)."""
+def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=None, mode: str = "reverse",
+                  cost: bool = False, paths: bool = False, max_paths: int = 50) -> dict:
+    """The JSON document as Python data (``formulas``, ``hessian``, ``forward_mode``, ``cost`` and
+    ``paths`` keys only when asked for)."""
     graph = result.graph
     nodes = [
         {
@@ -54,6 +56,10 @@ def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=
         from .symbolic_views import hessian_json
 
         document["hessian"] = hessian_json(result, symbolic)
+    if mode == "forward" or cost or paths:
+        from .modes_views import modes_json
+
+        document.update(modes_json(result, wrt=wrt, mode=mode, cost=cost, paths=paths, max_paths=max_paths))
     return document
 
 
@@ -62,11 +68,12 @@ def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=
 INDENT_LIMIT = 2000
 
 
-def render_json(result, *, indent: int | None = 2, symbolic: bool = False, hessian: bool = False, wrt=None) -> str:
+def render_json(result, *, indent: int | None = 2, symbolic: bool = False, hessian: bool = False, wrt=None,
+                **views) -> str:
     """The JSON document as text (strict: no NaN or Infinity literals); big graphs compactly."""
     if len(result.graph.nodes) > INDENT_LIMIT:
         indent = None
-    document = json_document(result, symbolic=symbolic, hessian=hessian, wrt=wrt)
+    document = json_document(result, symbolic=symbolic, hessian=hessian, wrt=wrt, **views)
     return json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
 
 

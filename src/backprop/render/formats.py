@@ -17,7 +17,9 @@ from typing import Callable
 from ..errors import RenderError
 
 DIAGRAM_OPTIONS = frozenset({"rankdir", "max_nodes", "title"})
-VIEW_OPTIONS = frozenset({"symbolic", "hessian"})  # sections the derivation and JSON can add
+# sections the derivation and JSON can add
+VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths"})
+SYMBOLIC_OPTIONS = frozenset({"symbolic", "hessian"})  # what the HTML stepper shows beside its steps
 
 
 @dataclass(frozen=True)
@@ -39,32 +41,32 @@ class Format:
         return self.write(result, **{k: v for k, v in options.items() if k in self.options and v is not None})
 
 
-def _text(result, *, wrt=None, ascii: bool = False, symbolic: bool = False, hessian: bool = False) -> bytes:
+def _text(result, *, wrt=None, ascii: bool = False, **views) -> bytes:
     from .trace import render_trace
 
-    return render_trace(result, ascii=ascii, wrt=wrt, symbolic=symbolic, hessian=hessian).encode("utf-8")
+    return render_trace(result, ascii=ascii, wrt=wrt, **views).encode("utf-8")
 
 
 def _ascii(result, **options) -> bytes:
     return _text(result, ascii=True, **options)
 
 
-def _markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool = False) -> bytes:
+def _markdown(result, *, wrt=None, **views) -> bytes:
     from .markdown import render_markdown
 
-    return render_markdown(result, wrt=wrt, symbolic=symbolic, hessian=hessian).encode("utf-8")
+    return render_markdown(result, wrt=wrt, **views).encode("utf-8")
 
 
-def _latex(result, *, wrt=None, standalone: bool = False, symbolic: bool = False, hessian: bool = False) -> bytes:
+def _latex(result, *, wrt=None, standalone: bool = False, **views) -> bytes:
     from .latex import render_latex
 
-    return render_latex(result, standalone=standalone, wrt=wrt, symbolic=symbolic, hessian=hessian).encode("utf-8")
+    return render_latex(result, standalone=standalone, wrt=wrt, **views).encode("utf-8")
 
 
-def _json(result, *, symbolic: bool = False, hessian: bool = False) -> bytes:
+def _json(result, **views) -> bytes:
     from .export import render_json
 
-    return render_json(result, symbolic=symbolic, hessian=hessian).encode("utf-8")
+    return render_json(result, **views).encode("utf-8")
 
 
 def _drawn(result, options: dict):
@@ -122,7 +124,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("pdf", (".pdf",), "the diagram as a PDF page", "Diagram", _image("pdf"), _IMAGE, ("graphviz",),
            binary=True, diagram=True),
     Format("html", (".html", ".htm"), "the interactive stepper, one self-contained page", "Stepper", _html,
-           DIAGRAM_OPTIONS | VIEW_OPTIONS, ("graphviz",), diagram=True),
+           DIAGRAM_OPTIONS | SYMBOLIC_OPTIONS, ("graphviz",), diagram=True),
     Format("gif", (".gif",), "the steps as an animation (--frame-ms per frame)", "Animation", _gif,
            frozenset({"rankdir", "max_nodes", "frame_ms"}), ("graphviz", "pillow"), binary=True, diagram=True),
 ]}
@@ -156,7 +158,7 @@ def missing_needs(fmt: Format) -> list[str]:
 
 
 def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool = False, symbolic: bool = False,
-                      hessian: bool = False) -> str:
+                      hessian: bool = False, **views) -> str:
     """The derivation in one of: text, ascii, markdown, latex (``standalone``: a whole document).
 
     ``wrt`` (input names) restricts the backward pass to the paths that reach them.
@@ -166,7 +168,7 @@ def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool =
     if fmt not in DERIVATION_FORMATS:
         raise ValueError(f"unknown derivation format {fmt!r}: use one of {', '.join(DERIVATION_FORMATS)}")
     return FORMATS[fmt].render(result, wrt=wrt, standalone=standalone, symbolic=symbolic,
-                               hessian=hessian).decode("utf-8")
+                               hessian=hessian, **views).decode("utf-8")
 
 
 def render_file(result, path: Path, **options) -> bytes:

@@ -219,7 +219,8 @@ def steps_of(result, phase: str, wrt: set[int] | None = None) -> list[Step]:
 
 
 def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool = False,
-                 hessian: bool = False) -> str:
+                 hessian: bool = False, mode: str = "reverse", cost: bool = False, paths: bool = False,
+                 max_paths: int = 50) -> str:
     """The derivation as a LaTeX fragment (amsmath), or a complete document with ``standalone``.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
@@ -245,10 +246,16 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
         lines.append(r"\end{align*}")
     else:
         lines.append("Nothing to compute: the output is an input or a constant.")
-    lines.append(rf"\noindent\textbf{{Backward pass:}} apply the chain rule from ${out}$ back to the inputs, "
-                 "in reverse topological order" + _wrt_words(result, wrt) + ".")
+    if mode == "forward":
+        from .modes_views import modes_latex
+
+        lines += modes_latex(result, wrt=wrt, mode=mode)
+    backward_steps = steps_of(result, BACKWARD, wrt) if mode != "forward" else []
+    if mode != "forward":
+        lines.append(rf"\noindent\textbf{{Backward pass:}} apply the chain rule from ${out}$ back to the inputs, "
+                     "in reverse topological order" + _wrt_words(result, wrt) + ".")
     rows = []
-    for step in steps_of(result, BACKWARD, wrt):
+    for step in backward_steps:
         equation, remark = writer.backward(step)
         if len(step.terms) > 1 and len(equation) > 3:
             rows.append(f"{equation[0]} &= {equation[1]}")
@@ -264,9 +271,8 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
                 rows.append(rf"&\qquad \text{{since }} {text}")
             else:
                 rows.append(rf"&\qquad \text{{note: {latex_text(text)}}}")
-    lines.append(r"\begin{align*}")
-    lines += _rows(rows)
-    lines.append(r"\end{align*}")
+    if rows or mode != "forward":
+        lines += [r"\begin{align*}"] + _rows(rows) + [r"\end{align*}"]
     lines.append(rf"\noindent\textbf{{Result:}} ${out} = {latex_number(result.value)}$")
     shown = [i for i in result.graph.inputs if wrt is None or i in wrt]
     if shown:
@@ -288,6 +294,10 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
 
         lines.append(r"\noindent\textbf{Hessian} (second derivatives):")
         lines += [r"\[", hessian_latex(result, symbolic), r"\]"]
+    if cost or paths:
+        from .modes_views import modes_latex
+
+        lines += modes_latex(result, wrt=wrt, cost=cost and mode != "forward", paths=paths, max_paths=max_paths)
     body = "\n".join(lines) + "\n"
     if not standalone:
         return body

@@ -19,7 +19,8 @@ def markdown_text(text: str) -> str:
     return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
 
 
-def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool = False) -> str:
+def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool = False, mode: str = "reverse",
+                    cost: bool = False, paths: bool = False, max_paths: int = 50) -> str:
     """The derivation as a Markdown document: program, forward pass, backward pass, gradient table.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
@@ -45,9 +46,13 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
     if wrt is not None:
         names = [graph.nodes[i].name for i in graph.inputs if i in wrt]
         restriction = ", only along the paths that reach " + ", ".join(f"${latex_name(n)}$" for n in names)
-    lines += [f"**Backward pass**: apply the chain rule from ${out}$ back to the inputs, "
+    if mode == "forward":
+        from .modes_views import modes_latex
+
+        lines += modes_latex(result, wrt=wrt, mode=mode, markdown=True)
+    lines += [] if mode == "forward" else [f"**Backward pass**: apply the chain rule from ${out}$ back to the inputs, "
               f"in reverse topological order{restriction}.", ""]
-    for number, step in enumerate(steps_of(result, BACKWARD, wrt), start=1):
+    for number, step in enumerate(steps_of(result, BACKWARD, wrt) if mode != "forward" else [], start=1):
         equation, remark = writer.backward(step)
         uses = writer.uses(step)
         indent = " " * len(f"{number}. ")  # continuation lines line up with the item's text
@@ -89,4 +94,9 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
         from .symbolic_views import hessian_latex
 
         lines += ["", "**Hessian** (second derivatives):", "", f"$$ {hessian_latex(result, symbolic)} $$"]
+    if cost or paths:
+        from .modes_views import modes_latex
+
+        lines += modes_latex(result, wrt=wrt, cost=cost and mode != "forward", paths=paths, max_paths=max_paths,
+                             markdown=True)
     return "\n".join(lines) + "\n"

@@ -4,9 +4,10 @@ Every piece of maths the tool prints (a forward step, a backward step's stages, 
 rule, a gradient formula, a docs row) is an expression tuple (``rules.Expr``) printed here,
 as SymPy's printing package does: the equation is data and each format is a printer of it.
 
-Besides the registry's operations, equations use three shapes of their own:
+Besides the registry's operations, equations use four shapes of their own:
 ``("d", top, bottom)`` for ∂top/∂bottom, ``("op", "dot", (a, b))`` for the ``·`` that joins
-a sum's chain-rule products, and ``("text", s)`` for words inside a formula.
+a sum's chain-rule products, ``("text", s)`` for words inside a formula, and ``("tangent", leaf)``
+for forward mode's ȧ (``\\dot{a}`` in LaTeX, ``a'`` in ASCII).
 """
 
 from __future__ import annotations
@@ -133,7 +134,17 @@ class Printer:
                 todo.extend(reversed(args))
         return done[0]
 
+    def tangent(self, name: str) -> str:
+        """ẋ, the tangent of a printed name: a combining dot over its first letter, \\dot{x}, or x' in ASCII."""
+        if self.latex:
+            return rf"\dot{{{name}}}"
+        if self.ascii:
+            return f"{name}'"
+        return name[0] + "\u0307" + name[1:]
+
     def _compose(self, node, parts: list[str]) -> str:
+        if node[0] == "tangent":  # ("tangent", leaf): ȧ, the derivative of a node along one forward sweep
+            return self.tangent(parts[0])
         if node[0] == "d":
             top = parts[0]
             if node[1][0] == "op" or node[1][0] == "name" and "/" in node[1][1] and not self.latex:

@@ -93,11 +93,13 @@ def step_texts(result, *, ascii: bool = False) -> list[str]:
     return ["\n".join(line.strip() if i else line for i, line in enumerate(writer.step(s))) for s in result.steps]
 
 
-def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False) -> str:
+def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
+                 mode: str = "reverse", cost: bool = False, paths: bool = False, max_paths: int = 50) -> str:
     """The whole derivation: program, forward pass, backward pass and the result table.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to those
-    inputs, and only their rows in the table.
+    inputs, and only their rows in the table. ``mode="forward"`` replaces the backward pass with
+    forward mode's tangent sweeps; ``cost`` and ``paths`` add those sections (``modes_views.py``).
     """
     wrt = restrict(result.graph, wrt)
     writer = _Writer(result, ascii)
@@ -118,13 +120,18 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
         lines += _numbered(number, writer.forward(step))
     if not forward_steps:
         lines.append("  (nothing to compute: the output is an input or a constant)")
-    lines.append("")
-    lines.append(f"Backward pass: apply the chain rule from {out} back to the inputs, in reverse topological order")
-    if wrt is not None:
-        chosen = ", ".join(writer.name(i) for i in graph.inputs if i in wrt)
-        lines.append(f"  (only the steps on the paths that reach {chosen}: --wrt)")
-    for number, step in enumerate(backward_steps, start=1):
-        lines += _numbered(number, writer.backward(step))
+    if mode != "forward":
+        lines.append("")
+        lines.append(f"Backward pass: apply the chain rule from {out} back to the inputs, in reverse topological order")
+        if wrt is not None:
+            chosen = ", ".join(writer.name(i) for i in graph.inputs if i in wrt)
+            lines.append(f"  (only the steps on the paths that reach {chosen}: --wrt)")
+        for number, step in enumerate(backward_steps, start=1):
+            lines += _numbered(number, writer.backward(step))
+    else:
+        from .modes_views import modes_text
+
+        lines += modes_text(result, wrt=wrt, mode=mode, ascii=ascii)
     lines.append("")
     lines.append("Result")
     lines.append(f"  {out} = {format_number(result.value)}")
@@ -143,6 +150,11 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
             lines += formulas_text(result, wrt, ascii)
         if hessian:
             lines += hessian_text(result, symbolic, ascii)
+    if cost or paths:
+        from .modes_views import modes_text
+
+        lines += modes_text(result, wrt=wrt, mode="reverse", cost=cost and mode != "forward", paths=paths,
+                            max_paths=max_paths, ascii=ascii)
     text = "\n".join(lines) + "\n"
     return text.encode("ascii", "backslashreplace").decode("ascii") if ascii else text
 
