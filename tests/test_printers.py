@@ -53,3 +53,15 @@ def test_text_and_latex_print_one_model():
     text, latex = result.derivation("text"), result.derivation("latex")
     assert "since L = tanh(a), ∂L/∂a = 1 / cosh(a)^2" in text  # the stable form of 1 − tanh²
     assert r"\frac{\partial L}{\partial a} = \frac{1}{\cosh(a)^{2}}" in latex
+
+
+def test_alias_bindings_are_echoed_as_written():
+    result = differentiate("e = a*b; f = e; L = f*2", {"a": 2, "b": 3})
+    assert result.graph.echo() == ["e = a × b", "f = e", "L = f × 2"]
+    text = render_trace(result)
+    assert "L = f × 2 = 6 × 2 = 12" in text
+    latex = result.derivation("latex")
+    assert "f &= e" in latex and r"L &= f \times 2" in latex
+    inputs = differentiate("g = x; h = g*g; L = h + g", {"x": 3})
+    assert inputs.graph.echo() == ["g = x", "h = g × g", "L = h + g"]
+    assert inputs.gradients == {"x": 7}

@@ -39,6 +39,10 @@ class Graph:
         # Several outputs are normal (a gradient graph has one per input); the first is ``output``.
         self.outputs: list[tuple[str, int]] = [(nodes[output].name, output)] if nodes else []
         self.notes: list[str] = []  # what lowering and transforms want the user to know (grad of an unused name)
+        # Aliases (f = e): the statements that are one, and the operands written with one, by
+        # (node id, operand position); printers show the name the user wrote there.
+        self.alias_statements: dict[int, str | None] = {}
+        self.alias_uses: dict[tuple[int, int], str] = {}
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -110,7 +114,11 @@ class Graph:
         """A node's text as pieces: strings, and operand ids still to be written."""
         op = OPS[node.op]
         operands: list = []
-        for arg in node.args:
+        for position, arg in enumerate(node.args):
+            alias = self.alias_uses.get((node.id, position)) if self.alias_uses else None
+            if alias is not None:  # written as f where f = e
+                operands.append([display_name(alias, ascii)])
+                continue
             wrap = nested and op.kind in ("infix", "prefix") and self.is_inlined(arg) and \
                 OPS[self.nodes[arg].op].kind in ("infix", "prefix")
             # a derivative's name (∂f/∂x, from grad()) reads as one symbol only in parentheses
@@ -135,7 +143,11 @@ class Graph:
     def echo(self, *, ascii: bool = False) -> list[str]:
         """The program as parsed: one `name = expression` line per statement, fully parenthesised."""
         lines = []
-        for name, root in self.statements:
+        for index, (name, root) in enumerate(self.statements):
+            if index in self.alias_statements:  # f = e, as written
+                written = self.alias_statements[index] or self.nodes[root].name
+                lines.append(f"{display_name(name, ascii)} = {display_name(written, ascii)}")
+                continue
             shown, expression = display_name(name, ascii), self.expression(root, ascii=ascii)
             lines.append(shown if shown == expression else f"{shown} = {expression}")
         return lines

@@ -41,6 +41,9 @@ class _Builder:
         self.literal_text: dict[int, str] = {}  # constants are named by their text unless bound
         self.notes: list[str] = []
         self.source = ""
+        self.aliases: dict[str, str] = {}  # a name bound to a node named otherwise (f = e) -> its shown name
+        self.alias_statements: dict[int, str] = {}  # index of such a binding -> the name on its right
+        self.alias_uses: dict[tuple[int, int], str] = {}  # (provisional node, operand position) -> name used
 
     def add(self, op, args, span, value=None, name=None, named=False) -> int:
         self.ops.append(op)
@@ -78,8 +81,17 @@ def lower(program: Program) -> Graph:
             if root >= 0 and (builder.names[root] is None or statement is last):
                 # The binding names the node it creates; the last one also renames a node it
                 # merely repeats (h = …; L = h), so the output is called what the program calls it.
+                if builder.names[root] is not None and type(statement.expr) is Name:
+                    builder.alias_statements[len(statements)] = _written_name(statement.expr, versions,
+                                                                              builder.aliases)
                 builder.names[root] = name
                 builder.named[root] = True
+                builder.aliases.pop(statement.name, None)
+            else:
+                # f = e: another name for a node that has one. The echo and every operation that
+                # uses f show f, as written; the node keeps its first name.
+                builder.aliases[statement.name] = name
+                builder.alias_statements[len(statements)] = _written_name(statement.expr, versions, builder.aliases)
             current[statement.name] = root
             statements.append((name, root))
         else:
@@ -110,6 +122,8 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
     ops, args_of, spans, values, names, named = (builder.ops, builder.args, builder.spans, builder.values,
                                                  builder.names, builder.named)
     done: list[int] = []
+    aliased: dict[int, str] = {}  # position in done -> the alias name that put it there (f for e)
+    aliases = builder.aliases
     todo = [expr]
     while todo:
         node = todo.pop()
@@ -117,9 +131,16 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
         if kind is tuple:  # an operation whose operands are all done
             node = node[0]
             if node.op == "grad":
+                aliased.pop(len(done) - 1, None)
                 done.append(_lower_grad(node, done.pop(), builder, current, bound_anywhere))
                 continue
             arity = len(node.args)
+            if aliased:
+                base = len(done) - arity
+                for position in range(arity):
+                    alias = aliased.pop(base + position, None)
+                    if alias is not None:
+                        builder.alias_uses[len(ops), position] = alias
             args = tuple(done[-arity:])
             del done[-arity:]
             done.append(len(ops))
@@ -142,11 +163,24 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
         elif kind is Name:
             name = node.name
             done.append(current[name] if name in current else _resolve(node, builder, bound_anywhere))
+            if name in aliases:
+                aliased[len(done) - 1] = aliases[name]
         else:  # Number
             index = builder.add(CONST, (), node.span, node.value)
             builder.literal_text[index] = node.text
             done.append(index)
     return done[-1]
+
+
+def _written_name(expr, versions: dict, aliases: dict) -> str | None:
+    """The right side of an alias binding as the echo shows it: f, c₁ (its current version), or None."""
+    if type(expr) is not Name:
+        return None
+    name = expr.name
+    if name in aliases:
+        return aliases[name]
+    count = versions.get(name, 0)
+    return name if count <= 1 else name + _subscript(count - 1)
 
 
 def _check_grad_variable(node: Apply) -> None:
@@ -254,4 +288,7 @@ def _finish(builder: _Builder, statements) -> Graph:
         return -1 - provisional if provisional < 0 else provisional + count
 
     echo = [(name or nodes[remap(root)].name, remap(root)) for name, root in statements]
-    return Graph(nodes, remap(statements[-1][1]), echo)
+    graph = Graph(nodes, remap(statements[-1][1]), echo)
+    graph.alias_statements = dict(builder.alias_statements)
+    graph.alias_uses = {(node + count, position): name for (node, position), name in builder.alias_uses.items()}
+    return graph

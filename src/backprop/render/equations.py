@@ -76,6 +76,10 @@ class Equations:
             return self.ref(node_id)
         if numeric:
             args = tuple(("num", self.values[arg], digits) for arg in node.args)
+        elif self.graph.alias_uses:  # f = e; L = f × 2 shows f, as written
+            aliases = self.graph.alias_uses
+            args = tuple(("name", aliases[node_id, position]) if (node_id, position) in aliases else self.ref(arg)
+                         for position, arg in enumerate(node.args))
         else:
             args = tuple(self.ref(arg) for arg in node.args)
         return ("op", node.op, args)

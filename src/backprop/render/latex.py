@@ -150,7 +150,10 @@ class LatexWriter:
                 stack.append((current, True))
                 stack.extend((arg, False) for arg in reversed(node.args) if arg not in done)
             else:
-                done[current] = self._apply(current, [self._nested(current, arg, done[arg]) for arg in node.args])
+                aliases = graph.alias_uses
+                done[current] = self._apply(current, [
+                    latex_name(aliases[current, position]) if (current, position) in aliases
+                    else self._nested(current, arg, done[arg]) for position, arg in enumerate(node.args)])
         return done[node_id]
 
     def _nested(self, parent: int, arg: int, text: str) -> str:
@@ -167,7 +170,11 @@ class LatexWriter:
     def echo(self) -> list[str]:
         """The program as parsed, one (name, expression) pair per statement."""
         lines = []
-        for name, root in self.graph.statements:
+        for index, (name, root) in enumerate(self.graph.statements):
+            if index in self.graph.alias_statements:  # f = e, as written
+                written = self.graph.alias_statements[index] or self.graph.nodes[root].name
+                lines.append((latex_name(name), latex_name(written)))
+                continue
             lines.append((latex_name(name), self.expression(root)))
         return lines
 
