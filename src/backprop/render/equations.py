@@ -84,13 +84,13 @@ class Equations:
             args = tuple(self.ref(arg) for arg in node.args)
         return ("op", node.op, args)
 
-    def local(self, consumer: int, position: int, numeric: bool) -> tuple:
-        """∂consumer/∂operand as the registry's rule, over names or values."""
+    def local(self, consumer: int, position: int, numeric: bool, digits: int = DIGITS) -> tuple:
+        """∂consumer/∂operand as the registry's rule, over names or values (to ``digits``)."""
         node = self.graph.nodes[consumer]
         rule = rule_exprs(OPS[node.op])[position]
         if numeric:
-            slots = {key: ("num", self.values[arg]) for key, arg in zip(_SLOTS, node.args)}
-            slots["out"] = ("num", self.values[consumer])
+            slots = {key: ("num", self.values[arg], digits) for key, arg in zip(_SLOTS, node.args)}
+            slots["out"] = ("num", self.values[consumer], digits)
         else:
             slots = {key: self.ref(arg) for key, arg in zip(_SLOTS, node.args)}
             slots["out"] = self.ref(consumer)
@@ -135,17 +135,19 @@ class Equations:
                                     f"{name} does not feed into {graph.output_name}, so it has no effect on it",
                                     None, [])
         terms = step.terms
+        digits = _backward_digits(terms, step.value)
         joiner = "mul" if len(terms) == 1 else "dot"
         chain = _sum([("op", joiner, (self.partial(graph.output, t.consumer), self.local_partial(t.consumer, node_id, step)))
                       for t in terms])
-        symbolic = _sum([("op", "mul", (("num", t.upstream), self.local(t.consumer, t.position, False))) for t in terms])
-        substituted = _sum([("op", "mul", (("num", t.upstream), self.local(t.consumer, t.position, True)))
-                            for t in terms])
-        local = _sum([("op", "mul", (("num", t.upstream), ("num", t.local))) for t in terms])
+        symbolic = _sum([("op", "mul", (("num", t.upstream, digits), self.local(t.consumer, t.position, False)))
+                         for t in terms])
+        substituted = _sum([("op", "mul", (("num", t.upstream, digits),
+                                           self.local(t.consumer, t.position, True, digits))) for t in terms])
+        local = _sum([("op", "mul", (("num", t.upstream, digits), ("num", t.local, digits))) for t in terms])
         stages = [target, chain, symbolic, substituted, local]
         if len(terms) > 1:
-            stages.append(_sum([("num", t.contribution) for t in terms]))
-        stages.append(("num", step.value))
+            stages.append(_sum([("num", t.contribution, digits) for t in terms]))
+        stages.append(("num", step.value, digits))
         return BackwardEquation(stages, None, self.uses(step), self.reasons(step))
 
     def uses(self, step: Step) -> str | None:
@@ -180,6 +182,28 @@ class Equations:
                 seen.add(t.note)
                 found.append(t.note)
         return found
+
+
+def _product(upstream: float, local: float) -> float:
+    return upstream * local
+
+
+def _total(*contributions: float) -> float:
+    total = 0.0
+    for contribution in contributions:  # in the backward pass's order
+        total += contribution
+    return total
+
+
+def _backward_digits(terms, value: float) -> int:
+    """Digits at which every product upstream × local = contribution, and their sum, check out."""
+    digits = DIGITS
+    for t in terms:
+        if t.upstream != 0.0:
+            digits = max(digits, equation_digits(_product, [t.upstream, t.local], t.contribution))
+    if len(terms) > 1:
+        digits = max(digits, equation_digits(_total, [t.contribution for t in terms], value))
+    return digits
 
 
 def _sum(terms: list) -> tuple:
