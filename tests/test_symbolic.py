@@ -72,6 +72,7 @@ def test_symbolic_numeric_and_graph_gradients_agree(source, values):
         assert simplified == pytest.approx(numeric, rel=1e-7, abs=1e-9), (source, name, formula.text())
 
 
+@pytest.mark.slow  # about 2 minutes even with the quick profile's examples
 @HYPOTHESIS
 @given(expressions(), VALUES)
 def test_grad_in_the_language_equals_the_gradient(source, values):
