@@ -7,7 +7,7 @@ import pytest
 
 from backprop.ops import OPS
 from backprop.render.printer import printer, rule_text
-from backprop.rules import compiled_partials, parse_rule, rule_exprs
+from backprop.rules import compiled_partials, fold, parse_rule, rule_exprs
 
 sympy = pytest.importorskip("sympy")
 
@@ -39,23 +39,12 @@ def differentiable_ops():
 
 
 def to_sympy(expr, slots):
-    """A rule expression as a SymPy expression (iteratively, post-order)."""
-    done, todo = [], [expr]
-    while todo:
-        node = todo.pop()
-        if type(node) is list:
-            op, arity = node[1], node[2]
-            args = done[len(done) - arity:]
-            del done[len(done) - arity:]
-            done.append(SYMPY_FORWARD[op](*args))
-        elif node[0] == "op":
-            todo.append(["apply", node[1], len(node[2])])
-            todo.extend(reversed(node[2]))
-        elif node[0] == "name":
-            done.append(slots[node[1]])
-        else:
-            done.append(sympy.Float(node[1]) if node[1] != int(node[1]) else sympy.Integer(int(node[1])))
-    return done[0]
+    """A rule expression as a SymPy expression."""
+    def number(leaf):
+        value = leaf[1]
+        return sympy.Integer(int(value)) if value == int(value) else sympy.Float(value)
+
+    return fold(expr, number, slots.__getitem__, lambda op, args: SYMPY_FORWARD[op](*args))
 
 
 def test_every_operation_has_a_sympy_statement():

@@ -91,25 +91,33 @@ def parse_rule(text: str, op: Op | None = None) -> Expr:
     return done[0]
 
 
-def substitute(expr: Expr, slots: dict[str, Expr]) -> Expr:
-    """The expression with each name replaced by ``slots[name]`` (names not in slots stay)."""
-    done: list[Expr] = []
+def fold(expr: Expr, number: Callable, name: Callable, operation: Callable):
+    """Post-order over an expression with an explicit stack: leaves become ``number(leaf)`` (the
+    whole ("num", value[, digits]) tuple) or ``name(text)``, an operation ``operation(op, args)`` over its operands' results. The one
+    walk behind substitution, evaluation, emitting a rule as graph nodes and the SymPy test."""
+    done: list = []
     todo: list = [expr]
     while todo:
         node = todo.pop()
-        if type(node) is list:  # marker: rebuild an op from its finished operands
-            _, op, arity = node
+        if type(node) is list:  # [op, arity]: its operands are done
+            op, arity = node
             args = tuple(done[len(done) - arity:])
             del done[len(done) - arity:]
-            done.append(("op", op, args))
+            done.append(operation(op, args))
         elif node[0] == "op":
-            todo.append(["rebuild", node[1], len(node[2])])
+            todo.append([node[1], len(node[2])])
             todo.extend(reversed(node[2]))
         elif node[0] == "name":
-            done.append(slots.get(node[1], node))
+            done.append(name(node[1]))
         else:
-            done.append(node)
+            done.append(number(node))
     return done[0]
+
+
+def substitute(expr: Expr, slots: dict[str, Expr]) -> Expr:
+    """The expression with each name replaced by ``slots[name]`` (names not in slots stay)."""
+    return fold(expr, lambda leaf: leaf, lambda text: slots.get(text, ("name", text)),
+                lambda op, args: ("op", op, args))
 
 
 # --- evaluation with one stated arithmetic ---------------------------------------------------
@@ -150,23 +158,7 @@ def _overflow_sign(op: str, args: tuple[float, ...]) -> float:
 
 def evaluate(expr: Expr, slots: dict[str, float]) -> float:
     """The value of an expression over named numbers, in the careful arithmetic above."""
-    done: list[float] = []
-    todo: list = [expr]
-    while todo:
-        node = todo.pop()
-        if type(node) is list:
-            _, op, arity = node
-            args = tuple(done[len(done) - arity:])
-            del done[len(done) - arity:]
-            done.append(ieee_apply(op, args))
-        elif node[0] == "op":
-            todo.append(["apply", node[1], len(node[2])])
-            todo.extend(reversed(node[2]))
-        elif node[0] == "name":
-            done.append(slots[node[1]])
-        else:
-            done.append(node[1])
-    return done[0]
+    return fold(expr, lambda leaf: leaf[1], slots.__getitem__, ieee_apply)
 
 
 # --- numeric partials: generated Python, compiled once per rule ------------------------------

@@ -19,7 +19,7 @@ import math
 from .errors import BackpropError
 from .graph import CONST, INPUT, Graph, Node
 from .ops import OPS
-from .rules import ieee_apply, rule_exprs
+from .rules import fold, ieee_apply, rule_exprs
 
 MAX_TRANSFORM_NODES = 200_000  # grad() nested deep grows the graph geometrically: stop with a message
 
@@ -245,23 +245,8 @@ class GraphBuilder:
 
     def instantiate(self, rule, slots: dict[str, int], span=None) -> int:
         """Emit a registry rule expression with its names bound to node ids (post-order, iterative)."""
-        done: list[int] = []
-        todo: list = [rule]
-        while todo:
-            item = todo.pop()
-            if type(item) is list:
-                _, op, arity = item
-                args = tuple(done[len(done) - arity:])
-                del done[len(done) - arity:]
-                done.append(self.emit(op, args, span))
-            elif item[0] == "op":
-                todo.append(["emit", item[1], len(item[2])])
-                todo.extend(reversed(item[2]))
-            elif item[0] == "name":
-                done.append(slots[item[1]])
-            else:
-                done.append(self.const(item[1], span))
-        return done[0]
+        return fold(rule, lambda leaf: self.const(leaf[1], span), slots.__getitem__,
+                    lambda op, args: self.emit(op, args, span))
 
     def graph(self, outputs: list[tuple[str, int]], statements=None) -> Graph:
         """The nodes as a Graph with these named outputs (the first is the graph's output)."""
