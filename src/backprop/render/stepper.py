@@ -32,15 +32,24 @@ _EDGE_KEY = re.compile(r"(?:v\d+_o\d+_\d+|o\d+_v\d+)")
 
 
 def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, title: str | None = None,
-                symbolic: bool = False, hessian: bool = False) -> str:
+                symbolic: bool = False, hessian: bool = False, mode: str = "reverse", cost: bool = False,
+                paths: bool = False, max_paths: int = 50) -> str:
     """The interactive stepper page: graph, controls, step panel and summary, in one file
-    (with ``symbolic``/``hessian``: the gradients as formulas, the second derivatives, beside it)."""
+    (with ``symbolic``/``hessian``: the gradients as formulas, the second derivatives, beside it;
+    ``mode="forward"``: forward mode's tangent sweeps as a third phase; ``cost``: the operation
+    counts of both modes; ``paths``: each gradient as a sum over paths, whose terms light their path)."""
     options = {"rankdir": rankdir}
     if max_nodes is not None:
         options["max_nodes"] = max_nodes
     svg = annotate_svg(render_image(result, "svg", **options).decode("utf-8"))
     document = json_document(result)
     view = stepper_view(result)
+    tangents = None
+    if mode == "forward":
+        from .stepper_modes import tangent_phase
+
+        view["tangent"] = tangent_phase(result, len(document["steps"]) + 1)
+        tangents = view["tangent"].pop("cells")  # the table's cells carry them
     data = {"document": document, "view": view}
     echo = result.graph.echo()
     heading = title if title is not None else "; ".join(echo)
@@ -51,10 +60,12 @@ def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, ti
         "ECHO": "\n".join(_escape(line) for line in echo),
         "SOURCE": _escape(result.source.strip("\n")),
         "OUTPUT": _escape(view["output"]),
-        "STEP_COUNT": str(len(document["steps"])),
+        "STEP_COUNT": str(len(document["steps"]) + len(view.get("tangent", {}).get("steps", []))),
         "SVG": svg,
-        "TABLE": _summary_rows(result),
-        "FORMULAS": _symbolic_sections(result, symbolic, hessian),
+        "TABLE": _summary_rows(result, tangents),
+        "TANGENT_HEAD": f'<th scope="col">{_escape(view["output"])}\u0307 (forward mode)</th>' if tangents else "",
+        "FORMULAS": _symbolic_sections(result, symbolic, hessian) + _modes_sections(result, cost and mode != "forward",
+                                                                                      paths, max_paths),
         "STYLE": _asset("stepper.css"),
         "DATA": script_json(data),
         "SCRIPT": _asset("stepper.js"),
@@ -76,6 +87,34 @@ def _symbolic_sections(result, symbolic: bool, hessian: bool) -> str:
         heading, *body = [line for line in lines() if line]
         parts.append(f'<details class="bp-all bp-symbolic" open><summary>{_escape(heading)}</summary>'
                      f'<pre class="bp-text">{_escape(chr(10).join(line[2:] for line in body))}</pre></details>')
+    return "\n".join(parts)
+
+
+def _modes_sections(result, cost: bool, paths: bool, max_paths: int) -> str:
+    """The --cost lines and the --paths sums, whose terms are buttons that light their path."""
+    from .stepper_modes import cost_section, path_view
+
+    parts = []
+    if cost:
+        section = cost_section(result)
+        parts.append(f'<details class="bp-all bp-cost" open><summary>{_escape(section["heading"])}</summary>'
+                     f'<pre class="bp-text">{_escape(chr(10).join(section["lines"]))}</pre></details>')
+    if paths:
+        found = path_view(result, max_paths)
+        body = []
+        if found["note"]:
+            body.append(f'<p class="bp-table-note">{_escape(found["note"])}</p>')
+        for section in found["inputs"]:
+            plural = "" if section["count"] == 1 else "s"
+            body.append(f'<h3>{_escape(section["gradient"])}: {section["count"]:,} path{plural}</h3><ol class="bp-path-list">')
+            for row in section["rows"]:
+                body.append(f'<li><button type="button" class="bp-path-term" aria-pressed="false" '
+                            f'data-edges="{_escape(" ".join(row["edges"]))}" data-nodes="{_escape(" ".join(row["nodes"]))}">'
+                            f'<span class="bp-route">{_escape(row["route"])}</span>: {_escape(row["text"])}</button></li>')
+            body.append(f'</ol><p class="bp-path-total">{_escape(section["total"])}</p>'
+                        f'<p class="bp-table-note">{_escape(section["factoring"])}</p>')
+        parts.append('<details class="bp-all bp-pathsum" open><summary>Sums over paths: point at a term, or choose '
+                      'it, to light its path</summary>' + "".join(body) + "</details>")
     return "\n".join(parts)
 
 
@@ -143,7 +182,7 @@ def _node_card(result, writer, node, value_step: int | None, grad_step: int | No
     elif node.op == CONST:
         what = "constant" if not node.named else f"constant {node.name}"
     else:
-        what = f"{OPS[node.op].name}: {writer.name(node.id)} = {graph.operation(node.id)}"
+        what = f"{_op_words(OPS[node.op])}: {writer.name(node.id)} = {graph.operation(node.id)}"
     locals_ = []
     if node.op not in (INPUT, CONST):
         for position, arg in enumerate(node.args):
@@ -165,8 +204,17 @@ def _node_card(result, writer, node, value_step: int | None, grad_step: int | No
     }
 
 
-def _summary_rows(result) -> str:
-    """The summary table's rows: every input, then the output; cells fill in as the steps go."""
+def _op_words(op) -> str:
+    """'multiplication', 'tanh, hyperbolic tangent': what the user wrote, in words (never 'mul')."""
+    words = op.doc.split(" (")[0]
+    if op.kind in ("infix", "prefix"):
+        return words.split(" ")[0]  # 'multiplication x × y' → 'multiplication'
+    return words if words.startswith(op.name) or not words else f"{op.name}, {words}"
+
+
+def _summary_rows(result, tangents: dict | None = None) -> str:
+    """The summary table's rows: every input, then the output; cells fill in as the steps go
+    (``tangents``: each input's forward-mode cell, {input id: {"text", "step"}})."""
     graph = result.graph
     writer = _Writer(result)
     rows = []
@@ -176,9 +224,16 @@ def _summary_rows(result) -> str:
             f'<tr data-node="v{node_id}" class="bp-row-{kind}"><th scope="row">{_escape(writer.name(node_id))}'
             f'{" (output)" if kind == "output" else ""}</th>'
             f'<td class="bp-cell-value" data-known="{_escape(format_number(result.values[node_id]))}">?</td>'
-            f'<td class="bp-cell-grad" data-known="{_escape(format_number(result.grads[node_id]))}">?</td></tr>'
+            f'<td class="bp-cell-grad" data-known="{_escape(format_number(result.grads[node_id]))}">?</td>'
+            + (_tangent_cell(tangents.get(node_id)) if tangents is not None else "") + "</tr>"
         )
     return "\n".join(rows)
+
+
+def _tangent_cell(cell: dict | None) -> str:
+    if cell is None:  # the output's row: forward mode gives gradients of inputs only
+        return '<td class="bp-cell-none"></td>'
+    return f'<td class="bp-cell-tangent" data-known="{_escape(cell["text"])}" data-step="{cell["step"]}">?</td>'
 
 
 def annotate_svg(svg: str) -> str:
