@@ -42,6 +42,11 @@ def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, ti
     if max_nodes is not None:
         options["max_nodes"] = max_nodes
     svg = annotate_svg(render_image(result, "svg", **options).decode("utf-8"))
+    # A wide drawing shows only its start on a phone: the page keeps a top-down one to swap in.
+    portrait = ""
+    if rankdir in ("LR", "RL"):
+        drawn = annotate_svg(render_image(result, "svg", **{**options, "rankdir": "TB"}).decode("utf-8"))
+        portrait = f'<template id="bp-portrait">{drawn}</template>'
     document = json_document(result)
     view = stepper_view(result)
     tangents = None
@@ -62,6 +67,7 @@ def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, ti
         "OUTPUT": _escape(view["output"]),
         "STEP_COUNT": str(len(document["steps"]) + len(view.get("tangent", {}).get("steps", []))),
         "SVG": svg,
+        "PORTRAIT": portrait,
         "TABLE": _summary_rows(result, tangents),
         "TANGENT_HEAD": f'<th scope="col">{_escape(view["output"])}\u0307 (forward mode)</th>' if tangents else "",
         "FORMULAS": _symbolic_sections(result, symbolic, hessian) + _modes_sections(result, cost and mode != "forward",

@@ -14,10 +14,10 @@
     if (host.shadowRoot || !host.querySelector(":scope > template")) continue;
     const root = host.attachShadow({ mode: "open" });
     root.append(host.querySelector(":scope > template").content.cloneNode(true));
-    start(host, root, standalone && document.querySelectorAll("[data-bp-stepper]").length === 1);
+    start(host, root, standalone);
   }
 
-  function start(host, root, ownsPage) {
+  function start(host, root, onItsOwnPage) {
     const $ = (id) => root.getElementById(id);
     const data = JSON.parse($("bp-data").textContent);
     const view = data.view;
@@ -26,8 +26,12 @@
       .concat(view.tangent ? view.tangent.steps : []);
     const total = steps.length;
     const app = root.querySelector(".bp-app");
-    const svg = root.querySelector("#bp-viewport svg");
     const viewport = $("bp-viewport");
+    // two layouts of one graph: as drawn (left to right), and top-down for a narrow portrait screen
+    const wide = viewport.querySelector(":scope > svg");
+    const portrait = $("bp-portrait");
+    const tall = portrait ? portrait.content.querySelector("svg") : null;
+    let svg = wide;
     const buttons = { reset: $("bp-reset"), prev: $("bp-prev"), next: $("bp-next"), play: $("bp-play") };
     const nodeByKey = new Map(view.nodes.map((node) => [node.key, node]));
     const svgNode = (key) => (svg ? svg.getElementById(key) : null);
@@ -227,30 +231,42 @@
     }
     // only keys pressed while focus is in this stepper (composedPath()[0]: the element inside the shadow root)
     host.addEventListener("keydown", (event) => onKey(event, event.composedPath()[0]));
-    if (ownsPage) {
+    if (onItsOwnPage) {
+      // (counted when the key comes: a page may hold more steppers further down)
       document.addEventListener("keydown", (event) => {
-        if (event.target === document.body || event.target === document.documentElement) onKey(event, event.target);
+        const unfocused = event.target === document.body || event.target === document.documentElement;
+        if (unfocused && document.querySelectorAll("[data-bp-stepper]").length === 1) onKey(event, event.target);
       });
     }
 
     // ---- zoom and pan ----
-    const natural = svg ? { width: svg.viewBox.baseVal.width, height: svg.viewBox.baseVal.height } : null;
+    const naturalSize = (element) => ({ width: element.viewBox.baseVal.width, height: element.viewBox.baseVal.height });
+    let natural = svg ? naturalSize(svg) : null;
     function setZoom(value) {
       if (!svg) return;
       zoom = Math.max(0.2, Math.min(4, value));
       svg.style.width = natural.width * zoom + "px";
     }
-    function fitZoom() {
-      return natural ? Math.min(1.6, (viewport.clientWidth - 8) / natural.width) : 1;
+    function fitZoom(size = natural) {
+      return size ? Math.min(1.6, (viewport.clientWidth - 8) / size.width) : 1;
     }
     function fit() {
       setZoom(fitZoom()); // the whole graph, however small its text gets (an overview)
     }
     function startZoom() {
-      // fit the width, but keep labels readable: about 12 px and up on a wide screen; on a phone
-      // the whole of a small graph (down to about 8 px) beats half of it, and a big one pans
-      const fitted = fitZoom();
+      // On a narrow screen, the layout whose width fits better (top-down on a phone).
       const narrow = viewport.clientWidth < 600;
+      const wanted = narrow && tall && fitZoom(naturalSize(tall)) > fitZoom(naturalSize(wide)) ? tall : wide;
+      if (wanted && wanted !== svg) {
+        svg.replaceWith(wanted);
+        svg = wanted;
+        natural = naturalSize(svg);
+        show(current); // the marks of this step, on the new drawing
+        lightPath(null);
+      }
+      // Fit the width, but keep labels readable: about 12 px and up on a wide screen; on a phone
+      // the whole of a small graph (down to about 8 px) beats half of it, and a big one pans.
+      const fitted = fitZoom();
       setZoom(narrow && fitted >= 0.55 ? fitted : Math.max(0.9, fitted));
     }
     $("bp-zoom-in").addEventListener("click", () => setZoom(zoom * 1.25));
@@ -320,8 +336,8 @@
       tooltip.hidden = true;
       cardNode = null;
     }
-    if (svg) {
-      svg.addEventListener("pointerover", (event) => {
+    {
+      viewport.addEventListener("pointerover", (event) => {
         if (event.pointerType === "touch") return;
         const node = nodeFor(event.target);
         if (!node) { hide(); return; }
@@ -329,11 +345,11 @@
         tooltip.hidden = false;
         placeAt(event.clientX, event.clientY);
       });
-      svg.addEventListener("pointermove", (event) => {
+      viewport.addEventListener("pointermove", (event) => {
         if (!tooltip.hidden && event.pointerType !== "touch") placeAt(event.clientX, event.clientY);
       });
-      svg.addEventListener("pointerleave", (event) => { if (event.pointerType !== "touch") hide(); });
-      svg.addEventListener("click", (event) => {
+      viewport.addEventListener("pointerleave", (event) => { if (event.pointerType !== "touch") hide(); });
+      viewport.addEventListener("click", (event) => {
         if (pointerType !== "touch") return;
         const node = nodeFor(event.target);
         if (!node || node === cardNode && !tooltip.hidden) { hide(); return; }
