@@ -45,7 +45,7 @@ def page_data(page: str) -> dict:
 def test_page_is_self_contained():
     page = render_html(differentiate(SEED, SEED_VALUES))
     assert page.startswith("<!DOCTYPE html>")
-    assert page.count("<svg") == 1 and "<style>" in page and "<script>" in page
+    assert page.count("<svg") == 2 and "<style>" in page and "<script>" in page  # the drawing, and top-down for phones
     lowered = page.lower()
     for needle in ("<link", "@import", "url(", " src=", "href=\"http", "xlink:href", "fonts.googleapis", "cdn"):
         assert needle not in lowered, needle
