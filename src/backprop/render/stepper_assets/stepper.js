@@ -93,7 +93,7 @@
             for (const edge of path.edges) mark(edge, "bp-flow-bwd", index * gap);
             mark(path.from, "bp-source-node");
             const item = document.createElement("li");
-            item.textContent = path.text;
+            writeText(item, path.text);
             item.style.animationDelay = index * gap + "s";
             pathList.append(item);
           });
@@ -130,7 +130,7 @@
       $("bp-phase-note").textContent = step
         ? (step.phase === "tangent" ? view.tangent.note : view.phases[step.phase])
         : "Press Next (or →) to compute the nodes one at a time, then send the gradients back.";
-      $("bp-text").textContent = step ? step.text : view.start;
+      writeText($("bp-text"), step ? step.text : view.start);
 
       // summary table
       for (const row of root.querySelectorAll("#bp-table tbody tr")) {
@@ -149,6 +149,18 @@
       $("bp-announce").textContent = `Step ${current} of ${total}. ${heading}. ${step ? step.text : view.start}`;
       if (step && step.node !== null) follow("v" + step.node);
       if (cardNode && !tooltip.hidden) card(cardNode); // the open card follows the step
+    }
+
+    // The text as it is, each run of non-spaces unbreakable: a line may break between terms, never
+    // inside one (browsers break after the "/" of ∂b/∂u or at "·" otherwise).
+    function writeText(element, text) {
+      element.replaceChildren(...text.split(/(\s+)/).filter((part) => part).map((part) => {
+        if (/^\s/.test(part)) return document.createTextNode(part);
+        const word = document.createElement("span");
+        word.className = "bp-word";
+        word.textContent = part;
+        return word;
+      }));
     }
 
     function known(stepNumber) {
