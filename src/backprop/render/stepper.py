@@ -69,7 +69,9 @@ def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, ti
         "SVG": svg,
         "PORTRAIT": portrait,
         "TABLE": _summary_rows(result, tangents),
-        "TANGENT_HEAD": f'<th scope="col">{_escape(view["output"])}\u0307 (forward mode)</th>' if tangents else "",
+        "LEGEND_MORE": ('\n        <span class="bp-swatch bp-swatch-tan"></span>tangent (forward mode)' if tangents else "")
+                       + ('\n        <span class="bp-swatch bp-swatch-path"></span>a path (--paths)' if paths else ""),
+        "TANGENT_HEAD": f'<th scope="col" class="bp-wrap">{_escape(view["output"])}\u0307 (forward mode)</th>' if tangents else "",
         "FORMULAS": _symbolic_sections(result, symbolic, hessian) + _modes_sections(result, cost and mode != "forward",
                                                                                       paths, max_paths),
         "STYLE": _asset("stepper.css"),
