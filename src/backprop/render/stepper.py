@@ -213,11 +213,11 @@ def _node_card(result, writer, node, value_step: int | None, grad_step: int | No
 
 
 def _op_words(op) -> str:
-    """'multiplication', 'tanh, hyperbolic tangent': what the user wrote, in words (never 'mul')."""
-    words = op.doc.split(" (")[0]
+    """An operator in words ('multiplication', never the internal 'mul'); a function by the name
+    the user typed ('tanh')."""
     if op.kind in ("infix", "prefix"):
-        return words.split(" ")[0]  # 'multiplication x × y' → 'multiplication'
-    return words if words.startswith(op.name) or not words else f"{op.name}, {words}"
+        return op.doc.split(" ")[0]  # 'multiplication x × y (also * and ·)' → 'multiplication'
+    return op.name
 
 
 def _summary_rows(result, tangents: dict | None = None) -> str:
