@@ -25,6 +25,8 @@
     const steps = data.document.steps.map((step, index) => Object.assign({}, step, view.steps[index]))
       .concat(view.tangent ? view.tangent.steps : []);
     const total = steps.length;
+    const phaseTotals = {};
+    for (const step of steps) step.inPhase = phaseTotals[step.phase] = (phaseTotals[step.phase] || 0) + 1;
     const app = root.querySelector(".bp-app");
     const viewport = $("bp-viewport");
     // two layouts of one graph: as drawn (left to right), and top-down for a narrow portrait screen
@@ -34,7 +36,13 @@
     let svg = wide;
     const buttons = { reset: $("bp-reset"), prev: $("bp-prev"), next: $("bp-next"), play: $("bp-play") };
     const nodeByKey = new Map(view.nodes.map((node) => [node.key, node]));
-    const svgNode = (key) => (svg ? svg.getElementById(key) : null);
+    // id → element of the drawing shown (an SVG element's getElementById walks its whole tree)
+    let byId = new Map();
+    function index() {
+      byId = new Map(svg ? Array.from(svg.querySelectorAll("[id]"), (element) => [element.id, element]) : []);
+    }
+    index();
+    const svgNode = (key) => byId.get(key) || null;
     const stepMarks = ["bp-current", "bp-operand", "bp-source-node", "bp-active", "bp-flow-fwd", "bp-flow-bwd",
       "bp-flow-tan", "bp-fed", "bp-new", "bp-arriving"];
     let current = 0;
@@ -122,10 +130,7 @@
       const phaseTitle = { start: "Step 0: the graph and its inputs", forward: "Forward pass", backward: "Backward pass",
         tangent: "Forward mode" };
       let heading = phaseTitle[phase];
-      if (step) {
-        const inPhase = steps.filter((s) => s.phase === step.phase);
-        heading += ` · step ${inPhase.indexOf(step) + 1} of ${inPhase.length}`;
-      }
+      if (step) heading += ` · step ${step.inPhase} of ${phaseTotals[step.phase]}`;
       $("bp-phase").textContent = heading;
       $("bp-phase-note").textContent = step
         ? (step.phase === "tangent" ? view.tangent.note : view.phases[step.phase])
@@ -168,10 +173,14 @@
     }
 
     function fill(cell, isKnown) {
+      if (cell.classList.contains("bp-known") === isKnown && cell.firstChild) return; // unchanged: no relayout
       cell.textContent = isKnown ? cell.dataset.known : "?";
       cell.classList.toggle("bp-known", isKnown);
     }
 
+    // "Steps so far": built once; a step changes only the items between the old and the new
+    // position (a big graph has thousands of steps)
+    let listed = 0;
     function updateList() {
       const list = $("bp-list");
       if (list.children.length === 0) {
@@ -182,13 +191,15 @@
           button.textContent = step.text.split("\n")[0];
           button.addEventListener("click", () => { stop(); show(index + 1); });
           item.append(button);
+          item.hidden = true;
           list.append(item);
         });
       }
-      Array.from(list.children).forEach((item, index) => {
-        item.hidden = index >= current;
-        item.classList.toggle("bp-list-current", index === current - 1);
-      });
+      const items = list.children;
+      for (let i = Math.min(listed, current); i < Math.max(listed, current); i++) items[i].hidden = i >= current;
+      if (listed > 0) items[listed - 1].classList.remove("bp-list-current");
+      if (current > 0) items[current - 1].classList.add("bp-list-current");
+      listed = current;
     }
 
     // keep the current node in view when zoomed in
@@ -272,6 +283,7 @@
       if (wanted && wanted !== svg) {
         svg.replaceWith(wanted);
         svg = wanted;
+        index();
         natural = naturalSize(svg);
         show(current); // the marks of this step, on the new drawing
         lightPath(null);
