@@ -113,6 +113,10 @@ def test_unknown_numbers_are_readable_on_a_projector(open_page, scheme):
     })()""")
     assert look["shown"] == "inline" and look["opacity"] == 1
     assert _contrast(look["fill"], look["bg"]) >= 4.5, look
+    page.keyboard.press("ArrowRight")  # e is the current node now: its gradient is still '?' on a tinted box
+    current = shadow(page, """{fill: getComputedStyle(root.querySelector('#v4 .bp-grad')).fill,
+                               bg: getComputedStyle(root.querySelector('#v4 .bp-bg')).fill}""")
+    assert current["bg"] != look["bg"] and _contrast(current["fill"], current["bg"]) >= 4.5, current
 
 
 def test_hover_card_follows_the_keys(open_page):
