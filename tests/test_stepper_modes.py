@@ -139,3 +139,23 @@ def test_a_path_term_lights_its_path(open_page):
     assert page.evaluate(lit) == ["o2_v2", "o3_v3", "v1_o2_1", "v2_o3_0"]
     width = page.eval_on_selector("#v0_o2_0 path", "e => getComputedStyle(e).strokeWidth")
     assert width == "1px" or float(width.rstrip("px")) < 4  # not lit: only the focused path is
+
+
+@pytest.mark.slow
+def test_a_contribution_of_a_backward_step_lights_its_edges(open_page):
+    from test_stepper import SHARED
+    from backprop.render.export import json_document
+
+    steps = json_document(differentiate(*SHARED))["steps"]
+    k = next(i for i, s in enumerate(steps, start=1) if s["phase"] == "backward" and s["node"] == 0)
+    page = open_page(*SHARED)
+    for _ in range(k):
+        page.keyboard.press("ArrowRight")
+    lit = "() => Array.from(document.querySelector('[data-bp-stepper]').shadowRoot" \
+          ".querySelectorAll('.bp-path-edge')).map(e => e.id).sort()"
+    page.locator("#bp-paths li").nth(2).hover()  # via the sine
+    assert page.evaluate(lit) == ["o3_v3", "v0_o3_0"]
+    page.locator("#bp-paths li").nth(1).hover()  # the second operand of x*x
+    assert page.evaluate(lit) == ["o2_v2", "v0_o2_1"]
+    page.mouse.move(0, 0)
+    assert page.evaluate(lit) == []

@@ -103,6 +103,13 @@
             const item = document.createElement("li");
             writeText(item, path.text);
             item.style.animationDelay = index * gap + "s";
+            // pointing at a contribution lights the edges it arrives along
+            item.tabIndex = 0;
+            item.dataset.edges = path.edges.join(" ");
+            item.dataset.nodes = `${path.from} ${key}`;
+            for (const [type, button] of [["pointerenter", item], ["focus", item], ["pointerleave", null], ["blur", null]]) {
+              item.addEventListener(type, () => lightPath(button));
+            }
             pathList.append(item);
           });
           const node = svgNode(key);
