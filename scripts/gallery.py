@@ -156,7 +156,7 @@ def texts(example: Example) -> dict[str, str]:
         "",
         "[All examples](README.md)",
     ]
-    dot = render_dot(result, wrt=example.wrt, rankdir=example.options.get("rankdir", "LR"))
+    dot = render_dot(result, wrt=example.wrt, rankdir=example.options.get("rankdir", "auto"))
     return {f"{example.slug}.md": "\n".join(page) + "\n", f"{example.slug}.dot": dot}
 
 

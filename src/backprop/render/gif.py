@@ -35,7 +35,7 @@ _ID = re.compile(r'\[id="([^"]+)"')
 MAX_FRAMES = 301
 
 
-def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR",
+def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "auto",
                max_nodes: int = DEFAULT_MAX_NODES) -> bytes:
     """The steps as an animated GIF: len(steps) + 1 frames, each captioned with its step text."""
     from PIL import Image
