@@ -46,7 +46,8 @@ OPTIONS = [
                  help="Largest diagram to draw, in boxes and circles (default 400); a bigger graph is drawn "
                       "as its part nearest the output plus its inputs, the rest summarised in one box."),
     click.option("--frame-ms", type=click.IntRange(min=50, max=60000), default=None, metavar="MS",
-                 help="With -o steps.gif: how long each frame shows, in milliseconds (default 2000)."),
+                 help="With -o steps.gif: how long a one-line step shows, in milliseconds (default 2000; "
+                      "a step with more text shows longer)."),
     click.option("--symbolic", is_flag=True, help="Also give each input's gradient as a simplified formula over "
                                                  "the inputs (∂L/∂a = b × f = 15), in every derivation format "
                                                  "and in JSON (key formulas)."),
