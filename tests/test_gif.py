@@ -157,3 +157,20 @@ def test_big_graphs_zoom_to_the_step_and_show_the_whole_graph_first_and_last():
     frame = run_dot(frame_dot(result, base, 3, view, viewport=ports[3]), "png")
     picture = Image.open(io.BytesIO(frame))
     assert picture.size == (1600, 900)
+
+
+@pytest.mark.parametrize("source, values", [
+    ("tanh(w*x - 1234.56789) * exp(x/7)", {"w": -0.123456, "x": 2.5}),
+    ("h1 = tanh(w11*x1 + b1); L = (h1 - t)^2 / 3", {"w11": -0.3, "x1": 1.7, "b1": 0.01, "t": 0.25}),
+])
+def test_the_question_marks_keep_the_layout_of_long_numbers(source, values):
+    # "?" is narrower than "-0.123456": each cell keeps one width in every frame.
+    result = differentiate(source, values)
+    base = render_dot(result)
+    view = stepper_view(result)
+
+    def layout(k):
+        plain = run_dot(frame_dot(result, base, k, view), "plain").decode()
+        return [line.split()[:6] for line in plain.splitlines() if line.startswith(("node", "graph"))]
+
+    assert layout(0) == layout(len(result.steps) // 2) == layout(len(result.steps))

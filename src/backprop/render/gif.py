@@ -212,7 +212,7 @@ _VALUE_CELL = re.compile(r'<TD><FONT COLOR="(#[0-9A-Fa-f]{6})">([^<]*)</FONT></T
 def _cell_points(text: str) -> int:
     """A cell width (points, padding included) that holds the text at the boxes' font size, whatever
     the font: a little more than the widest glyphs need, so "?" and the number get the same cell."""
-    return math.ceil(len(text) * FONT_POINTS * 0.66 + 14)
+    return math.ceil(len(text) * FONT_POINTS * 0.62 + 14)
 
 
 def _steady_cells(line: str, value_known: bool, grad_known: bool) -> str:
