@@ -174,3 +174,8 @@ def test_the_question_marks_keep_the_layout_of_long_numbers(source, values):
         return [line.split()[:6] for line in plain.splitlines() if line.startswith(("node", "graph"))]
 
     assert layout(0) == layout(len(result.steps) // 2) == layout(len(result.steps))
+
+
+def test_the_page_stays_white():
+    image, frames = frames_of(render_gif(differentiate(SEED, SEED_VALUES), frame_ms=100))
+    assert all(frame.getpixel((3, 3)) == (255, 255, 255) for frame, _ in frames)

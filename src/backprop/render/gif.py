@@ -75,11 +75,23 @@ def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "auto
     # One palette for every frame, taken from the last (it has every colour), and no dithering:
     # flat colours stay flat, so consecutive frames differ only where the step changed something.
     palette = frames[-1].quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    _keep_white(palette)
     frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     durations = frame_durations([text for _, _, text in captions], frame_ms)
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return out.getvalue()
+
+
+def _keep_white(palette) -> None:
+    """Make the palette's near-whites pure white: median cut averages the white page with the
+    anti-aliased pixels around the text (and Pillow's colour lookup may pick any near-white),
+    and a grey page looks dirty on a white slide."""
+    colours = palette.getpalette()
+    for start in range(0, len(colours), 3):
+        if min(colours[start:start + 3]) >= 246:
+            colours[start:start + 3] = [255, 255, 255]
+    palette.putpalette(colours)
 
 
 def frame_durations(texts: list[str], frame_ms: int = DEFAULT_FRAME_MS) -> list[int]:
