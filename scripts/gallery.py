@@ -105,6 +105,21 @@ EXAMPLES = [
         "step (backpropagation through time).",
         "h = tanh(w*x); h = tanh(w*h); L = (1 - h)^2", {"x": "1", "w": "0.5"},
     ),
+    Example(
+        "softmax", "A softmax classifier: 54 operations",
+        "Three tanh hidden units, three logits, a softmax (shifted by the largest logit, as libraries "
+        "compute it) and the cross-entropy with a one-hot target. Too wide for a slide left to right, "
+        "it is drawn top-down; the shift m gets a gradient of 0 (up to rounding), because softmax "
+        "does not change when every logit moves together.",
+        "h1 = tanh(w11*x1 + w12*x2 + b1)\nh2 = tanh(w21*x1 + w22*x2 + b2)\nh3 = tanh(w31*x1 + w32*x2 + b3)\n"
+        "z1 = v11*h1 + v12*h2 + v13*h3 + c1\nz2 = v21*h1 + v22*h2 + v23*h3 + c2\nz3 = v31*h1 + v32*h2 + v33*h3\n"
+        "m = max(max(z1, z2), z3)\ne1 = exp(z1 - m)\ne2 = exp(z2 - m)\ne3 = exp(z3 - m)\ns = e1 + e2 + e3\n"
+        "L = -(y1*log(e1/s) + y2*log(e2/s) + y3*log(e3/s))",
+        {"x1": "0.5", "x2": "-1.2", "w11": "0.3", "w12": "-0.8", "b1": "0.1", "w21": "0.9", "w22": "0.4",
+         "b2": "-0.2", "w31": "-0.5", "w32": "0.7", "b3": "0.05", "v11": "1.1", "v12": "-0.6", "v13": "0.4",
+         "c1": "0", "v21": "-0.3", "v22": "0.8", "v23": "-1.0", "c2": "0.1", "v31": "0.5", "v32": "0.2",
+         "v33": "0.9", "y1": "0", "y2": "1", "y3": "0"},
+    ),
 ]
 
 
@@ -156,7 +171,7 @@ def texts(example: Example) -> dict[str, str]:
         "",
         "[All examples](README.md)",
     ]
-    dot = render_dot(result, wrt=example.wrt, rankdir=example.options.get("rankdir", "LR"))
+    dot = render_dot(result, wrt=example.wrt, rankdir=example.options.get("rankdir", "auto"))
     return {f"{example.slug}.md": "\n".join(page) + "\n", f"{example.slug}.dot": dot}
 
 

@@ -151,3 +151,61 @@ def test_fragment_compiles_inside_a_plain_document(tmp_path, seed):
     fragment = render_latex(seed)
     _compile(tmp_path, "\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
              + fragment + "\\end{document}\n")
+
+
+# --- issue 14, item 14: lines that fit, the seed on one page, space between steps
+
+TWO_LAYER = ("h1 = tanh(w11*x1 + w12*x2 + b1); h2 = tanh(w21*x1 + w22*x2 + b2); "
+             "y = v1*h1 + v2*h2 + c; L = (y - t)^2")
+TWO_LAYER_VALUES = {"x1": 1, "x2": -1, "w11": 0.5, "w12": -0.3, "b1": 0.1, "w21": -0.4, "w22": 0.8, "b2": 0,
+                    "v1": 1.2, "v2": -0.7, "c": 0.05, "t": 1}
+
+
+def _log_and_pages(tmp_path, source: str) -> tuple[str, int]:
+    import re
+
+    _compile(tmp_path, source)
+    log = (tmp_path / "doc.log").read_text(encoding="utf-8", errors="replace")
+    pages = int(re.search(r"Output written on doc\.pdf \((\d+) pages?", log).group(1))
+    return log, pages
+
+
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (sh scripts/setup.sh --test installs it)")
+@pytest.mark.parametrize("standalone", [True, False], ids=["standalone", "fragment-in-article"])
+def test_long_lines_stay_inside_the_margin(tmp_path, standalone):
+    # The two-layer example overflowed by 234 pt, and a sum of many terms by more.
+    for source, values in ((TWO_LAYER, TWO_LAYER_VALUES),
+                           (" + ".join(f"w{i}*x" for i in range(9)) + " + tanh(x)^2", {
+                               "x": 0.5, **{f"w{i}": i / 7 for i in range(9)}})):
+        latex = render_latex(differentiate(source, values), standalone=standalone)
+        if not standalone:
+            latex = "\\documentclass[11pt]{article}\n\\usepackage{amsmath}\n\\allowdisplaybreaks\n" \
+                    "\\begin{document}\n" + latex + "\\end{document}\n"
+        log, _ = _log_and_pages(tmp_path, latex)
+        assert "Overfull \\hbox" not in log, [line for line in log.splitlines() if "Overfull" in line]
+
+
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (sh scripts/setup.sh --test installs it)")
+def test_the_seed_with_its_table_fits_on_one_page(tmp_path, seed):
+    _, pages = _log_and_pages(tmp_path, render_latex(seed, standalone=True))
+    assert pages == 1
+
+
+def test_backward_steps_are_spaced_apart(seed):
+    latex = render_latex(seed)
+    backward = latex.split("Backward pass")[1].split(r"\end{align*}")[0]
+    # one gap after each step but the last (7 steps): the step's "since" line ends it
+    assert backward.count(r"\\[4pt]") == 6
+    assert r"\text{since } e = a \times b" in backward
+
+
+def test_a_long_stage_is_cut_before_a_top_level_plus():
+    from backprop.render.latex_fit import LINE_CHARS, equation_rows, split_top_level, visible_length
+
+    assert split_top_level(r"a + \left(b + c\right) - d") == ["a", r"+ \left(b + c\right)", "- d"]
+    assert split_top_level(r"\frac{a + b}{c} \times d") == [r"\frac{a + b}{c}", r"\times d"]
+    stage = " + ".join(rf"\mathit{{w{i}}} \times x" for i in range(12))
+    rows = equation_rows("L", [stage, "42"])
+    assert rows[0].startswith("L &= ") and rows[-1].endswith("42") and len(rows) >= 2
+    assert all(visible_length(row) <= LINE_CHARS for row in rows)
+    assert equation_rows("e", ["a \\times b", "2 \\times 3", "6"]) == [r"e &= a \times b = 2 \times 3 = 6"]

@@ -113,6 +113,14 @@ def _rankdir(run: Run) -> None:
     assert all(options["rankdir"] == "TB" for options in run.gif_options)
 
 
+def _style(run: Run) -> None:
+    dots = [text for text in run.texts() if text.startswith("digraph")]
+    assert all("tailport=" in text for text in dots)  # values on the edges, the line running through them
+    assert dots or any(p.suffix in (".png", ".svg", ".pdf") for p in run.folder.iterdir()) \
+        or run.stdout.startswith((MAGIC["png"], MAGIC["pdf"], b"<?xml"))
+    assert not run.gif_options
+
+
 def _max_nodes(run: Run) -> None:
     dots = [text for text in run.texts() if text.startswith("digraph")]
     assert all("more operations" in text for text in dots)
@@ -180,6 +188,7 @@ ROWS += [
     ("--tol", ["--tol", "0.5"], _tol),
     ("--frame-ms", ["--frame-ms", "100"], _frame_ms),
     ("--rankdir", ["--rankdir", "TB"], _rankdir),
+    ("--style", ["--style", "edges"], _style),
     ("--max-nodes", ["--max-nodes", "3"], _max_nodes),
     ("--no-diagram", ["--no-diagram"], _no_diagram),
     ("--timings", ["--timings"], _timings),

@@ -48,7 +48,7 @@ def test_the_api_echoes_the_shortest_exact_text():
 
 def test_latex_steps_check_out_too():
     text = differentiate("x - y", {"x": 1.0000001, "y": 1}).derivation("latex")
-    assert "x = 1.0000001, y = 1" in text and "1.0000001 - 1 = 1 \\times 10^{-7}" in text
+    assert "x = 1.0000001$, $y = 1" in text and "1.0000001 - 1 = 1 \\times 10^{-7}" in text
 
 
 @pytest.mark.parametrize("compute, operands, value, shown", [

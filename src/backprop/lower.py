@@ -3,9 +3,9 @@
 Later statements see the newest binding of a name; bindings after the first get
 versioned names (c, c₁, c₂). A name bound anywhere is not an input, so using it before
 its first binding is an error. Unnamed intermediates get short generated names that
-never clash with the user's: single letters handed out from the output backwards (which
-reproduces the seed page's e = a × b, d = e + c for (a*b+c)*f), or numbered names for
-graphs too big for the alphabet.
+cannot be read as the user's (see ``_name_intermediates``): single letters for small
+graphs (the seed page's e = a × b, d = e + c for (a*b+c)*f), bracketed numbers [1], [2], …
+for bigger ones.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .syntax import Apply, Assign, Name, Program
 _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 # Letters that read as digits (l, o) are not handed out.
 _LETTERS = [c for c in "abcdefghijkmnpqrstuvwxyz"]
+MAX_LETTER_NAMES = 12  # past a dozen, letters stop being memorable: numbered names say where they are
 _OUTPUT_NAMES = ("L", "out", *(f"out{i}" for i in range(1, 100)))  # made once: a run is microseconds
 
 
@@ -240,21 +241,37 @@ def _fresh(candidates, taken: set) -> str:
 
 
 def _name_intermediates(builder: _Builder, taken: set) -> None:
-    """Give every unnamed operation a short name no user name uses."""
+    """Give every unnamed operation a generated name that cannot be read as one of the user's.
+
+    Small graphs get single letters: never a user's name, nor the first letter of one (no h
+    beside the user's h1). A program written in single letters, like the seed page's, gets them
+    from the output backwards, in the order the backward pass meets them (the seed's
+    e = a × b, d = e + c); any other program gets them in the order they are computed. Bigger
+    graphs get bracketed numbers, [1], [2], …, which no identifier can spell and which do not
+    look like a version (c₁) or a user's numbered name (h1).
+    """
     names = builder.names
     for index, text in builder.literal_text.items():
         if names[index] is None:
             names[index] = text
     unnamed = [i for i, name in enumerate(names) if name is None]
-    letters = [c for c in _LETTERS if c not in taken]
-    if len(unnamed) <= len(letters):
-        # From the output backwards: the node nearest the output gets the first free letter.
-        for index, letter in zip(reversed(unnamed), letters):
+    if not unnamed:
+        return
+    letters = _free_letters(taken)
+    if len(unnamed) <= min(len(letters), MAX_LETTER_NAMES):
+        seed_style = all(len(name.rstrip(_SUBSCRIPT_DIGITS)) == 1 for name in taken)  # h₁ is a version of h
+        order = reversed(unnamed) if seed_style else unnamed
+        for index, letter in zip(order, letters):
             names[index] = letter
         return
-    prefix = _numbered_prefix(taken)
     for number, index in enumerate(unnamed, start=1):
-        names[index] = f"{prefix}{number}"
+        names[index] = f"[{number}]"
+
+
+def _free_letters(taken: set) -> list[str]:
+    """The letters no user name is, or starts with (either case: W1 rules out w)."""
+    initials = {name[0].lower() for name in taken if name}
+    return [c for c in _LETTERS if c not in taken and c not in initials]
 
 
 def _numbered_prefix(taken: set) -> str:

@@ -62,6 +62,8 @@ MODIFIERS = {m.option: m for m in [
     Modifier("--tol", _checked(VIEWS["--check"].formats), "sets the tolerance of --check"),
     Modifier("--frame-ms", _taking("frame_ms"), "sets the frame time of a GIF"),
     Modifier("--rankdir", _taking("rankdir"), "sets the direction of a diagram"),
+    Modifier("--style", _taking("style"), "chooses how a diagram writes its values (boxes, or on the edges)",
+             refuses=frozenset({"html", "gif"})),
     Modifier("--max-nodes", _taking("max_nodes"), "limits the size of a diagram"),
     Modifier("--no-diagram", None, "skips the default diagram backprop.png (never a file -o names)"),
     Modifier("--symbolic", _taking("symbolic"), "adds each gradient as a formula"),

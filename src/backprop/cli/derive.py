@@ -36,13 +36,18 @@ OPTIONS = [
                  help="Largest relative error --check accepts (default 1e-5)."),
     click.option("--ascii", "ascii_only", is_flag=True, help="Plain ASCII derivation (dL/da, *), on stdout and "
                                                             "in -o FILE.txt."),
-    click.option("--rankdir", type=click.Choice(["LR", "TB"], case_sensitive=False), default="LR",
-                 show_default=True, help="Diagram direction: inputs left to right, or top to bottom."),
+    click.option("--rankdir", type=click.Choice(["LR", "TB"], case_sensitive=False), default=None,
+                 help="Diagram direction: inputs left to right, or top to bottom (default: LR, or TB when LR "
+                      "would be too wide for a slide)."),
+    click.option("--style", type=click.Choice(["boxes", "edges"]), default=None,
+                 help="Diagram style: a box per value (default), or values on the edges as on CS231n's slides "
+                      "(value above, gradient below; DOT, PNG, SVG, PDF)."),
     click.option("--max-nodes", type=click.IntRange(min=1), default=None,
                  help="Largest diagram to draw, in boxes and circles (default 400); a bigger graph is drawn "
                       "as its part nearest the output plus its inputs, the rest summarised in one box."),
     click.option("--frame-ms", type=click.IntRange(min=50, max=60000), default=None, metavar="MS",
-                 help="With -o steps.gif: how long each frame shows, in milliseconds (default 2000)."),
+                 help="With -o steps.gif: how long a one-line step shows, in milliseconds (default 2000; "
+                      "a step with more text shows longer)."),
     click.option("--symbolic", is_flag=True, help="Also give each input's gradient as a simplified formula over "
                                                  "the inputs (∂L/∂a = b × f = 15), in every derivation format "
                                                  "and in JSON (key formulas)."),
@@ -87,7 +92,7 @@ def given_options(ctx: click.Context) -> dict[str, str]:
 
 
 def run(ctx: click.Context, *, program, assignments, program_file, output, no_diagram, fmt, standalone, wrt,
-        check, tol, ascii_only, rankdir, max_nodes, frame_ms, symbolic, hessian, graph_kind, mode, cost, paths,
+        check, tol, ascii_only, rankdir, style, max_nodes, frame_ms, symbolic, hessian, graph_kind, mode, cost, paths,
         max_paths, timings) -> None:
     """Differentiate the program and write what the options ask for."""
     started = time.perf_counter()
@@ -108,7 +113,8 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
         for warning in result.warnings:
             out.stderr(f"Warning: {warning}")
         render_started = time.perf_counter()
-        options = {"wrt": focus, "standalone": standalone, "rankdir": rankdir.upper(), "max_nodes": max_nodes,
+        options = {"wrt": focus, "standalone": standalone, "rankdir": (rankdir or "auto").upper(), "style": style,
+                   "max_nodes": max_nodes,
                    "frame_ms": frame_ms, "symbolic": symbolic, "hessian": hessian, "graph": graph_kind,
                    "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()

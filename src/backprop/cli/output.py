@@ -117,4 +117,18 @@ def write_file(result, path: Path, *, default: bool, **options) -> None:
         stderr(f"Note: the graph has {drawn_size(result.graph):,} boxes and circles, more than --max-nodes "
                f"{options['max_nodes']}: the diagram shows the {len(shown):,} nodes nearest the output and the "
                f"inputs, and summarises the rest")
+    if saved.format.name == "gif":
+        _note_long_animation(result, options.get("frame_ms"))
     stderr(saved.message)
+
+
+def _note_long_animation(result, frame_ms) -> None:
+    """Say how long a GIF runs when it runs more than a minute (a class will not sit through it)."""
+    from ..render.gif import DEFAULT_FRAME_MS, LONG_GIF_SECONDS, gif_seconds
+
+    seconds = gif_seconds(result, frame_ms or DEFAULT_FRAME_MS)
+    if seconds > LONG_GIF_SECONDS:
+        minutes, rest = divmod(round(seconds), 60)
+        stderr(f"Note: the animation runs {minutes} min {rest} s ({len(result.steps) + 1:,} frames, each shown for "
+               f"a time that grows with its text); --frame-ms 500 shortens it, and -o steps.html lets a reader "
+               f"step at their own pace")

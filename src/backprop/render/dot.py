@@ -29,6 +29,14 @@ DEFAULT_TIMEOUT = 60.0
 # dashed copy of its name beside every other use. Dozens of long edges from one box make dot's
 # ranking and positioning (network simplex) run for minutes (80 uses: 90 s) and draw a hairball.
 FANOUT_LIMIT = 16
+# --rankdir not given: LR, unless its drawing is both wider than a slide and more than TOO_WIDE
+# times as wide as it is high (the two-layer network: 40 in by 4.4 in), and the top-down drawing
+# keeps its text bigger once shrunk to fit a 16:9 slide (13.33 in by 7.5 in).
+AUTO = "auto"
+TOO_WIDE = 2.6
+SLIDE_INCHES = (13.33, 7.5)
+STYLES = ("boxes", "edges")
+OPERAND_MARKS = ("①", "②")  # a − b: ① on a's edge, ② on b's
 MAX_PNG_INCHES = 40.0  # 5760 px at 144 dpi
 INSTALL_HOW = (
     "install it with 'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or from "
@@ -57,14 +65,27 @@ def _value_label(name: str, value: str, grad: str | None, out: str, bold: bool, 
     )
 
 
-def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODES, title: str | None = None,
-               wrt=None) -> str:
+def render_dot(result, *, rankdir: str = AUTO, max_nodes: int = DEFAULT_MAX_NODES, title: str | None = None,
+               wrt=None, style: str = "boxes") -> str:
     """The computational graph as DOT source: values and gradients on every node.
 
     A graph bigger than ``max_nodes`` boxes and circles is drawn in part (see ``nodes_to_draw``).
 
     ``wrt`` (input names, as for --wrt) shows gradients only on the paths to those inputs.
+    ``rankdir`` is LR (inputs on the left), TB (top-down) or auto: LR unless its drawing is much
+    wider than a slide and the top-down one fits a slide better (see ``choose_direction``).
+    ``style`` is "boxes" (a box per value) or "edges" (values on the edges, see ``edges_view``).
     """
+    if style not in STYLES:
+        raise ValueError(f"unknown diagram style {style!r} (one of: {', '.join(STYLES)})")
+    direction = rankdir.upper()
+    if direction not in ("LR", "TB"):
+        return choose_direction(lambda chosen: render_dot(result, rankdir=chosen, max_nodes=max_nodes, title=title,
+                                                          wrt=wrt, style=style))
+    if style == "edges":
+        from .edges_view import render_edges
+
+        return render_edges(result, rankdir=direction, max_nodes=max_nodes, title=title, wrt=wrt)
     from ..steps import restrict
 
     wrt = restrict(result.graph, wrt)
@@ -74,7 +95,7 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
     out = display_name(result.output)
     lines = [
         "digraph backprop {",
-        f'  graph [rankdir={"TB" if rankdir.upper() == "TB" else "LR"}, bgcolor="white", fontname="{FONT}", '
+        f'  graph [rankdir={direction}, bgcolor="white", fontname="{FONT}", '
         'nodesep=0.3, ranksep=0.45, pad=0.3, ordering=in];',
         f'  node [fontname="{FONT}", fontsize=14];',
         f'  edge [color="#555555", arrowsize=0.7, fontname="{FONT}", fontsize=10, fontcolor="#555555"];',
@@ -122,7 +143,7 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
                 if shown is not None and arg not in shown:
                     lines.append(f'  hidden -> o{node.id} [style=dashed];')
                     continue
-                tag = f', taillabel="{("x", "y")[position]}", labeldistance=1.6' if ordered else ""
+                tag = operand_tag(position) if ordered else ""
                 tail = f"v{arg}"
                 if (node.id, position) in copied.get(arg, ()):
                     tail = f"u{arg}_o{node.id}_{position}"
@@ -161,6 +182,52 @@ def render_dot(result, *, rankdir: str = "LR", max_nodes: int = DEFAULT_MAX_NODE
     lines.append(f"  label={caption}; labelloc=b;")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def operand_tag(position: int) -> str:
+    """The mark on an operand's edge of a − b, a / b or a ^ b: ① for a, ② for b, at the operation's end.
+
+    Circled digits cannot clash with a variable's name (the grammar refuses them in names), and
+    beside the small circle, away from the boxes, they cross no border whichever way the graph runs.
+    """
+    return (f', headlabel="{OPERAND_MARKS[position]}", labeldistance=1.5, labelangle=-40, '
+            f'labelfontsize=11, labelfontcolor="#333333"')
+
+
+def choose_direction(render, *, timeout: float = 10.0) -> str:
+    """The DOT ``render(direction)`` makes for LR, or for TB when LR would be too wide for a slide.
+
+    LR is laid out first (Graphviz -Tplain, no picture); only a drawing wider than a slide and
+    than TOO_WIDE times its height is laid out top-down too, and the one whose text stays bigger
+    on a 16:9 slide wins. Without Graphviz (writing DOT only) the DOT stays LR.
+    """
+    across = render("LR")
+    try:
+        width, height = layout_size(across, timeout=timeout)
+    except RenderError:
+        return across
+    if width <= SLIDE_INCHES[0] or width <= TOO_WIDE * height:
+        return across
+    down = render("TB")
+    try:
+        down_width, down_height = layout_size(down, timeout=timeout)
+    except RenderError:
+        return across
+    return down if slide_scale(down_width, down_height) > slide_scale(width, height) else across
+
+
+def slide_scale(width: float, height: float) -> float:
+    """How much a drawing of this size (inches) is scaled to fit a 16:9 slide: bigger, larger text."""
+    return min(SLIDE_INCHES[0] / max(width, 1e-9), SLIDE_INCHES[1] / max(height, 1e-9))
+
+
+def layout_size(source: str, *, timeout: float = DEFAULT_TIMEOUT) -> tuple[float, float]:
+    """The width and height (inches) Graphviz lays the DOT out at, before any size cap."""
+    plain = run_dot(source, "plain", timeout=timeout).decode("utf-8", "replace")
+    first = plain.split("\n", 1)[0].split()
+    if len(first) < 4 or first[0] != "graph":
+        raise RenderError("Graphviz's dot gave no layout")
+    return float(first[2]), float(first[3])
 
 
 def widely_used(graph, shown: set[int] | None = None) -> dict[int, set[tuple[int, int]]]:
@@ -255,8 +322,23 @@ def to_graphviz(result, **options):
 
 
 def render_image(result, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, **options) -> bytes:
-    """The diagram as PNG, SVG or PDF bytes, laid out by Graphviz's dot (with a time limit)."""
-    return run_dot(render_dot(result, **options), fmt, timeout=timeout)
+    """The diagram as PNG, SVG or PDF bytes, laid out by Graphviz's dot (with a time limit).
+
+    SVG loses Graphviz's <title> elements (browsers show them as tooltips such as "v0->o4");
+    PDF has no margin beyond the drawing's own padding, so it drops onto a slide as it is.
+    """
+    image = run_dot(render_dot(result, **options), fmt, timeout=timeout)
+    if fmt == "svg":
+        image = without_titles(image)
+    return image
+
+
+_SVG_TITLE = re.compile(rb"[ \t]*<title>[^<]*</title>\r?\n?")
+
+
+def without_titles(svg: bytes) -> bytes:
+    """Graphviz's SVG without the <title> of the graph, its nodes and its edges (internal ids)."""
+    return _SVG_TITLE.sub(b"", svg)
 
 
 def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
@@ -271,6 +353,8 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
         # 240-megapixel image that takes Graphviz seconds to paint. -G overrides the size the
         # DOT sets itself, so a smaller one (the GIF frames' width) is kept within the cap.
         command += ["-Gdpi=144", f"-Gsize={_capped_size(graph_size(source))}"]
+    elif fmt == "pdf":
+        command.append("-Gmargin=0")  # Graphviz's default half inch around a PDF page
     try:
         completed = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -104,7 +104,7 @@ def _gif(result, **options) -> bytes:
     return render_gif(result, **options)
 
 
-_IMAGE = DIAGRAM_OPTIONS | {"wrt", "timeout", "graph"}
+_IMAGE = DIAGRAM_OPTIONS | {"wrt", "timeout", "graph", "style"}  # style: the stepper and GIF restyle boxes only
 FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("text", (".txt",), "the derivation, step by step", "Derivation", _text,
            frozenset({"wrt", "ascii"}) | VIEW_OPTIONS),
@@ -116,7 +116,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
            frozenset({"wrt", "standalone"}) | VIEW_OPTIONS),
     Format("json", (".json",), "one strict JSON object (docs/json.md)", "JSON", _json, VIEW_OPTIONS),
     Format("dot", (".dot", ".gv"), "the diagram as Graphviz DOT source", "Diagram", _dot,
-           DIAGRAM_OPTIONS | {"wrt", "graph"}, diagram=True),
+           DIAGRAM_OPTIONS | {"wrt", "graph", "style"}, diagram=True),
     Format("png", (".png",), "the diagram as a PNG image", "Diagram", _image("png"), _IMAGE, ("graphviz",),
            binary=True, diagram=True),
     Format("svg", (".svg",), "the diagram as an SVG image", "Diagram", _image("svg"), _IMAGE, ("graphviz",),

@@ -4,13 +4,18 @@ Each frame is the diagram of ``dot.render_dot`` with that step's state applied (
 gradients not yet computed are blanked; the current node, its operation and the edges the
 value or gradient flows along are coloured), laid out by Graphviz and captioned with the
 step's text from ``trace.step_texts`` (the same words as the terminal and the JSON). Only
-colours change between frames, so Graphviz lays every frame out the same and nothing jumps.
-Pillow composes the frames; it is imported only when a GIF is asked for.
+colours and placeholders change between frames (every value and gradient cell keeps one width,
+and what is not yet known reads "?", as in the HTML stepper), so Graphviz lays every frame out
+the same and nothing jumps. A graph too big to read at the GIF's width is shown whole at step 0
+and at the end, and zoomed to the step's nodes in between (Graphviz's viewport: the text stays
+sharp). Each frame shows for a time that grows with its text. Pillow composes the frames; it is
+imported only when a GIF is asked for.
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -28,14 +33,26 @@ MAX_WIDTH = 1600  # pixels; Graphviz draws wider diagrams smaller, to fit a slid
 DPI = 144  # what run_dot asks of Graphviz for PNG
 FORWARD_FILL = "#DCEFFF"
 BACKWARD_FILL = "#FFE6D5"
-HIDDEN = "#FFFFFF00"  # fully transparent: the text keeps its room, so the layout never changes
+UNKNOWN = "#57606A"  # the "?" of a value or gradient not yet computed (7:1 on white, like the stepper's text)
+FONT_POINTS = 14  # the value boxes' font size (dot.render_dot)
+# Reading time: a frame of up to READ_CHARS characters shows for --frame-ms; a longer one for
+# proportionally longer (a five-line sum), a short one (∂L/∂L = 1) for a little less.
+READ_CHARS = 50
+SHORTEST, LONGEST = 0.75, 3.5  # times --frame-ms
+LONG_GIF_SECONDS = 60  # past a minute, the CLI says how long the animation runs
+# Zoom: the whole drawing is used when it fits VIEW_POINTS at READABLE_SCALE or more (its text
+# then 10.5 pt or bigger); else the frames between the first and the last show the step's nodes.
+VIEW_POINTS = (MAX_WIDTH / DPI * 72, MAX_WIDTH / DPI * 72 * 9 / 16)  # 800 × 450 pt: 1600 × 900 px
+READABLE_SCALE = 0.75
+ZOOM_MARGIN = 36.0  # points around the step's nodes
+MAX_ZOOM = 0.8  # a step's few nodes are not blown up past this: their neighbours stay in view
 _ID = re.compile(r'\[id="([^"]+)"')
 # Every frame is a full picture held in memory (about 3 MB at 1600 px) and rendered by
 # Graphviz: past a few hundred steps a GIF is neither quick to make nor to watch.
 MAX_FRAMES = 301
 
 
-def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR",
+def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "auto",
                max_nodes: int = DEFAULT_MAX_NODES) -> bytes:
     """The steps as an animated GIF: len(steps) + 1 frames, each captioned with its step text."""
     from PIL import Image
@@ -47,25 +64,118 @@ def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR",
                           f"{MAX_FRAMES}: step through it with -o graph.html instead")
     base = render_dot(result, rankdir=rankdir, max_nodes=max_nodes)
     view = stepper_view(result)
-    sources = [frame_dot(result, base, k, view) for k in range(len(result.steps) + 1)]
+    viewports = frame_viewports(result, base, view)
+    sources = [frame_dot(result, base, k, view, viewport=viewports[k]) for k in range(len(result.steps) + 1)]
     workers = max(1, min(8, os.cpu_count() or 1, len(sources)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pngs = list(pool.map(lambda source: run_dot(source, "png"), sources))
     graphs = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
-    frames = _compose(graphs, _captions(result, view))
+    captions = _captions(result, view)
+    frames = _compose(graphs, captions)
     # One palette for every frame, taken from the last (it has every colour), and no dithering:
     # flat colours stay flat, so consecutive frames differ only where the step changed something.
     palette = frames[-1].quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    _keep_white(palette)
     frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
-    durations = [frame_ms] * len(frames)
-    durations[-1] = frame_ms * HOLD_LAST
+    durations = frame_durations([text for _, _, text in captions], frame_ms)
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return out.getvalue()
 
 
-def frame_dot(result, base: str, k: int, view: dict | None = None) -> str:
-    """The DOT of step k: ``base`` (from render_dot) with the state after k steps coloured in."""
+def _keep_white(palette) -> None:
+    """Make the palette's near-whites pure white: median cut averages the white page with the
+    anti-aliased pixels around the text (and Pillow's colour lookup may pick any near-white),
+    and a grey page looks dirty on a white slide."""
+    colours = palette.getpalette()
+    for start in range(0, len(colours), 3):
+        if min(colours[start:start + 3]) >= 246:
+            colours[start:start + 3] = [255, 255, 255]
+    palette.putpalette(colours)
+
+
+def frame_durations(texts: list[str], frame_ms: int = DEFAULT_FRAME_MS) -> list[int]:
+    """Milliseconds for each frame, from the length of its caption; the last frame is held longer."""
+    # GIF stores hundredths of a second
+    durations = [10 * round(frame_ms * min(LONGEST, max(SHORTEST, len(text) / READ_CHARS)) / 10) for text in texts]
+    if durations:
+        durations[-1] = max(durations[-1], frame_ms * HOLD_LAST)
+    return durations
+
+
+def gif_seconds(result, frame_ms: int = DEFAULT_FRAME_MS) -> float:
+    """How long one loop of the GIF of this result runs, in seconds (without drawing it)."""
+    texts = [stepper_view(result)["start"], *step_texts(result)]
+    return sum(frame_durations(texts, frame_ms)) / 1000
+
+
+def node_boxes(base: str) -> tuple[tuple[float, float], dict[str, tuple[float, float, float, float]]]:
+    """The drawing's size and every node's box (centre x, y, width, height), in points, from one layout."""
+    plain = run_dot(base, "plain").decode("utf-8", "replace")
+    size = (0.0, 0.0)
+    boxes = {}
+    for line in plain.splitlines():
+        if line.startswith("graph "):
+            parts = line.split()
+            size = (float(parts[2]) * 72, float(parts[3]) * 72)
+        elif line.startswith("node "):
+            parts = line.split(None, 6)
+            boxes[parts[1].strip('"')] = tuple(float(x) * 72 for x in parts[2:6])
+    return size, boxes
+
+
+def frame_viewports(result, base: str, view: dict) -> list[str | None]:
+    """Graphviz viewports for every frame: None when the whole drawing is readable at the GIF's width.
+
+    Otherwise the first and last frames show the whole graph and each step frame its own nodes
+    (the node, its operation and operands, or the consumers its gradient comes from), as large
+    as they fit, up to MAX_ZOOM.
+    """
+    frames = len(result.steps) + 1
+    # The layout every frame shares (their cells have fixed widths, the base's do not).
+    (width, height), boxes = node_boxes(frame_dot(result, base, 0, view))
+    view_w, view_h = VIEW_POINTS
+    whole = min(view_w / max(width, 1.0), view_h / max(height, 1.0))
+    if min(1.0, view_w / max(width, 1.0)) >= READABLE_SCALE or not boxes:
+        return [None] * frames
+    overview = _viewport(width / 2, height / 2, whole)
+    viewports = [overview]
+    for k in range(1, frames):
+        step = result.steps[k - 1]
+        extra = view["steps"][k - 1]
+        keys = [f"v{step.node}", extra["op"], *extra["operands"], *(path["from"] for path in extra["paths"])]
+        found = [boxes[key] for key in keys if key in boxes]
+        if not found:
+            viewports.append(overview)
+            continue
+        left = min(x - w / 2 for x, _, w, _ in found) - ZOOM_MARGIN
+        right = max(x + w / 2 for x, _, w, _ in found) + ZOOM_MARGIN
+        bottom = min(y - h / 2 for _, y, _, h in found) - ZOOM_MARGIN
+        top = max(y + h / 2 for _, y, _, h in found) + ZOOM_MARGIN
+        zoom = max(whole, min(MAX_ZOOM, view_w / (right - left), view_h / (top - bottom)))
+        viewports.append(_viewport(_clamp((left + right) / 2, width, view_w / zoom),
+                                   _clamp((bottom + top) / 2, height, view_h / zoom), zoom))
+    viewports[-1] = overview
+    return viewports
+
+
+def _clamp(centre: float, extent: float, window: float) -> float:
+    """A window's centre moved so the window stays on the drawing (centred when it is bigger)."""
+    if window >= extent:
+        return extent / 2
+    return min(max(centre, window / 2), extent - window / 2)
+
+
+def _viewport(x: float, y: float, zoom: float) -> str:
+    return f"{VIEW_POINTS[0]:.0f},{VIEW_POINTS[1]:.0f},{zoom:.4f},{x:.1f},{y:.1f}"
+
+
+def frame_dot(result, base: str, k: int, view: dict | None = None, *, viewport: str | None = None) -> str:
+    """The DOT of step k: ``base`` (from render_dot) with the state after k steps coloured in.
+
+    ``viewport`` (from frame_viewports) shows part of the drawing, zoomed; else the whole
+    drawing is drawn at most MAX_WIDTH pixels wide.
+    """
     view = view or stepper_view(result)
     lines = base.split("\n")
     where = {}
@@ -81,10 +191,9 @@ def frame_dot(result, base: str, k: int, view: dict | None = None) -> str:
     for node in view["nodes"]:
         if node["kind"] == CONST:
             continue
-        if node["value_step"] is None or k < node["value_step"]:
-            edit(node["key"], _hide_value)
-        known = node["grad_step"] is not None and k >= node["grad_step"]
-        edit(node["key"], lambda line: _grad_cell(line, known))
+        value_known = node["value_step"] is not None and k >= node["value_step"]
+        grad_known = node["grad_step"] is not None and k >= node["grad_step"]
+        edit(node["key"], lambda line: _steady_cells(line, value_known, grad_known))
     if k > 0:
         step = result.steps[k - 1]
         extra = view["steps"][k - 1]
@@ -101,29 +210,56 @@ def frame_dot(result, base: str, k: int, view: dict | None = None) -> str:
                 edit(path["from"], lambda line: _highlight_box(line, colour, None))
                 for edge in path["edges"]:
                     edit(edge, lambda line: _colour_edge(line, colour, dashed=True))
-    # Graphviz scales a wider drawing down itself, so the text stays sharp (a resize would blur it).
-    lines.insert(1, f'  graph [size="{MAX_WIDTH / DPI:.3f},1000"];')
+    if viewport is not None:
+        lines.insert(1, f'  graph [viewport="{viewport}"];')
+    else:
+        # Graphviz scales a wider drawing down itself, so the text stays sharp (a resize would blur it).
+        lines.insert(1, f'  graph [size="{MAX_WIDTH / DPI:.3f},1000"];')
     return "\n".join(lines)
 
 
-def _hide_value(line: str) -> str:
-    return line.replace(f'<FONT COLOR="{VALUE_COLOUR}">', f'<FONT COLOR="{HIDDEN}">', 1)
+_VALUE_CELL = re.compile(r'<TD><FONT COLOR="(#[0-9A-Fa-f]{6})">([^<]*)</FONT></TD>')
 
 
-def _grad_cell(line: str, known: bool) -> str:
-    """Split '∂L/∂e = 5' into two spans in every frame (so its width never changes); until the
-    gradient is known, the '∂L/∂e = ' part is faint and the number is blank."""
-    opening = f'<FONT COLOR="{GRAD_COLOUR}">'
-    start = line.find(opening)
-    if start < 0:
+def _cell_points(text: str) -> int:
+    """A cell width (points, padding included) that holds the text at the boxes' font size, whatever
+    the font: a little more than the widest glyphs need, so "?" and the number get the same cell."""
+    return math.ceil(len(text) * FONT_POINTS * 0.62 + 14)
+
+
+def _steady_cells(line: str, value_known: bool, grad_known: bool) -> str:
+    """Give a box's value and gradient cells fixed widths, and "?" for what is not yet known.
+
+    The cells are as wide in every frame, so the layout never moves; the gradient's cell keeps
+    its '∂L/∂e = ' and aligns left, so only the number changes.
+    """
+    cells = list(_VALUE_CELL.finditer(line))
+    if not cells:
         return line
-    end = line.find("</FONT>", start)
-    prefix, _, number = line[start + len(opening):end].rpartition(" = ")
-    if not prefix:
-        return line
-    outer, inner = (GRAD_COLOUR, GRAD_COLOUR) if known else ("#E8B8A0", HIDDEN)
-    replaced = f'<FONT COLOR="{outer}">{prefix} = <FONT COLOR="{inner}">{number}</FONT></FONT>'
-    return line[:start] + replaced + line[end + len("</FONT>"):]
+    out = []
+    last = 0
+    for cell in cells:
+        colour, text = cell.group(1), cell.group(2)
+        width = _cell_points(html_unescape(text))
+        if colour.upper() == GRAD_COLOUR and " = " in text:
+            prefix, _, number = text.rpartition(" = ")
+            shown = number if grad_known else f'<FONT COLOR="{UNKNOWN}">?</FONT>'
+            replaced = f'<TD WIDTH="{width}" ALIGN="LEFT"><FONT COLOR="{colour}">{prefix} = {shown}</FONT></TD>'
+        else:
+            known = value_known or colour.upper() == GRAD_COLOUR
+            shown = text if known else f'<FONT COLOR="{UNKNOWN}">?</FONT>'
+            replaced = f'<TD WIDTH="{width}"><FONT COLOR="{colour}">{shown}</FONT></TD>'
+        out.append(line[last:cell.start()])
+        out.append(replaced)
+        last = cell.end()
+    out.append(line[last:])
+    return "".join(out)
+
+
+def html_unescape(text: str) -> str:
+    import html
+
+    return html.unescape(text)
 
 
 def _highlight_box(line: str, colour: str, fill: str | None) -> str:
@@ -217,4 +353,4 @@ def _compose(graphs, captions) -> list:
     return frames
 
 
-__all__ = ["render_gif", "frame_dot", "DEFAULT_FRAME_MS"]
+__all__ = ["render_gif", "frame_dot", "frame_durations", "gif_seconds", "DEFAULT_FRAME_MS"]

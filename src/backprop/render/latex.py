@@ -12,6 +12,7 @@ from ..graph import CONST, INPUT
 from ..numfmt import DIGITS, exact_digits, format_number
 from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, restrict
+from .latex_fit import equation_rows, since_rows, text_rows
 
 # Greek letters a user may type (θ) or spell (theta): pdflatex needs the command in math mode.
 _GREEK = {
@@ -216,7 +217,8 @@ class LatexWriter:
         return self.equations.uses(step)
 
     def inputs_line(self) -> str:
-        return ", ".join(f"{self.name(i)} = {latex_number(self.values[i], exact_digits(self.values[i]))}"
+        # One inline formula per input ("$a = 2$, $b = 3$"): a long list breaks and stretches like prose
+        return "$, $".join(f"{self.name(i)} = {latex_number(self.values[i], exact_digits(self.values[i]))}"
                          for i in self.graph.inputs)
 
 
@@ -240,16 +242,19 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
         r"\noindent\textbf{Program, as parsed} (every operation in parentheses):",
         r"\begin{align*}",
     ]
-    lines += _rows([f"{name} &= {expression}" if name != expression else expression
-                    for name, expression in writer.echo()])
+    echo_rows = []
+    for name, expression in writer.echo():
+        echo_rows += equation_rows(name, [expression]) if name != expression else [expression]
+    lines += _rows(echo_rows)
     lines.append(r"\end{align*}")
-    lines.append(r"\noindent\textbf{Forward pass:} compute each node from its operands, in topological order"
-                 + (f", from the inputs ${writer.inputs_line()}$." if result.graph.inputs else "."))
+    # \sloppy (in a group): a list of long inputs stretches its spaces rather than overflow the margin
+    lines.append(r"{\sloppy\noindent\textbf{Forward pass:} compute each node from its operands, in topological order"
+                 + (f", from the inputs ${writer.inputs_line()}$.\\par}}" if result.graph.inputs else ".\\par}"))
     forward_steps = steps_of(result, FORWARD)
     if forward_steps:
         lines.append(r"\begin{align*}")
-        lines += _rows([f"{stages[0]} &= {' = '.join(stages[1:])}"
-                        for stages in (writer.forward(step) for step in forward_steps)])
+        lines += _rows([row for stages in (writer.forward(step) for step in forward_steps)
+                        for row in equation_rows(stages[0], stages[1:])])
         lines.append(r"\end{align*}")
     else:
         lines.append("Nothing to compute: the output is an input or a constant.")
@@ -262,24 +267,27 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
         lines.append(rf"\noindent\textbf{{Backward pass:}} apply the chain rule from ${out}$ back to the inputs, "
                      "in reverse topological order" + _wrt_words(result, wrt) + ".")
     rows = []
+    step_ends = set()  # rows that end a step: a little space follows them
     for step in backward_steps:
         equation, remark = writer.backward(step)
-        if len(step.terms) > 1 and len(equation) > 3:
-            rows.append(f"{equation[0]} &= {equation[1]}")
-            rows += [f"&= {stage}" for stage in equation[2:]]
+        if len(step.terms) > 1 and len(equation) > 3:  # a sum over paths: one stage a row
+            rows += equation_rows(equation[0], [equation[1]])
+            for stage in equation[2:]:
+                rows += equation_rows("", [stage])
         else:
-            rows.append(f"{equation[0]} &= {' = '.join(equation[1:])}"
-                        + (rf" \quad \text{{({latex_text(remark)})}}" if remark else ""))
+            rows += equation_rows(equation[0], equation[1:],
+                                  rf" \quad \text{{({latex_text(remark)})}}" if remark else "")
         uses = writer.uses(step)
         if uses:
-            rows.append(rf"&\qquad \text{{{latex_text(uses)}}}")
+            rows += text_rows(latex_text(uses))
         for kind, text in writer.reasons(step):
             if kind == "since":
-                rows.append(rf"&\qquad \text{{since }} {text}")
+                rows += since_rows(text)
             else:
-                rows.append(rf"&\qquad \text{{note: {latex_text(text)}}}")
+                rows += text_rows(f"note: {latex_text(text)}")
+        step_ends.add(len(rows) - 1)
     if rows or mode != "forward":
-        lines += [r"\begin{align*}"] + _rows(rows) + [r"\end{align*}"]
+        lines += [r"\begin{align*}"] + _rows(rows, step_ends) + [r"\end{align*}"]
     lines.append(rf"\noindent\textbf{{Result:}} ${out} = {latex_number(result.value)}$")
     shown = [i for i in result.graph.inputs if wrt is None or i in wrt]
     if shown:
@@ -312,6 +320,7 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
         "\\documentclass[11pt]{article}\n"
         "\\usepackage[utf8]{inputenc}\n"
         "\\usepackage{amsmath}\n"
+        "\\usepackage[margin=2.5cm]{geometry}\n"  # a slide-free handout: the seed's table stays on page 1
         "\\allowdisplaybreaks\n"
         "\\begin{document}\n"
         + body
@@ -319,9 +328,9 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     )
 
 
-def _rows(rows: list[str]) -> list[str]:
-    """align* rows: every row but the last ends with \\\\."""
-    return [row + (r" \\" if i < len(rows) - 1 else "") for i, row in enumerate(rows)]
+def _rows(rows: list[str], gaps: set[int] = frozenset()) -> list[str]:
+    """align* rows: every row but the last ends with \\\\ (with a little space after the rows in ``gaps``)."""
+    return [row + ((r" \\[4pt]" if i in gaps else r" \\") if i < len(rows) - 1 else "") for i, row in enumerate(rows)]
 
 
 def _wrt_words(result, wrt: set[int] | None) -> str:

@@ -1,0 +1,136 @@
+"""Fitting LaTeX derivation rows to the page: ``align*`` rows never break by themselves.
+
+A row longer than the line is broken between the stages of its equation (``&= stage`` on a
+new row), a single stage too long for a line is broken before a top-level + or − (or ×), and
+a "since" line is broken after its definition. Widths are estimated from the visible
+characters (a fraction counts as its wider part), which is all a line break needs.
+"""
+
+from __future__ import annotations
+
+import re
+
+# About 360 pt of 11 pt math (article's text width) in visible characters, the aligned left side included.
+LINE_CHARS = 50
+TEXT_CHARS = 60  # prose after the \qquad of a row (roman letters are narrower than math)
+_FRACTION = re.compile(r"\\frac\{((?:[^{}]|\{[^{}]*\})*)\}\{((?:[^{}]|\{[^{}]*\})*)\}")
+_WRAPPER = re.compile(r"\\(?:text|mathit|mathrm|operatorname)\{([^{}]*)\}")
+_FUNCTION = re.compile(r"\\(sin|cos|tan|tanh|sinh|cosh|exp|log|ln|max|min)\b")
+_COMMAND = re.compile(r"\\[a-zA-Z]+ ?|\\[,;:! ]")
+_SPACES = {r"\qquad": "    ", r"\quad": "  "}
+
+
+def visible_length(tex: str) -> int:
+    """About how many characters wide the math prints (operators count double, for their spacing)."""
+    text = tex
+    for command, spaces in _SPACES.items():
+        text = text.replace(command, spaces)
+    while True:
+        found = _FRACTION.search(text)
+        if found is None:
+            break
+        wider = max(found.group(1), found.group(2), key=lambda part: visible_length(part))
+        text = text[:found.start()] + wider + "x" + text[found.end():]  # a fraction's rule overhangs
+    binary = len(re.findall(r"\\(?:times|cdot)\b", text))  # spaced like + and =
+    text = _WRAPPER.sub(r"\1", text)
+    text = _FUNCTION.sub(r"\1", text)
+    text = re.sub(r"\\(left|right)", "", text)
+    text = _COMMAND.sub("x", text)
+    text = re.sub(r"[{}_^&]", "", text)
+    operators = sum(text.count(op) for op in ("=", "+", " - "))
+    return len(text.replace(" ", "")) + operators + binary + text.count("    ") * 2
+
+
+def equation_rows(left: str, stages: list[str], remark: str = "") -> list[str]:
+    """``left = stage = stage …`` as align* rows that fit the line (the first row holds ``left &=``)."""
+    rows: list[str] = []
+    current = f"{left} &= " if left else "&= "
+    pieces_on_row = 0
+    for stage in stages:
+        for part, joiner in _stage_parts(stage, left):
+            candidate = current + (joiner if pieces_on_row else "") + part
+            if pieces_on_row and visible_length(candidate) > LINE_CHARS:
+                rows.append(current)
+                current = ("&= " if joiner == " = " else r"&\quad ") + part
+            else:
+                current = candidate
+            pieces_on_row += 1
+    if remark:
+        if visible_length(current + remark) > LINE_CHARS:
+            rows.append(current)
+            current = "&" + remark.lstrip()
+        else:
+            current += remark
+    rows.append(current)
+    return rows
+
+
+def _stage_parts(stage: str, left: str) -> list[tuple[str, str]]:
+    """A stage as (piece, what joins it to the row before): the stage whole, or, when it is
+    longer than a line, cut before its top-level + and − (or ×)."""
+    if visible_length(f"{left} = {stage}") <= LINE_CHARS:
+        return [(stage, " = ")]
+    pieces = split_top_level(stage)
+    if any(visible_length(piece) > LINE_CHARS for piece in pieces):
+        # Deep parentheses (the program as parsed): \left( and \right) must end on one row, so
+        # they become plain ones, and the cuts go wherever no braces enclose them.
+        pieces = split_top_level(_plain_parentheses(stage), parentheses=False)
+    return [(pieces[0], " = ")] + [(piece, " ") for piece in pieces[1:]]
+
+
+def _plain_parentheses(tex: str) -> str:
+    return re.sub(r"\\(?:left|right)([()\[\]|.])", lambda m: "" if m.group(1) == "." else m.group(1), tex)
+
+
+def split_top_level(tex: str, parentheses: bool = True) -> list[str]:
+    """The math cut before each + or − outside braces and \\left…\\right (else before each ×);
+    ``parentheses=False``: outside braces only (for math whose parentheses are plain)."""
+    for operators in ((" + ", " - "), (r" \times ",)):
+        cuts = []
+        depth = 0
+        index = 0
+        while index < len(tex):
+            if parentheses and tex.startswith(r"\left", index):
+                depth += 1
+                index += 5
+                continue
+            if parentheses and tex.startswith(r"\right", index):
+                depth -= 1
+                index += 6
+                continue
+            char = tex[index]
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            elif depth == 0 and index and any(tex.startswith(op, index) for op in operators):
+                cuts.append(index)
+            index += 1
+        if cuts:
+            bounds = [0, *cuts, len(tex)]
+            return [tex[a:b].strip() for a, b in zip(bounds, bounds[1:]) if tex[a:b].strip()]
+    return [tex]
+
+
+def since_rows(since: str) -> list[str]:
+    """A "since" line (``definition,\\quad rule``) as one row, or two when it is too long."""
+    row = rf"&\qquad \text{{since }} {since}"
+    if visible_length(row) <= LINE_CHARS or r",\quad " not in since:
+        return [row]
+    definition, rule = since.split(r",\quad ", 1)
+    return [rf"&\qquad \text{{since }} {definition},", rf"&\qquad\quad {rule}"]
+
+
+def text_rows(text: str, lead: str = r"&\qquad ") -> list[str]:
+    """Prose in an align* (\\text{} never breaks by itself): one row per line's worth of words."""
+    rows: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        candidate = f"{line} {word}" if line else word
+        if line and len(candidate) > TEXT_CHARS:
+            rows.append(line)
+            line = word
+        else:
+            line = candidate
+    rows.append(line)
+    return [rf"{lead}\text{{{row}}}" if i == 0 else rf"{lead}\quad\text{{{row}}}" for i, row in enumerate(rows)]
