@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..graph import CONST
-from ..numfmt import DIGITS, equation_digits, exact_digits
+from ..numfmt import DIGITS, equation_digits, exact_digits, format_number
 from ..ops import OPS
 from ..rules import rule_exprs, substitute
 from ..steps import Step
@@ -178,10 +178,43 @@ class Equations:
             if key not in seen:
                 seen.add(key)
                 found.append(since)
-            if t.note and t.note not in seen:
-                seen.add(t.note)
-                found.append(t.note)
+            for note in (self.gate_note(node_id, t), t.note):
+                if note and note not in seen:
+                    seen.add(note)
+                    found.append(note)
+        if step.gate == "copy":
+            found.append(f"{self.graph.nodes[node_id].name} is a copy gate (a fork into {len(step.terms)} uses): "
+                         f"it sums the gradients flowing back along them")
         return found
+
+    def gate_note(self, node_id: int, term) -> str | None:
+        """'e is a mul gate: it swaps its operands' values, …' for a term whose consumer has a gate pattern."""
+        if term.gate is None:
+            return None
+        nodes, output = self.graph.nodes, self.graph.output_name
+        consumer, node = nodes[term.consumer], nodes[node_id].name
+        upstream = f"∂{output}/∂{consumer.name} = {format_number(term.upstream)}"
+        opening = f"{consumer.name} is {'an' if term.gate == 'add' else 'a'} {term.gate} gate: it "
+        if term.gate == "add":
+            how = "unchanged" if term.local == 1.0 else "negated (it is subtracted)" if term.local == -1.0 else f"times {term.local:g}"
+            return opening + f"passes its upstream gradient {upstream} to {node} {how}"
+        if term.gate == "mul":
+            other = consumer.args[1 - term.position]
+            named = "itself" if other == node_id else self._word(other)
+            value = format_number(self.values[other])
+            shown = value if named == value else f"{named} = {value}"
+            return opening + f"swaps its operands' values, so {node}'s local derivative is the other operand, {shown}"
+        if term.gate == "max":
+            if term.local == 1.0:
+                return opening + f"routes all of its upstream gradient {upstream} to {node}, the operand it selected"
+            if term.local == 0.0:
+                return opening + f"did not select {node}, so {node} gets none of its upstream gradient"
+            return opening + f"splits its upstream gradient {upstream} at a tie: {node} gets {term.local:g} of it"
+        return None
+
+    def _word(self, node_id: int) -> str:
+        node = self.graph.nodes[node_id]
+        return format_number(node.value) if node.op == CONST and not node.named else node.name
 
 
 def _product(upstream: float, local: float) -> float:
