@@ -20,7 +20,7 @@ def json_number(x: float) -> float | str:
 
 
 def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=None, mode: str = "reverse",
-                  cost: bool = False, paths: bool = False, max_paths: int = 50) -> dict:
+                  cost: bool = False, paths: bool = False, max_paths: int = 50, lint: bool = False) -> dict:
     """The JSON document as Python data (``formulas``, ``hessian``, ``forward_mode``, ``cost`` and
     ``paths`` keys only when asked for)."""
     graph = result.graph
@@ -60,6 +60,10 @@ def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=
         from .modes_views import modes_json
 
         document.update(modes_json(result, wrt=wrt, mode=mode, cost=cost, paths=paths, max_paths=max_paths))
+    if lint:
+        from .lint_views import lint_json
+
+        document["lint"] = lint_json(result)
     return document
 
 

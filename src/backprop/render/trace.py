@@ -94,7 +94,8 @@ def step_texts(result, *, ascii: bool = False) -> list[str]:
 
 
 def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
-                 mode: str = "reverse", cost: bool = False, paths: bool = False, max_paths: int = 50) -> str:
+                 mode: str = "reverse", cost: bool = False, paths: bool = False, max_paths: int = 50,
+                 lint: bool = False) -> str:
     """The whole derivation: program, forward pass, backward pass and the result table.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to those
@@ -155,6 +156,9 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
 
         lines += modes_text(result, wrt=wrt, mode="reverse", cost=cost and mode != "forward", paths=paths,
                             max_paths=max_paths, ascii=ascii)
+    from .lint_views import lint_text  # a section when something is found, always with --lint
+
+    lines += lint_text(result, always=lint, ascii=ascii)
     text = "\n".join(lines) + "\n"
     return text.encode("ascii", "backslashreplace").decode("ascii") if ascii else text
 
