@@ -112,12 +112,14 @@ class Result:
             return list(self.graph.inputs)
         return wrt_inputs(self.graph, [wrt] if isinstance(wrt, str) else wrt)
 
-    def forward_mode(self, wrt=None):
+    def forward_mode(self, wrt=None, *, budget: int | None | str = "default"):
         """Forward mode: one tangent sweep per input (or per ``wrt`` name), with the partials backward used
-        (a ``modes.ForwardMode``; ``.gradients`` by input id equal the reverse-mode gradients)."""
-        from .modes import forward_mode
+        (a ``modes.ForwardMode``; ``.gradients`` by input id equal the reverse-mode gradients). The sweeps
+        stop after ``modes.WORK_BUDGET`` edge visits unless ``budget`` says otherwise (None: run them all)."""
+        from .modes import WORK_BUDGET, forward_mode
 
-        return forward_mode(self.graph, self.partials, self._input_ids(wrt))
+        return forward_mode(self.graph, self.partials, self._input_ids(wrt),
+                            budget=WORK_BUDGET if budget == "default" else budget)
 
     def cost(self, wrt=None) -> dict:
         """Sweeps, multiplications and additions of local derivatives in forward and reverse mode."""
