@@ -48,7 +48,7 @@ def test_relu_of_wx_at_w_minus_1_x_2_is_dead_and_starves_w_and_x():
     dead = findings[0]
     assert dead.behind == ("w", "x") and "its input is -2 ≤ 0" in dead.message
     assert [result.graph.nodes[f.node].name for f in findings[1:]] == ["w", "x"]
-    assert "∂L/∂a = 0 at L = relu(a)" in findings[1].message
+    assert "L = relu(w × x) passes nothing back to w × x (its local derivative is 0)" in findings[1].message
 
 
 def test_relu_at_exactly_0_is_dead_too_and_a_live_one_is_quiet():

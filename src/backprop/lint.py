@@ -105,9 +105,13 @@ def _namer(graph: Graph, values):
             return format_number(values[node_id])
         if node.op == INPUT or node.named:
             return node.name
-        text = graph.expression(node_id)
-        return text if len(text) <= 60 else text[:40] + "…" + text[-15:]
+        return _short(graph.expression(node_id))
     return name
+
+
+def _short(text: str) -> str:
+    """An expression quoted in a finding: a generated program's can be huge."""
+    return text if len(text) <= 60 else text[:40] + "…" + text[-15:]
 
 
 def _inputs_behind(graph: Graph, start: int) -> tuple[str, ...]:
@@ -180,6 +184,9 @@ def _long_products(graph: Graph, partials, grads, reaches, name) -> list[Finding
         return []
     found = []
     best, step = dominant_paths(graph, partials, reaches)
+    from .modes import count_paths
+
+    counts = count_paths(graph).counts
     for i in candidates:
         if grads[i] == 0.0 and not -math.inf < best[i] < UNDERFLOW:
             continue  # exactly 0 for another reason (a zero factor, cancelling paths): a zero-gradient finding
@@ -198,11 +205,15 @@ def _long_products(graph: Graph, partials, grads, reaches, name) -> list[Finding
         found.append(Finding(
             kind, i,
             f"the gradient of {graph.nodes[i].name} {verb}: "
-            f"∂{graph.output_name}/∂{graph.nodes[i].name} = {format_number(gradient)}. Its largest path to "
-            f"{graph.output_name} is a product of {len(factors)} local derivatives, about {format_number(mean, 3)} "
+            f"∂{graph.output_name}/∂{graph.nodes[i].name} = {format_number(gradient)}. "
+            f"{_paths_words(counts[i])} to {graph.output_name} is a product of {len(factors)} local derivatives, about {format_number(mean, 3)} "
             f"each in size, so it {word} geometrically: {_factors(factors)} = {format_number(product)}",
             graph.nodes[i].span, path=path, factors=factors))
     return found
+
+
+def _paths_words(count: int) -> str:
+    return "Its one path" if count == 1 else f"The largest of its {count:,} paths"
 
 
 def _factors(factors: tuple[float, ...], shown: int = 6) -> str:
@@ -251,6 +262,8 @@ def _zero_factors(graph: Graph, partials, reaches, start: int, name) -> list[str
             if fed[arg]:
                 fed[node.id] = True
                 if partials[node.id][position] == 0.0:
-                    blocks.append(f"∂{node.name}/∂{graph.nodes[arg].name} = 0 at {node.name} = "
-                                  f"{graph.operation(node.id)}")
+                    where = name(node.id)
+                    if node.named:
+                        where = f"{node.name} = {_short(graph.expression(node.id))}"
+                    blocks.append(f"{where} passes nothing back to {name(arg)} (its local derivative is 0)")
     return blocks
