@@ -56,6 +56,15 @@ def test_relu_at_exactly_0_is_dead_too_and_a_live_one_is_quiet():
     assert kinds("relu(x) * 2", {"x": 0.5}) == []
 
 
+def test_a_recurrence_weight_whose_largest_path_is_short_shows_its_longest_path():
+    # L = w × h9 and h9 = w^9 x: w's largest path is one edge, worth w^9; its longest is the recurrence itself
+    result = differentiate("h = w*x\n" + "\n".join(["h = w*h"] * 9) + "\nL = h", {"w": 5, "x": 1})
+    found = {result.graph.nodes[f.node].name: f for f in result.lint()}
+    assert set(found) == {"w", "x"}
+    assert "The longest of its 10 paths to L is a product of 10 local derivatives" in found["w"].message
+    assert found["w"].factors == (1.0,) + (5.0,) * 9
+
+
 def test_an_exploding_recurrence_shows_its_path_and_factors():
     result = differentiate(recurrence(30), {"x": 1, "w": 1.9})
     found = {f.kind: f for f in result.lint()}
@@ -136,8 +145,9 @@ def test_json_lint_key():
     assert lint_["findings"][0]["pointer"] == "  relu(w*x)\n  ^^^^^^^^^"
     assert "lint" not in json.loads(run(["relu(w*x)", "w=-1", "x=2", "--format", "json"]).stdout)
     exploding = json.loads(run([recurrence(12), "x=1", "w=4", "--lint", "--format", "json"]).stdout)
-    [finding] = exploding["lint"]["findings"]
-    assert finding["factors"][:3] == [4.0, 4.0, 4.0] and finding["path"][-1] == "h12"
+    by_input = {f["name"]: f for f in exploding["lint"]["findings"]}
+    assert set(by_input) == {"x", "w"} and {f["kind"] for f in by_input.values()} == {"exploding"}
+    assert by_input["x"]["factors"] == [4.0] * 12 and by_input["x"]["path"] == ["x"] + [f"h{t}" for t in range(1, 13)]
 
 
 def test_a_deep_graph_is_linted_without_recursion_and_underflow_is_vanishing_not_zero():

@@ -165,6 +165,22 @@ def dominant_paths(graph: Graph, partials, reaches) -> tuple[list[float], list[t
     return best, step
 
 
+def longest_paths(graph: Graph, reaches) -> list[tuple[int, int] | None]:
+    """For each node, the first edge of its longest path (most edges) to the output: one loop."""
+    nodes = graph.nodes
+    length = [-1] * len(nodes)
+    step: list[tuple[int, int] | None] = [None] * len(nodes)
+    length[graph.output] = 0
+    for node in reversed(nodes[: graph.output + 1]):
+        if not node.args or length[node.id] < 0:
+            continue
+        for position, arg in enumerate(node.args):
+            if length[node.id] + 1 > length[arg]:
+                length[arg] = length[node.id] + 1
+                step[arg] = (node.id, position)
+    return step
+
+
 def _follow(graph: Graph, partials, start: int, step) -> tuple[tuple[int, ...], tuple[float, ...]]:
     path, factors = [start], []
     node = start
@@ -187,12 +203,23 @@ def _long_products(graph: Graph, partials, grads, reaches, name) -> list[Finding
     from .modes import count_paths
 
     counts = count_paths(graph).counts
+    longest_step = None
     for i in candidates:
         if grads[i] == 0.0 and not -math.inf < best[i] < UNDERFLOW:
             continue  # exactly 0 for another reason (a zero factor, cancelling paths): a zero-gradient finding
         path, factors = _follow(graph, partials, i, step)
+        which = "largest"
         if len(factors) < LONG_PATH:
-            continue
+            which = "longest"
+            # A short dominant path can carry a long product in its value (w × h₉ in a recurrence, with
+            # h₉ = w⁹x): show the longest path instead when its own product is as extreme.
+            longest = longest_step if longest_step is not None else longest_paths(graph, reaches)
+            longest_step = longest
+            path, factors = _follow(graph, partials, i, longest)
+            product = math.prod(factors)
+            extreme = abs(product) > EXPLODING if abs(grads[i]) > EXPLODING else abs(product) < VANISHING
+            if len(factors) < LONG_PATH or not extreme:
+                continue
         gradient = grads[i]
         kind = "vanishing" if abs(gradient) < VANISHING else "exploding"
         product = 1.0
@@ -206,14 +233,14 @@ def _long_products(graph: Graph, partials, grads, reaches, name) -> list[Finding
             kind, i,
             f"the gradient of {graph.nodes[i].name} {verb}: "
             f"∂{graph.output_name}/∂{graph.nodes[i].name} = {format_number(gradient)}. "
-            f"{_paths_words(counts[i])} to {graph.output_name} is a product of {len(factors)} local derivatives, about {format_number(mean, 3)} "
+            f"{_paths_words(counts[i], which)} to {graph.output_name} is a product of {len(factors)} local derivatives, about {format_number(mean, 3)} "
             f"each in size, so it {word} geometrically: {_factors(factors)} = {format_number(product)}",
             graph.nodes[i].span, path=path, factors=factors))
     return found
 
 
-def _paths_words(count: int) -> str:
-    return "Its one path" if count == 1 else f"The largest of its {count:,} paths"
+def _paths_words(count: int, which: str) -> str:
+    return "Its one path" if count == 1 else f"The {which} of its {count:,} paths"
 
 
 def _factors(factors: tuple[float, ...], shown: int = 6) -> str:
