@@ -158,3 +158,16 @@ def test_a_deep_graph_is_linted_without_recursion_and_underflow_is_vanishing_not
     assert finding.kind == "vanishing" and len(finding.factors) == 2 * depth
     assert "vanishes to exactly 0 (underflow)" in finding.message
     assert "more)" in finding.message and len(finding.message) < 600
+
+
+def test_docs_lint_md_shows_real_output():
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    text = (ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```console\n\$ (backprop [^\n]*)\n(.*?)```", text, flags=re.S)
+    assert len(blocks) >= 6
+    for line, expected in blocks:
+        assert CliRunner().invoke(command, shlex.split(line)[1:]).stdout == expected, line
