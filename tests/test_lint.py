@@ -133,7 +133,7 @@ def test_markdown_and_latex_point_at_the_source():
     assert "   ```\n   L = sigmoid(20*x)\n       ^^^^^^^^^^^^^\n   ```" in markdown
     latex = result.derivation("latex")
     assert "\\item \\textbf{saturated}: sigmoid(20 $\\times$ x)" in latex
-    assert "\\begin{verbatim}\nL = sigmoid(20*x)\n    ^^^^^^^^^^^^^\n\\end{verbatim}" in latex
+    assert "(at line 2, column 5): \\texttt{sigmoid(20*x)}" in latex
 
 
 def test_json_lint_key():

@@ -75,17 +75,23 @@ def lint_latex(result, *, always: bool = False, markdown: bool = False) -> list[
         lines.append(r"\begin{enumerate}")
     for number, finding in enumerate(findings, start=1):
         message, *source = _pointed(result, finding)
+        quoted = result.source[finding.span[0]:finding.span[1]] if finding.span else ""
         if markdown:
             lines.append(f"{number}. **{TITLES[finding.kind]}**: {prose(message)}")
             if source:
                 lines += ["", "   ```", *("   " + line[2:] for line in source), "   ```", ""]
         else:
-            lines.append(rf"\item \textbf{{{TITLES[finding.kind]}}}: {prose(message)}")
-            if source:
-                lines += [r"\begin{verbatim}", *(line[2:] for line in source), r"\end{verbatim}"]
+            # the spanned source in \texttt (a caret picture would need verbatim, which can not typeset θ)
+            where = rf": \texttt{{{latex_text(_one_line(quoted))}}}" if quoted else ""
+            lines.append(rf"\item \textbf{{{TITLES[finding.kind]}}}: {prose(message)}{where}")
     if not markdown:
         lines.append(r"\end{enumerate}")
     return lines
+
+
+def _one_line(text: str, longest: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= longest else text[: longest - 20] + "…" + text[-19:]
 
 
 def lint_json(result) -> dict:

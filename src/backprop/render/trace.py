@@ -6,6 +6,8 @@ function, so every output tells the same story.
 
 from __future__ import annotations
 
+import re
+
 from ..graph import CONST, display_name
 from ..numfmt import format_input, format_number, shortest
 from ..ops import OPS
@@ -76,7 +78,10 @@ class _Writer:
 
     def prose(self, text: str) -> str:
         """Words with maths symbols in them, in this writer's alphabet."""
-        return text.translate(_ASCII_PROSE) if self.ascii else text
+        if not self.ascii:
+            return text
+        # names inside prose (gate notes, "θ is used 2 times") as display_name spells them: theta, h_1
+        return re.sub(r"[^\W\d_]+[₀-₉]*", lambda m: display_name(m.group(), True), text.translate(_ASCII_PROSE))
 
     def step(self, step: Step) -> list[str]:
         return self.forward(step) if step.phase == FORWARD else self.backward(step)
