@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from backprop import differentiate
 from backprop.cli import command
-from backprop.lint import EXPLODING, LONG_PATH, SATURATED, VANISHING, lint
+from backprop.lint import EXPLODING, LONG_PATH, MAX_PER_KIND, SATURATED, VANISHING, lint
 
 
 def kinds(source, values=None):
@@ -171,3 +171,17 @@ def test_docs_lint_md_shows_real_output():
     assert len(blocks) >= 6
     for line, expected in blocks:
         assert CliRunner().invoke(command, shlex.split(line)[1:]).stdout == expected, line
+
+
+def test_many_findings_of_a_kind_are_capped_and_counted():
+    n = 300
+    result = differentiate(" + ".join(f"relu(x{i})" for i in range(n)), {f"x{i}": -1 for i in range(n)})
+    findings = result.lint()
+    dead = [f for f in findings if f.kind == "dead-relu"]
+    zero = [f for f in findings if f.kind == "zero-gradient"]
+    assert len(dead) == len(zero) == MAX_PER_KIND + 1
+    assert dead[-1].message == f"and {n - MAX_PER_KIND} more of this kind, not listed: at most {MAX_PER_KIND} " \
+                               f"findings of a kind are" and dead[-1].span is None
+    text = result.derivation("text")
+    assert f"{2 * MAX_PER_KIND + 2} findings about the gradient flow" in text
+    assert "  21. dead relu: and 280 more of this kind" in text

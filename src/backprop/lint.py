@@ -37,6 +37,7 @@ EXPLODING = 1e6  # ... above this, explodes
 UNDERFLOW = math.log(5e-324)  # a product smaller than the smallest float is 0
 FLOAT32_EXP_LIMIT = math.log(3.4028234663852886e38)  # 88.72: exp overflows float32 above it
 FLOAT64_EXP_LIMIT = math.log(1.7976931348623157e308)  # 709.78
+MAX_PER_KIND = 20  # findings listed per kind; the rest are counted in one closing finding (10^4 dead relus…)
 KINDS = ("saturated", "dead-relu", "vanishing", "exploding", "exp-overflow", "zero-gradient")
 
 
@@ -54,12 +55,22 @@ class Finding:
 
 
 def lint(result) -> list[Finding]:
-    """Every finding of an evaluated result, in graph order within each kind."""
+    """Every finding of an evaluated result, grouped by kind (in KINDS order), in graph order within each."""
     graph, values, partials, grads = result.graph, result.values, result.partials, result.grads
     varies = depends_on_inputs(graph)
     reaches = reaches_output(graph)
     findings: list[Finding] = []
     name = _namer(graph, values)
+    seen = dict.fromkeys(KINDS, 0)
+    more = dict.fromkeys(KINDS, 0)  # findings past MAX_PER_KIND, by kind: counted, not described
+
+    def listed(kind: str) -> bool:
+        seen[kind] += 1
+        if seen[kind] > MAX_PER_KIND:
+            more[kind] += 1
+            return False
+        return True
+
     for node in graph.nodes:
         if not node.args:
             continue
@@ -67,7 +78,7 @@ def lint(result) -> list[Finding]:
         live = varies[x] and reaches[node.id]
         if node.op in SATURATING and live and partials[node.id] is not None:
             local = partials[node.id][0]
-            if abs(local) < SATURATED:
+            if abs(local) < SATURATED and listed("saturated"):
                 behind = _inputs_behind(graph, x)
                 findings.append(Finding(
                     "saturated", node.id,
@@ -75,14 +86,14 @@ def lint(result) -> list[Finding]:
                     f"derivative is {format_number(local)} (below {SATURATED:g}) and the gradient flowing back to "
                     f"{_words(behind)} is scaled down by that much",
                     node.span, behind=behind))
-        elif node.op == "relu" and live and values[x] <= 0:
+        elif node.op == "relu" and live and values[x] <= 0 and listed("dead-relu"):
             behind = _inputs_behind(graph, x)
             findings.append(Finding(
                 "dead-relu", node.id,
                 f"relu({name(x)}) is dead: its input is {format_number(values[x])} ≤ 0, so its local derivative "
                 f"is 0 and no gradient flows back through it to {_words(behind)}",
                 node.span, behind=behind))
-        elif node.op == "exp" and values[x] > FLOAT32_EXP_LIMIT:
+        elif node.op == "exp" and values[x] > FLOAT32_EXP_LIMIT and listed("exp-overflow"):
             findings.append(Finding(
                 "exp-overflow", node.id,
                 f"exp({name(x)}) risks overflow: its input is {format_number(values[x])}, above "
@@ -90,10 +101,14 @@ def lint(result) -> list[Finding]:
                 f"{FLOAT64_EXP_LIMIT:.2f}. Subtract the largest input first (the log-sum-exp trick) or use a "
                 f"stable form (softplus, sigmoid)",
                 node.span))
-    findings += _long_products(graph, partials, grads, reaches, name)
+    findings += _long_products(graph, partials, grads, reaches, name, more)
     flagged = {f.node for f in findings if f.kind == "vanishing"}
-    findings += [f for f in _zero_gradients(graph, partials, grads, reaches, varies, name) if f.node not in flagged]
-    return findings
+    findings += _zero_gradients(graph, partials, grads, reaches, flagged, name, more)
+    for kind in KINDS:
+        if more[kind]:
+            findings.append(Finding(kind, graph.output, f"and {more[kind]:,} more of this kind, not listed: at most "
+                                                        f"{MAX_PER_KIND} findings of a kind are", None))
+    return sorted(findings, key=lambda f: KINDS.index(f.kind))  # stable: graph order within a kind
 
 
 def _namer(graph: Graph, values):
@@ -192,7 +207,7 @@ def _follow(graph: Graph, partials, start: int, step) -> tuple[tuple[int, ...], 
     return tuple(path), tuple(factors)
 
 
-def _long_products(graph: Graph, partials, grads, reaches, name) -> list[Finding]:
+def _long_products(graph: Graph, partials, grads, reaches, name, more: dict) -> list[Finding]:
     """Inputs whose gradient vanishes or explodes while their dominant path is a long product."""
     candidates = [i for i in graph.inputs if reaches[i] and i != graph.output
                   and (abs(grads[i]) < VANISHING or abs(grads[i]) > EXPLODING)]
@@ -228,6 +243,9 @@ def _long_products(graph: Graph, partials, grads, reaches, name) -> list[Finding
         sizes = [abs(f) for f in factors if f != 0.0 and math.isfinite(f)]
         mean = math.exp(sum(math.log(s) for s in sizes) / len(sizes)) if sizes else 0.0
         word = "shrinks" if kind == "vanishing" else "grows"
+        if sum(f.kind == kind for f in found) >= MAX_PER_KIND:
+            more[kind] += 1
+            continue
         verb = "explodes" if kind == "exploding" else "vanishes" if gradient else "vanishes to exactly 0 (underflow)"
         found.append(Finding(
             kind, i,
@@ -255,10 +273,12 @@ def _factors(factors: tuple[float, ...], shown: int = 6) -> str:
     return " × ".join(one(f) for f in factors)
 
 
-def _zero_gradients(graph: Graph, partials, grads, reaches, varies, name) -> list[Finding]:
+def _zero_gradients(graph: Graph, partials, grads, reaches, flagged, name, more: dict) -> list[Finding]:
     """Inputs whose gradient is exactly 0, with why."""
     found = []
-    zero = [i for i in graph.inputs if grads[i] == 0.0 and i != graph.output]
+    zero = [i for i in graph.inputs if grads[i] == 0.0 and i != graph.output and i not in flagged]
+    more["zero-gradient"] += max(0, len(zero) - MAX_PER_KIND)
+    zero = zero[:MAX_PER_KIND]
     if not zero:
         return found
     for i in zero:
