@@ -120,6 +120,30 @@ EXAMPLES = [
          "c1": "0", "v21": "-0.3", "v22": "0.8", "v23": "-1.0", "c2": "0.1", "v31": "0.5", "v32": "0.2",
          "v33": "0.9", "y1": "0", "y2": "1", "y3": "0"},
     ),
+    Example(
+        "saturated-sigmoid", "Karpathy's saturated sigmoid",
+        "The unit's input z = w·x + b is 20, so the sigmoid says 1 while the target is 0: the loss is "
+        "as bad as it gets, yet the gradient is tiny. σ'(20) = σ(20)·σ(−20) is 2.1e-9, and every "
+        "gradient behind the sigmoid is scaled down by it; the lint section points at the node. "
+        "(From Karpathy's \"Yes you should understand backprop\".)",
+        "z = w*x + b\np = sigmoid(z)\nL = (p - t)^2", {"w": "5", "x": "4", "b": "0", "t": "0"},
+    ),
+    Example(
+        "dead-relu", "Karpathy's dead relu",
+        "The relu's input w·x + b is −1.5, so it outputs 0 and its local derivative is 0: nothing flows "
+        "back to w, x or b, whatever the loss says. A relu stuck there for every example never learns "
+        "again. The lint names the dead relu and each input whose gradient is exactly 0.",
+        "h = relu(w*x + b)\nL = (h - t)^2", {"w": "-1", "x": "2", "b": "0.5", "t": "1"},
+    ),
+    Example(
+        "exploding-rnn", "Karpathy's exploding recurrence",
+        "A recurrence h ← w·h unrolled 16 steps, as a recurrent network applies the same weight at every "
+        "time step. The gradient is a product of 16 factors w = 2.5, so it explodes (2.5¹⁶ ≈ 1.5 × 10⁶); "
+        "with |w| < 1 it would vanish. The lint shows the path and its factors; clipping the gradient "
+        "or a gated cell (LSTM) are the usual cures.",
+        "h = w*x\n" + "\n".join(["h = w*h"] * 15) + "\nL = h", {"w": "2.5", "x": "1"},
+        options={"rankdir": "TB"},
+    ),
 ]
 
 

@@ -1,7 +1,7 @@
-"""Rewrite the console blocks of docs/guide.md with real output (the test in tests/test_docs.py
-checks them): blocks that start with `$ backprop …` and print to stdout only.
+"""Rewrite the console blocks of docs/guide.md (or the docs pages named) with real output (the
+tests in tests/test_docs.py check them): blocks that start with `$ backprop …` and print to stdout only.
 
-    python scripts/update_guide.py
+    python scripts/update_guide.py [docs/lint.md ...]
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ def refresh(match: re.Match) -> str:
     return f"```console\n$ {line}\n{shown}```"
 
 
-def main() -> int:
-    text = GUIDE.read_text(encoding="utf-8")
-    updated = re.sub(r"```console\n\$ (backprop [^\n]*)\n(.*?)```", refresh, text, flags=re.S)
-    GUIDE.write_text(updated, encoding="utf-8")
-    print("docs/guide.md", "updated" if updated != text else "unchanged")
+def main(argv: list[str]) -> int:
+    for page in [Path(p).resolve() for p in argv] or [GUIDE]:
+        text = page.read_text(encoding="utf-8")
+        updated = re.sub(r"```console\n\$ (backprop [^\n]*)\n(.*?)```", refresh, text, flags=re.S)
+        page.write_text(updated, encoding="utf-8")
+        print(page.relative_to(ROOT), "updated" if updated != text else "unchanged")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

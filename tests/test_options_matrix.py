@@ -175,6 +175,11 @@ def _max_paths(run: Run) -> None:
         assert "more path" in text and "--max-paths 0" in text or '"left_out": 1' in text, text[-600:]
 
 
+def _lint(run: Run) -> None:
+    marks = ("Lint: nothing found", "**Lint**: nothing found", "textbf{Lint:} nothing found", '"lint"')
+    assert any(m in text for text in run.texts() for m in marks), [t[-300:] for t in run.texts()]
+
+
 # (option, args, what must be true of a run that succeeds)
 ROWS = [("--format", ["--format", name], _stdout_is(name)) for name in FORMATS]
 ROWS += [("-o", ["-o", f"out{f.extensions[0]}"], _file_is(f"out{f.extensions[0]}", f.name))
@@ -199,6 +204,7 @@ ROWS += [
     ("--cost", ["--cost"], _cost),
     ("--paths", ["--paths"], _paths),
     ("--max-paths", ["--max-paths", "0"], _max_paths),
+    ("--lint", ["--lint"], _lint),
 ]
 PAIRS = [(a, b) for a, b in itertools.combinations(ROWS, 2) if a[0] != b[0]]
 

@@ -112,12 +112,14 @@ class Result:
             return list(self.graph.inputs)
         return wrt_inputs(self.graph, [wrt] if isinstance(wrt, str) else wrt)
 
-    def forward_mode(self, wrt=None):
+    def forward_mode(self, wrt=None, *, budget: int | None | str = "default"):
         """Forward mode: one tangent sweep per input (or per ``wrt`` name), with the partials backward used
-        (a ``modes.ForwardMode``; ``.gradients`` by input id equal the reverse-mode gradients)."""
-        from .modes import forward_mode
+        (a ``modes.ForwardMode``; ``.gradients`` by input id equal the reverse-mode gradients). The sweeps
+        stop after ``modes.WORK_BUDGET`` edge visits unless ``budget`` says otherwise (None: run them all)."""
+        from .modes import WORK_BUDGET, forward_mode
 
-        return forward_mode(self.graph, self.partials, self._input_ids(wrt))
+        return forward_mode(self.graph, self.partials, self._input_ids(wrt),
+                            budget=WORK_BUDGET if budget == "default" else budget)
 
     def cost(self, wrt=None) -> dict:
         """Sweeps, multiplications and additions of local derivatives in forward and reverse mode."""
@@ -135,22 +137,30 @@ class Result:
                               f"{', '.join(self.inputs) or 'none'}")
         return paths_of(self.graph, self.partials, self._input_ids([name])[0], limit)
 
+    def lint(self) -> list:
+        """Where the gradient flow is in trouble (``lint.Finding``: kind, node, message, span, path, factors)."""
+        from .render.lint_views import findings_of
+
+        return list(findings_of(self))
+
     def derivation(self, format: str = "text", *, wrt=None, standalone: bool = False, symbolic: bool = False,
                    hessian: bool = False, mode: str = "reverse", cost: bool = False, paths: bool = False,
-                   max_paths: int = 50) -> str:
+                   max_paths: int = 50, lint: bool = False) -> str:
         """The step-by-step derivation: "text", "ascii", "markdown" or "latex".
 
         ``wrt`` (input names) restricts the backward pass to the paths that reach them;
         ``standalone`` makes the LaTeX a complete document; ``symbolic`` adds each gradient as a
         formula, ``hessian`` the matrix of second derivatives; ``mode="forward"`` gives forward mode's
         tangent sweeps instead of the backward pass, ``cost`` the operation counts of both modes, ``paths``
-        each gradient as a sum over paths (at most ``max_paths`` listed per input).
+        each gradient as a sum over paths (at most ``max_paths`` listed per input); a lint section
+        (saturation, dead relus, vanishing or exploding products, exp overflow, zero gradients) ends the
+        derivation when something is found, and always with ``lint``.
         """
         from .render import formats
 
         return formats.render_derivation(self, format, wrt=wrt, standalone=standalone, symbolic=symbolic,
                                          hessian=hessian, mode=mode, cost=cost, paths=paths,
-                                         max_paths=max_paths)
+                                         max_paths=max_paths, lint=lint)
 
     def value_at(self, inputs: Mapping[str, float]) -> float:
         """The output's value with some inputs changed: a forward pass over the same graph."""

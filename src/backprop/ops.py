@@ -40,6 +40,7 @@ class Op:
     domain: Callable[..., str] | None = None  # why the operands are outside the domain
     note: Callable[..., str | None] | None = None  # (operands, out, position) -> kink text for that operand
     text: str = ""  # a template that replaces name(x, y) in printed maths, e.g. "[{x} > {y}]"
+    gate: str = ""  # its CS231n gate pattern in the backward flow, a key of GATE_PATTERNS ("" for none)
 
     @property
     def local_grads(self) -> Callable[..., tuple[float, ...]]:
@@ -47,6 +48,16 @@ class Op:
         from .rules import compiled_partials
 
         return compiled_partials(self)
+
+
+# CS231n's "patterns in backward flow": what a gate does to the gradient arriving from above.
+# An op names its pattern with ``gate=``; a node used several times is a copy (fork) gate.
+GATE_PATTERNS = {
+    "add": "an add gate distributes the upstream gradient unchanged to its operands",
+    "mul": "a mul gate swaps its operands' values: each one's local derivative is the other one",
+    "max": "a max gate routes the upstream gradient to the operand it selected; the other gets 0",
+    "copy": "a copy (fork) sums the gradients flowing back along its uses",
+}
 
 
 def _pow_note(operands, out, position) -> str | None:
@@ -183,16 +194,17 @@ def register(op: Op) -> Op:
 # "since …" lines in every format, docs/operators.md, the gradient graph) is derived from it.
 register(_entry(
     name="add", arity=2, kind="infix", symbol="+", precedence=ADD,
-    forward=lambda x, y: x + y, grads=("1", "1"), latex="{x} + {y}", doc="addition x + y",
+    forward=lambda x, y: x + y, grads=("1", "1"), latex="{x} + {y}", doc="addition x + y", gate="add",
 ))
 register(_entry(
     name="sub", arity=2, kind="infix", symbol="−", ascii_symbol="-", label="−", precedence=ADD,
     forward=lambda x, y: x - y, grads=("1", "-1"), latex="{x} - {y}", doc="subtraction x − y (also written -)",
+    gate="add",  # x − y = x + (−y): the right operand gets the upstream gradient negated
 ))
 register(_entry(
     name="mul", arity=2, kind="infix", symbol="×", ascii_symbol="*", precedence=MUL,
     forward=lambda x, y: x * y, grads=("y", "x"), latex="{x} \\times {y}",
-    doc="multiplication x × y (also * and ·)",
+    doc="multiplication x × y (also * and ·)", gate="mul",
 ))
 register(_entry(
     name="div", arity=2, kind="infix", symbol="/", label="÷", precedence=MUL,
@@ -235,18 +247,18 @@ register(_function("tanh", math.tanh, "1/cosh(x)^2", "hyperbolic tangent", "\\ta
 register(_function("sigmoid", _sigmoid, "out * sigmoid(-x)", "logistic sigmoid 1/(1 + e^-x)", "\\sigma({x})"))
 # relu'(0) = 0 and abs'(0) = 0, as in PyTorch: the conventions live in the rules' primitives.
 register(_function("relu", lambda x: x if x > 0 else 0.0, "gt(x, 0)", "rectified linear unit max(0, x)",
-                   "\\mathrm{{relu}}({x})", note=_kink("relu", "0", "relu'(0) = 0")))
+                   "\\mathrm{{relu}}({x})", note=_kink("relu", "0", "relu'(0) = 0"), gate="max"))  # max(0, x)
 register(_function("softplus", _softplus, "sigmoid(x)", "softplus log(1 + e^x)", "\\mathrm{{softplus}}({x})"))
 register(_function("abs", abs, "sign(x)", "absolute value |x|", "\\left|{x}\\right|",
                    note=_kink("abs", "0", "abs'(0) = 0")))
 # At a tie max and min split the gradient evenly, as in PyTorch.
 register(_entry(
     name="max", arity=2, kind="function", forward=max, grads=("gt(x, y) + 0.5 * eq(x, y)", "gt(y, x) + 0.5 * eq(x, y)"),
-    latex="\\max({x}, {y})", doc="the larger of x and y", note=_tie("max"),
+    latex="\\max({x}, {y})", doc="the larger of x and y", note=_tie("max"), gate="max",
 ))
 register(_entry(
     name="min", arity=2, kind="function", forward=min, grads=("gt(y, x) + 0.5 * eq(x, y)", "gt(x, y) + 0.5 * eq(x, y)"),
-    latex="\\min({x}, {y})", doc="the smaller of x and y", note=_tie("min"),
+    latex="\\min({x}, {y})", doc="the smaller of x and y", note=_tie("min"), gate="max",
 ))
 
 # --- primitives the rules use for kinks and ties (flat: their derivatives are 0) -------------

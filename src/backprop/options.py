@@ -75,6 +75,7 @@ MODIFIERS = {m.option: m for m in [
     Modifier("--cost", _taking("cost"), "adds the operation counts of forward and reverse mode"),
     Modifier("--paths", _taking("paths"), "adds each gradient as a sum over paths"),
     Modifier("--max-paths", _taking("max_paths"), "limits the paths --paths lists", needs="--paths"),
+    Modifier("--lint", _taking("lint"), "adds the lint section (always, even when nothing is found)"),
 ]}
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from .backward import Gradients
 from .graph import Graph
+from .ops import OPS
 
 FORWARD = "forward"
 BACKWARD = "backward"
@@ -27,6 +28,7 @@ class Term:
     local: float  # ∂consumer/∂node
     contribution: float  # upstream × local (0 when nothing flows back)
     note: str | None = None  # a kink or undefined derivative at the consumer
+    gate: str | None = None  # the consumer's gate pattern (ops.GATE_PATTERNS): "add", "mul", "max"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class Step:
     value: float  # forward: the node's value; backward: its gradient
     terms: tuple[Term, ...] = ()  # backward only; empty for the output and dead nodes
     reaches_output: bool = True
+    gate: str | None = None  # "copy" for a node whose gradient sums several uses (a fork)
 
 
 def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list[Step]:
@@ -50,6 +53,7 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
     reaches = reaches_output(graph)
     grads, partials, notes = gradients.grads, gradients.partials, gradients.operand_notes
     varies = depends_on_inputs(graph)
+    gates = OPS.column("gate")
     # A node computed from constants alone (1/3) needs no gradient: nothing can move it.
     order = [graph.output] + [
         node.id for node in reversed(nodes) if node.args and node.id != graph.output and varies[node.id]
@@ -61,8 +65,10 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> list
                 upstream = grads[consumer]
                 local = partials[consumer][position]
                 contribution = upstream * local if upstream != 0.0 else 0.0
-                terms.append(Term(consumer, position, upstream, local, contribution, notes.get((consumer, position))))
-        steps.append(Step(BACKWARD, node_id, grads[node_id], tuple(terms), reaches[node_id]))
+                terms.append(Term(consumer, position, upstream, local, contribution, notes.get((consumer, position)),
+                                  gates[nodes[consumer].op] or None))
+        fork = "copy" if len(terms) > 1 and reaches[node_id] else None
+        steps.append(Step(BACKWARD, node_id, grads[node_id], tuple(terms), reaches[node_id], fork))
     return steps
 
 

@@ -67,6 +67,9 @@ OPTIONS = [
                                               "(paths counted exactly, at most --max-paths listed)."),
     click.option("--max-paths", type=click.IntRange(min=0), default=None, metavar="N",
                  help="With --paths: the most paths listed per input (default 50)."),
+    click.option("--lint", is_flag=True, help="Always end with the lint section (printed anyway when it finds "
+                                              "something): saturated tanh/sigmoid, dead relu, vanishing or "
+                                              "exploding products, exp overflow, zero gradients; JSON key lint."),
     click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
 ]
 _SPELLING = {"output": "-o", "fmt": "--format", "ascii_only": "--ascii", "assignments": "--set",
@@ -93,7 +96,7 @@ def given_options(ctx: click.Context) -> dict[str, str]:
 
 def run(ctx: click.Context, *, program, assignments, program_file, output, no_diagram, fmt, standalone, wrt,
         check, tol, ascii_only, rankdir, style, max_nodes, frame_ms, symbolic, hessian, graph_kind, mode, cost, paths,
-        max_paths, timings) -> None:
+        max_paths, lint, timings) -> None:
     """Differentiate the program and write what the options ask for."""
     started = time.perf_counter()
     source = None
@@ -116,7 +119,8 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
         options = {"wrt": focus, "standalone": standalone, "rankdir": (rankdir or "auto").upper(), "style": style,
                    "max_nodes": max_nodes,
                    "frame_ms": frame_ms, "symbolic": symbolic, "hessian": hessian, "graph": graph_kind,
-                   "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths}
+                   "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths,
+                   "lint": lint}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
         if check:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..graph import CONST
-from ..numfmt import DIGITS, equation_digits, exact_digits
+from ..numfmt import DIGITS, equation_digits, exact_digits, format_number
 from ..ops import OPS
 from ..rules import rule_exprs, substitute
 from ..steps import Step
@@ -32,6 +32,7 @@ class Since:
     partial: object  # ∂consumer/∂node
     local: object  # the rule, over names
     which: str | None  # "left"/"right" when the node is both operands
+    gate: str | None = None  # "mul gate: it swaps its operands' values" (CS231n's patterns), no maths in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,9 @@ class Equations:
             counts[name] = counts.get(name, 0) + 1
         users = ", ".join(name + ("" if n == 1 else f" ({n} times)") for name, n in counts.items())
         node = self.graph.nodes[step.node].name
-        return f"{node} is used {len(step.terms)} times (by {users}): its gradient is the sum of the {len(step.terms)} paths"
+        copy = " (copy gate: a fork sums its branches' gradients)" if step.gate == "copy" else ""
+        return (f"{node} is used {len(step.terms)} times (by {users}): its gradient is the sum of the "
+                f"{len(step.terms)} paths{copy}")
 
     def reasons(self, step: Step) -> list:
         """Since records and notes of a backward step, in order, each once."""
@@ -173,7 +176,7 @@ class Equations:
             if self.graph.nodes[consumer].args.count(node_id) > 1:
                 which = "left" if t.position == 0 else "right"
             since = Since(self.ref(consumer), self.operation(consumer), self.local_partial(consumer, node_id, step),
-                          self.local(consumer, t.position, False), which)
+                          self.local(consumer, t.position, False), which, gate_phrase(t))
             key = (consumer, t.position if which else None)
             if key not in seen:
                 seen.add(key)
@@ -182,6 +185,10 @@ class Equations:
                 seen.add(t.note)
                 found.append(t.note)
         return found
+
+    def _word(self, node_id: int) -> str:
+        node = self.graph.nodes[node_id]
+        return format_number(node.value) if node.op == CONST and not node.named else node.name
 
 
 def _product(upstream: float, local: float) -> float:
@@ -222,6 +229,25 @@ def print_stages(printer, stages: list) -> list[str]:
         if not printed or text != printed[-1]:
             printed.append(text)
     return printed
+
+
+def gate_phrase(term) -> str | None:
+    """CS231n's name for how the consumer treats the upstream gradient ('add gate: …'), or None."""
+    if term.gate == "add":
+        if term.local == 1.0:
+            return "add gate: it passes the gradient on unchanged"
+        if term.local == -1.0:
+            return "add gate: it passes the gradient on negated"
+        return None
+    if term.gate == "mul":
+        return "mul gate: it swaps its operands' values"
+    if term.gate == "max":
+        if term.local == 1.0:
+            return "max gate: it routes the whole gradient to the operand it selected"
+        if term.local == 0.0:
+            return "max gate: it routes none of the gradient to an operand it did not select"
+        return "max gate: a tie splits the gradient between its operands"
+    return None
 
 
 def print_since(printer, since: Since) -> tuple[str, str]:

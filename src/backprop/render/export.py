@@ -20,7 +20,7 @@ def json_number(x: float) -> float | str:
 
 
 def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=None, mode: str = "reverse",
-                  cost: bool = False, paths: bool = False, max_paths: int = 50) -> dict:
+                  cost: bool = False, paths: bool = False, max_paths: int = 50, lint: bool = False) -> dict:
     """The JSON document as Python data (``formulas``, ``hessian``, ``forward_mode``, ``cost`` and
     ``paths`` keys only when asked for)."""
     graph = result.graph
@@ -36,7 +36,7 @@ def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=
         for node in graph.nodes
     ]
     steps = [
-        {"phase": step.phase, "node": step.node, "text": text}
+        {"phase": step.phase, "node": step.node, "text": text, **_gates(step)}
         for step, text in zip(result.steps, step_texts(result))
     ]
     document = {
@@ -60,7 +60,19 @@ def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=
         from .modes_views import modes_json
 
         document.update(modes_json(result, wrt=wrt, mode=mode, cost=cost, paths=paths, max_paths=max_paths))
+    if lint:
+        from .lint_views import lint_json
+
+        document["lint"] = lint_json(result)
     return document
+
+
+def _gates(step) -> dict:
+    """A backward step's gate patterns (CS231n): one per term whose consumer has one, and "copy" for a fork."""
+    gates = [{"gate": t.gate, "consumer": t.consumer, "position": t.position} for t in step.terms if t.gate]
+    if step.gate:
+        gates.append({"gate": step.gate, "consumer": None, "position": None})
+    return {"gates": gates} if gates and step.reaches_output else {}
 
 
 # Above this many nodes the document is written on one line: indenting makes Python's json

@@ -18,7 +18,7 @@ from ..errors import RenderError
 
 DIAGRAM_OPTIONS = frozenset({"rankdir", "max_nodes", "title"})
 # sections the derivation and JSON can add
-VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths"})
+VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths", "lint"})
 SYMBOLIC_OPTIONS = frozenset({"symbolic", "hessian"})  # what the HTML stepper shows beside its steps
 
 

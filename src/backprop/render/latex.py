@@ -207,6 +207,8 @@ class LatexWriter:
                 since = f"{definition},\\quad {rule}"
                 if reason.which:
                     since += r"\ \text{(as the " + reason.which + " operand)}"
+                if reason.gate:
+                    since += r"\quad\text{(" + reason.gate + ")}"
                 lines.append(("since", since))
             else:
                 lines.append(("note", reason))
@@ -229,7 +231,7 @@ def steps_of(result, phase: str, wrt: set[int] | None = None) -> list[Step]:
 
 def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool = False,
                  hessian: bool = False, mode: str = "reverse", cost: bool = False, paths: bool = False,
-                 max_paths: int = 50) -> str:
+                 max_paths: int = 50, lint: bool = False) -> str:
     """The derivation as a LaTeX fragment (amsmath), or a complete document with ``standalone``.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
@@ -313,6 +315,9 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
         from .modes_views import modes_latex
 
         lines += modes_latex(result, wrt=wrt, cost=cost and mode != "forward", paths=paths, max_paths=max_paths)
+    from .lint_views import lint_latex  # a section when something is found, always with --lint
+
+    lines += lint_latex(result, always=lint)
     body = "\n".join(lines) + "\n"
     if not standalone:
         return body

@@ -20,7 +20,7 @@ def markdown_text(text: str) -> str:
 
 
 def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool = False, mode: str = "reverse",
-                    cost: bool = False, paths: bool = False, max_paths: int = 50) -> str:
+                    cost: bool = False, paths: bool = False, max_paths: int = 50, lint: bool = False) -> str:
     """The derivation as a Markdown document: program, forward pass, backward pass, gradient table.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
@@ -99,4 +99,7 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
 
         lines += modes_latex(result, wrt=wrt, cost=cost and mode != "forward", paths=paths, max_paths=max_paths,
                              markdown=True)
+    from .lint_views import lint_latex  # a section when something is found, always with --lint
+
+    lines += lint_latex(result, always=lint, markdown=True)
     return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ MAX_SEED_NAMES = 6  # the zero seeds named on a sweep's first line; the rest are
 MAX_STEPS_SHOWN = 40  # steps printed per sweep: the first ones and the output's
 MAX_PATH_INPUTS = 10  # inputs whose paths a derivation lists (--wrt chooses others)
 MAX_PATH_EDGES = 12  # a longer path prints as its ends and the value of its product
+RATE = 1_000_000  # forward-mode edge visits a second, measured by benchmarks/forward_mode.py (rounded down)
 
 
 def _ids(result, wrt) -> list[int]:
@@ -89,7 +90,7 @@ def forward_sections(result, wrt=None, style: str = "text", mode=None) -> dict:
         sweeps.append({"input": graph.nodes[seed].name, "seeds": seeds, "steps": steps, "closing": closing,
                        "steps_left_out": left_out,
                        "value": value, "reverse": reverse})
-    run = len(mode.sweeps)
+    run = mode.run
     total = len(ids)
     note = None
     if total > len(sweeps):
@@ -98,11 +99,14 @@ def forward_sections(result, wrt=None, style: str = "text", mode=None) -> dict:
         same = "equal" if agree else "do NOT all equal"
         note = f"{total - len(sweeps):,} more sweeps not printed: at most {MAX_SWEEPS_SHOWN} are. "
         if mode.budget_hit:
+            left = total - run
             edges = count_cost(graph, ids)["edges"]
-            note += (f"{run:,} of the {total:,} sweeps were run, and their tangents {same} reverse mode's "
-                     f"gradients; the other {total - run:,} would take {(total - run) * edges:,} more "
-                     f"multiplications, past the budget of {_budget_words()}, so they were not run: reverse "
-                     f"mode's one sweep has every gradient")
+            note += (f"{run:,} of the {total:,} sweeps were run ({mode.work:,} edge visits), and their tangents "
+                     f"{same} reverse mode's gradients. A sweep visits every node its input feeds, up to all "
+                     f"{edges:,} edges, so the other {left:,} would take up to {left * edges:,} more edge visits, "
+                     f"past the budget of {_budget_words()}: up to {left * edges / RATE:,.0f} s more at the "
+                     f"{RATE:,} visits a second measured by benchmarks/forward_mode.py. They were not run; "
+                     f"reverse mode's one sweep has every gradient (Result.forward_mode(budget=None) runs them all)")
         else:
             note += f"All {run:,} sweeps were run, and their tangents {same} reverse mode's gradients"
     return {"output": show(output), "sweeps": sweeps, "total": total, "run": run, "note": note,
@@ -112,7 +116,7 @@ def forward_sections(result, wrt=None, style: str = "text", mode=None) -> dict:
 def _budget_words() -> str:
     from ..modes import WORK_BUDGET
 
-    return f"{WORK_BUDGET:,} multiplications"
+    return f"{WORK_BUDGET:,} edge visits"
 
 
 def cost_lines(result, wrt=None) -> tuple[list[str], dict]:

@@ -6,6 +6,8 @@ function, so every output tells the same story.
 
 from __future__ import annotations
 
+import re
+
 from ..graph import CONST, display_name
 from ..numfmt import format_input, format_number, shortest
 from ..ops import OPS
@@ -69,14 +71,18 @@ class _Writer:
             if isinstance(reason, Since):
                 definition, rule = print_since(self.print, reason)
                 which = f" (as the {reason.which} operand)" if reason.which else ""
-                lines.append(f"    since {definition}, {rule}{which}")
+                gate = f"   ({since_gate})" if (since_gate := reason.gate) else ""
+                lines.append(f"    since {definition}, {rule}{which}{gate}")
             else:
                 lines.append(f"    note: {self.prose(reason)}")
         return lines
 
     def prose(self, text: str) -> str:
         """Words with maths symbols in them, in this writer's alphabet."""
-        return text.translate(_ASCII_PROSE) if self.ascii else text
+        if not self.ascii:
+            return text
+        # names inside prose (gate notes, "θ is used 2 times") as display_name spells them: theta, h_1
+        return re.sub(r"[^\W\d_]+[₀-₉]*", lambda m: display_name(m.group(), True), text.translate(_ASCII_PROSE))
 
     def step(self, step: Step) -> list[str]:
         return self.forward(step) if step.phase == FORWARD else self.backward(step)
@@ -94,7 +100,8 @@ def step_texts(result, *, ascii: bool = False) -> list[str]:
 
 
 def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
-                 mode: str = "reverse", cost: bool = False, paths: bool = False, max_paths: int = 50) -> str:
+                 mode: str = "reverse", cost: bool = False, paths: bool = False, max_paths: int = 50,
+                 lint: bool = False) -> str:
     """The whole derivation: program, forward pass, backward pass and the result table.
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to those
@@ -155,6 +162,9 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
 
         lines += modes_text(result, wrt=wrt, mode="reverse", cost=cost and mode != "forward", paths=paths,
                             max_paths=max_paths, ascii=ascii)
+    from .lint_views import lint_text  # a section when something is found, always with --lint
+
+    lines += lint_text(result, always=lint, ascii=ascii)
     text = "\n".join(lines) + "\n"
     return text.encode("ascii", "backslashreplace").decode("ascii") if ascii else text
 
