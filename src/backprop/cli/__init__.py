@@ -129,6 +129,11 @@ def command(ctx: click.Context, **options) -> None:
         derive.run(ctx, **options)
 
 
+from . import grade  # noqa: E402  (the jobs, registered on the group)
+
+command.add_command(grade.command)
+
+
 def main() -> None:
     """Entry point of the ``backprop`` console script."""
     command.main(prog_name="backprop")
