@@ -129,9 +129,10 @@ def command(ctx: click.Context, **options) -> None:
         derive.run(ctx, **options)
 
 
-from . import grade  # noqa: E402  (the jobs, registered on the group)
+from . import grade, quiz  # noqa: E402  (the jobs, registered on the group)
 
 command.add_command(grade.command)
+command.add_command(quiz.command)
 
 
 def main() -> None:
