@@ -33,6 +33,7 @@ class Question:
     rule: list[str]  # the local rule (the 'since' lines), for the hint
     reveal: list[str]  # the step's whole text
     mistakes: list[tuple[float, str]]  # (number, mistake) from each mistake model
+    step: int = 0  # the index of its step in result.steps
 
 
 def questions(result) -> list[Question]:
@@ -45,7 +46,7 @@ def questions(result) -> list[Question]:
     name = lambda node_id: display_name(graph.nodes[node_id].name)  # noqa: E731
     out = writer.out
     asked = []
-    for step in result.steps:
+    for index, step in enumerate(result.steps):
         node = graph.nodes[step.node]
         lines = writer.step(step)
         if step.phase == FORWARD:
@@ -66,7 +67,7 @@ def questions(result) -> list[Question]:
             rule = [line.strip() for line in lines[1:]]
             kind, answer = "gradient", step.value
         mistakes = [(p.value, p.text) for p in predictions if not close(p.value, answer, 1e-9)]
-        asked.append(Question(prompt, answer, kind, label, rule, [line.strip() for line in lines], mistakes))
+        asked.append(Question(prompt, answer, kind, label, rule, [line.strip() for line in lines], mistakes, index))
     return asked
 
 
