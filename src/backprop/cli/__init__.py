@@ -129,10 +129,10 @@ def command(ctx: click.Context, **options) -> None:
         derive.run(ctx, **options)
 
 
-from . import grade, quiz  # noqa: E402  (the jobs, registered on the group)
+from . import grade, quiz, worksheet  # noqa: E402  (the jobs, registered on the group)
 
-command.add_command(grade.command)
-command.add_command(quiz.command)
+for job in (quiz, grade, worksheet):
+    command.add_command(job.command)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from ..errors import BackpropError, format_error
 from .pairs import PairsCommand
 
 
-@click.command("grade", cls=PairsCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("grade", short_help="check a learner's values and gradients; name the first mistake", cls=PairsCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("program", metavar="PROGRAM")
 @click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
               help="The inputs' values (several pairs may follow one --set).")

@@ -9,7 +9,7 @@ from ..errors import BackpropError, format_error
 from .pairs import PairsCommand
 
 
-@click.command("quiz", cls=PairsCommand, context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("quiz", short_help="practise one node at a time (in the terminal, or -o page.html)", cls=PairsCommand, context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("program", required=False, metavar="[PROGRAM]")
 @click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
               help="The values of your own program's inputs (several pairs may follow one --set).")
