@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from ..errors import BackpropError, format_error
@@ -54,6 +52,8 @@ def command(program, assignments, answers_file, answer_pairs, tol, partial, fmt)
     except BackpropError as error:
         raise click.ClickException(format_error(error, program)) from None
     if fmt == "json":
+        import json
+
         click.echo(json.dumps(report_json(report), indent=2, ensure_ascii=False, allow_nan=False))
     else:
         click.echo(render_report(result, report), nl=False)

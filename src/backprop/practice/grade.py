@@ -123,7 +123,9 @@ def render_report(result, report: Report) -> str:
     graph = result.graph
     inputs = ", ".join(f"{name} = {format_number(v)}" for name, v in report.inputs.items())
     lines = [f"Grading {len(report.graded)} answers for " + "; ".join(graph.echo()) +
-             (f" with {inputs}" if inputs else "") + f" (tolerance {report.tol:g} relative)"]
+             (f" with {inputs}" if inputs else "") + f" (right within {report.tol * 100:g}%)"]
+    operations = [f"{display_name(n.name)} = {graph.operation(n.id)}" for n in graph.nodes if n.args]
+    lines.append(f"  nodes: {', '.join(operations)}")
     width = max(len(g.label) for g in report.graded)
     given_width = max(len(format_number(g.answer.given)) for g in report.graded)
     for g in report.graded:

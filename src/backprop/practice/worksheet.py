@@ -66,7 +66,7 @@ def worksheet_tex(problems, results, graphs: list[tuple[str, str]], *, answers: 
         parts.append("\\begin{align*}\n" + " \\\\\n".join(_echo_rows(writer)) + "\n\\end{align*}\n")
         given = ", ".join(f"${writer.name(i)} = {latex_number(result.values[i])}$" for i in graph.inputs)
         parts.append(f"Inputs: {given}.\n\n")
-        parts.append("\\begin{center}\\includegraphics[width=\\linewidth,height=0.5\\textheight,keepaspectratio]"
+        parts.append("\\begin{center}\\includegraphics[width=\\linewidth,height=0.6\\textheight,keepaspectratio]"
                      f"{{{full if answers else blank}}}\\end{{center}}\n")
         parts.append(_table(result, writer, answers))
         if answers:
@@ -94,9 +94,10 @@ def _table(result, writer, answers: bool) -> str:
         known_value = answers or node.op == "input"
         value = f"${latex_number(result.values[node.id])}$" if known_value else ""
         grad = f"${latex_number(result.grads[node.id])}$" if answers or node.id == graph.output else ""
-        rows.append(f"${writer.name(node.id)}$ & {value} & {grad} \\\\ \\hline")
+        what = writer.name(node.id) if not node.args else f"{writer.name(node.id)} = {writer.operation(node.id)}"
+        rows.append(f"${what}$ & {value} & {grad} \\\\ \\hline")
     header = f"node & value & $\\dfrac{{\\partial {out}}}{{\\partial\\,\\text{{node}}}}$ \\\\ \\hline"
-    return ("\\begin{center}\\begin{tabular}{|>{\\centering\\arraybackslash}p{2cm}|"
+    return ("\\begin{center}\\begin{tabular}{|l|"
             ">{\\centering\\arraybackslash}p{3.5cm}|>{\\centering\\arraybackslash}p{3.5cm}|}\\hline\n"
             + header + "\n" + "\n".join(rows) + "\n\\end{tabular}\\end{center}\n")
 
