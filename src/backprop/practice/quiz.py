@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from ..errors import BackpropError
 from ..graph import display_name
 from ..numfmt import format_number
-from ..ops import OPS
 from ..steps import FORWARD
 from .mistakes import World, close, gradient_mistakes, value_mistakes
 
@@ -55,7 +54,7 @@ def questions(result) -> list[Question]:
             label = f"{writer.name(node.id)} = {graph.operation(node.id)}"
             prompt = f"{label}{f'   ({operands})' if operands else ''}"
             predictions = value_mistakes(world, node.id, name)
-            rule = [f"{label}: put the operands' values into the {OPS[node.op].doc.split(' (')[0]}"]
+            rule = [f"compute {graph.operation(node.id)}" + (f" with {operands}" if operands else "")]
             kind, answer = "value", result.values[node.id]
         else:
             if node.id == graph.output:
