@@ -122,3 +122,34 @@ def test_bad_answer_is_a_backprop_error():
     result = differentiate(SEED, SEED_VALUES)
     with pytest.raises(BadAnswer):
         parse_answers(result, [])
+
+
+def test_console_examples_in_practice_md_are_current(tmp_path, monkeypatch):
+    """docs/practice.md shows real output: its `$ backprop grade` blocks are run again here
+    (a `$ cat answers.txt` block first writes the file it shows)."""
+    import re
+    import shlex
+
+    from conftest import ROOT
+
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "docs" / "practice.md").read_text(encoding="utf-8")
+    checked = 0
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        commands = re.split(r"^\$ ", block, flags=re.M)[1:]
+        for command_text in commands:
+            line, _, shown = command_text.partition("\n")
+            if line.startswith("cat "):
+                (tmp_path / line.split()[1]).write_text(shown, encoding="utf-8")
+                continue
+            if "|" in line:
+                line, _, pipe = line.partition("|")
+                assert pipe.strip() == "head -12"
+            args = shlex.split(line)[1:]
+            result = run(args)
+            output = result.stdout
+            if "head -12" in command_text.partition("\n")[0]:
+                output = "".join(output.splitlines(keepends=True)[:12])
+            assert output == shown, f"docs/practice.md is out of date for: {line}"
+            checked += 1
+    assert checked >= 3

@@ -96,3 +96,26 @@ def test_quiz_in_a_real_terminal_process():
                              input="12\n4\n3\n", capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert process.returncode == 0, process.stderr
     assert "Score: 3 of 3 right at the first try" in process.stdout
+
+
+@pytest.mark.slow
+def test_ctrl_c_ends_with_the_score_so_far():
+    import os
+    import signal
+
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "backprop", "quiz", "x*y", "--set", "x=3", "y=4"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    process.stdin.write(b"12\n")
+    process.stdin.flush()
+    seen = b""
+    while "∂L/∂x".encode() not in seen:  # read until the second question is asked
+        chunk = process.stdout.read1(1024)
+        assert chunk, seen
+        seen += chunk
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    out = (seen + out).decode("utf-8")
+    assert process.returncode == 0, err
+    assert "Quiz ended early." in out
+    assert "Score: 1 of 1 right at the first try" in out
