@@ -29,6 +29,7 @@ DROPPED_LOCAL = "dropped-local"
 CARRIED = "carried-forward"
 SWAPPED = "swapped-operands"
 
+MAX_LISTED = 30  # uses of one node that the forgot-to-sum model tries one by one
 _COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 
 
@@ -119,17 +120,18 @@ def gradient_mistakes(world: World, node_id: int, name) -> list[Prediction]:
     predictions: list[Prediction] = []
     if len(terms) >= 2:
         count = _COUNT_WORDS.get(len(terms), str(len(terms)))
-        for index, (consumer, _, _, _) in enumerate(terms):
+        users = _listing(list(dict.fromkeys(name(c) for c, _, _, _ in terms))[:MAX_LISTED])
+        # Past a few dozen uses, a learner who kept one path is not the likely story: models stay linear in size.
+        for index, (consumer, _, _, _) in enumerate(terms[:MAX_LISTED]):
             predictions.append(Prediction(
                 FORGOT_SUM, products[index],
-                f"forgot to sum over the {count} uses of {me}: {me} is used by "
-                f"{_listing(name(c) for c, _, _, _ in terms)}, so ∂{out}/∂{me} is the sum of {len(terms)} "
-                f"paths, and this is only the path through {name(consumer)}"))
+                f"forgot to sum over the {count} uses of {me}: {me} is used by {users}, so ∂{out}/∂{me} "
+                f"is the sum of {len(terms)} paths, and this is only the path through {name(consumer)}"))
             if len(terms) >= 3:
                 predictions.append(Prediction(
                     FORGOT_SUM, total - products[index],
                     f"forgot to sum over the {count} uses of {me}: the path through {name(consumer)} is missing"))
-    for index, (consumer, position, upstream, local) in enumerate(terms):
+    for index, (consumer, position, upstream, local) in enumerate(terms[:MAX_LISTED]):
         node = graph.nodes[consumer]
         rest = total - products[index]
         if node.op == "mul" and node.args[0] != node.args[1]:
@@ -164,14 +166,14 @@ def gradient_mistakes(world: World, node_id: int, name) -> list[Prediction]:
                 f"not {node.op}({act})"))
     if any(upstream != 1.0 for _, _, upstream, _ in terms):
         locals_ = math.fsum(local for _, _, _, local in terms)
-        which = " + ".join(f"∂{name(c)}/∂{me}" for c, _, _, _ in terms)
-        upstreams = _listing(f"∂{out}/∂{name(c)}" for c, _, _, _ in terms)
+        which = " + ".join(f"∂{name(c)}/∂{me}" for c, _, _, _ in terms[:MAX_LISTED])
+        upstreams = _listing([f"∂{out}/∂{name(c)}" for c, _, _, _ in terms][:MAX_LISTED])
         predictions.append(Prediction(
             DROPPED_UPSTREAM, locals_,
             f"dropped the upstream gradient: this is the local derivative {which} alone; "
             f"multiply by {upstreams}"))
     if any(local != 1.0 for _, _, _, local in terms):
-        which = _listing(f"∂{name(c)}/∂{me}" for c, _, _, _ in terms)
+        which = _listing([f"∂{name(c)}/∂{me}" for c, _, _, _ in terms][:MAX_LISTED])
         predictions.append(Prediction(
             DROPPED_LOCAL, math.fsum(upstream for _, _, upstream, _ in terms),
             f"passed the upstream gradient through unchanged: multiply it by the local derivative {which}"))
