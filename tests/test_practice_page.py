@@ -161,3 +161,19 @@ def test_the_forgot_to_sum_hint_and_fractions(practice):
     answer(page, "12/2")  # a fraction is a number
     assert feedback(page).startswith("Right, after the hint")
     assert page.errors == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("level", [2, 3])
+def test_generated_problems_can_be_answered_right_to_the_end(practice, level):
+    from backprop.practice.problems import generate
+    from backprop.numfmt import format_number
+
+    problem = generate(level, 1, seed=11)[0]
+    page = practice(problem.source, problem.values)
+    result = problem.result()
+    asked = [s for s in page_data(render_practice_page(result))["steps"] if s["question"]]
+    for step in asked:
+        answer(page, format_number(step["question"]["answer"]))  # six significant digits: within 1%
+    assert page.locator("#bp-score").inner_text().startswith(f"Score: {len(asked)} of {len(asked)} right")
+    assert page.errors == []

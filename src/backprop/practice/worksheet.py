@@ -21,7 +21,6 @@ PDFLATEX_TIMEOUT = 180  # seconds, for the whole document
 
 _PREAMBLE = r"""\documentclass[11pt]{article}
 \usepackage[utf8]{inputenc}
-\usepackage[T1]{fontenc}
 \usepackage{amsmath}
 \usepackage{graphicx}
 \usepackage{array}
