@@ -153,3 +153,28 @@ def test_console_examples_in_practice_md_are_current(tmp_path, monkeypatch):
             assert output == shown, f"docs/practice.md is out of date for: {line}"
             checked += 1
     assert checked >= 3
+
+
+def test_a_json_answers_file_for_autograders(tmp_path):
+    answers = tmp_path / "answers.json"
+    answers.write_text('{"d": 5, "e": 5, "a": 15, "b": 10, "c": 5, "f": -4, "value(e)": 6, "x_unused": 1}',
+                       encoding="utf-8")
+    result = run(["grade", *SEED_ARGS, "--answers", str(answers)])
+    assert result.exit_code == 1 and "'x_unused' is not a node of the program" in result.stderr
+    answers.write_text('{"d": 5, "e": 5, "a": 15, "b": 10, "c": 5, "f": -4, "value(e)": 6, "y": 1e-05}'
+                       .replace(', "y": 1e-05', ""), encoding="utf-8")
+    assert run(["grade", *SEED_ARGS, "--answers", str(answers)]).exit_code == 0
+    for text, fragment in (('{"d": 5, "d": 4}', "appears twice"), ('{"d": [5]}', "is not a number"),
+                           ('{"d": 5', "is not valid JSON"), ('{"d": true}', "is not a number")):
+        answers.write_text(text, encoding="utf-8")
+        refused = run(["grade", *SEED_ARGS, "--answers", str(answers)])
+        assert refused.exit_code == 1 and fragment in refused.stderr, refused.stderr
+
+
+@pytest.mark.parametrize("job, usage", [("grade", "Usage: backprop grade [OPTIONS] PROGRAM"),
+                                        ("quiz", "Usage: backprop quiz [OPTIONS] [PROGRAM]"),
+                                        ("worksheet", "Usage: backprop worksheet [OPTIONS]")])
+def test_each_job_has_its_own_help(job, usage):
+    result = run([job, "--help"])
+    assert result.exit_code == 0 and result.stdout.startswith(usage + "\n")
+    assert "Examples:" in result.stdout

@@ -10,7 +10,15 @@ from __future__ import annotations
 import click
 
 
-class PairsCommand(click.Command):
+class JobCommand(click.Command):
+    """A job's command: its usage line is ``backprop JOB …`` (click would put the default job's
+    PROGRAM [NAME=VALUE]... between the two words)."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(f"backprop {self.name}", " ".join(self.collect_usage_pieces(ctx)))
+
+
+class PairsCommand(JobCommand):
     """A command whose pair options (``pair_options``) accept several pairs after one flag."""
 
     pair_options = ("--set", "-s", "--answer")

@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from ..errors import BackpropError, format_error
+from .pairs import JobCommand
 
 KINDS = {".pdf": "a PDF worksheet and its answer key (pdflatex)",
          ".tex": "the LaTeX of both, with the graphs beside them",
          ".xml": "Moodle XML questions, each with its numeric answer and tolerance"}
 
 
-@click.command("worksheet", short_help="problems for a class: PDF and answer key, or Moodle XML", context_settings={"help_option_names": ["-h", "--help"]})
+@click.command("worksheet", cls=JobCommand, short_help="problems for a class: PDF and answer key, or Moodle XML", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--level", type=click.IntRange(1, 3), default=1, show_default=True,
               help="1 arithmetic, 2 neurons and losses, 3 bindings with forks.")
 @click.option("--count", type=click.IntRange(1, 100), default=8, show_default=True, help="How many problems.")

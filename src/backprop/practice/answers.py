@@ -55,13 +55,41 @@ def node_names(result) -> dict[str, int]:
 
 
 def read_answer_lines(text: str, source: str) -> list[tuple[str, str]]:
-    """(where, "key = number") for every answer line of a file's text."""
+    """(where, "key = number") for every answer of a file's text: one a line, or a JSON object
+    ``{"a": 15, "value(e)": 6}`` (as an autograder may write it)."""
+    if text.lstrip().startswith("{"):
+        return _json_answers(text, source)
     lines = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
         if line:
             lines.append((f"{source} line {number}", line))
     return lines
+
+
+def _json_answers(text: str, source: str) -> list[tuple[str, str]]:
+    import json
+
+    def refuse_duplicates(pairs):
+        keys = [key for key, _ in pairs]
+        for key in keys:
+            if keys.count(key) > 1:
+                raise BadAnswer(f"{source}: the key '{key}' appears twice in the JSON object")
+        return dict(pairs)
+
+    try:
+        data = json.loads(text, object_pairs_hook=refuse_duplicates)
+    except json.JSONDecodeError as error:
+        raise BadAnswer(f"{source} is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})") \
+            from None
+    if not isinstance(data, dict):
+        raise BadAnswer(f"{source}: a JSON answers file is one object, such as {{\"a\": 15, \"value(e)\": 6}}")
+    entries = []
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise BadAnswer(f"{source} \"{key}\": {json.dumps(value)} is not a number")
+        entries.append((f"{source} \"{key}\"", f"{key} = {value}"))
+    return entries
 
 
 def parse_answers(result, entries: list[tuple[str, str]], *, partial: bool = False) -> list[Answer]:
