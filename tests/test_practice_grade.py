@@ -178,3 +178,38 @@ def test_each_job_has_its_own_help(job, usage):
     result = run([job, "--help"])
     assert result.exit_code == 0 and result.stdout.startswith(usage + "\n")
     assert "Examples:" in result.stdout
+
+
+def test_any_answers_text_is_graded_or_refused_with_a_bad_answer():
+    """Whatever a learner's file holds, grading it gives a report or one BackpropError, never a crash."""
+    from hypothesis import given, strategies as st
+
+    from backprop.errors import BackpropError
+    from backprop.practice.answers import read_answer_lines
+
+    result = differentiate(SEED, SEED_VALUES)
+    pieces = st.sampled_from(["a", "b", "e", "d", "L", "∂L/∂a", "dL/de", "value(d)", "value(", "=", " = ", "15",
+                              "-4", "1/3", "1/0", "abc", "#", "\n", "{", "}", '"a": 1', ",", "nan", "1e999", "é"])
+
+    @given(st.lists(pieces, max_size=12).map("".join), st.booleans())
+    def check(text, partial):
+        try:
+            entries = read_answer_lines(text, "answers.txt")
+            grade(result, parse_answers(result, entries, partial=partial))
+        except BackpropError:
+            pass
+
+    check()
+
+
+def test_the_practice_page_escapes_the_program():
+    import shutil
+
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    from backprop.render.practice_page import render_practice_page
+
+    hostile = 'a*b  # </script><script>window.__pwned = 1</script><img src=x onerror="alert(1)">'
+    page = render_practice_page(differentiate(hostile, {"a": 2, "b": 3}))
+    assert "__pwned" not in page and "onerror" not in page  # a comment is not part of the graph
+    assert page.count("</script>") == 2  # the data and the script, each closed once
