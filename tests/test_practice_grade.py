@@ -213,3 +213,19 @@ def test_the_practice_page_escapes_the_program():
     page = render_practice_page(differentiate(hostile, {"a": 2, "b": 3}))
     assert "__pwned" not in page and "onerror" not in page  # a comment is not part of the graph
     assert page.count("</script>") == 2  # the data and the script, each closed once
+
+
+def test_a_template_to_fill_in_is_graded_once_filled(tmp_path):
+    template = run(["grade", *SEED_ARGS, "--template"])
+    assert template.exit_code == 0
+    lines = template.stdout.splitlines()
+    assert "value(e) =    # e = a × b" in lines and "∂L/∂a =" in lines and lines[-1] == "∂L/∂f ="
+    answers = tmp_path / "answers.txt"
+    filled = {"∂L/∂d =": "5", "∂L/∂e =": "5", "∂L/∂a =": "15", "∂L/∂b =": "10", "∂L/∂c =": "5", "∂L/∂f =": "4"}
+    answers.write_text("\n".join(f"{line} {filled.get(line, '')}".rstrip() for line in lines) + "\n",
+                       encoding="utf-8")
+    result = run(["grade", *SEED_ARGS, "--answers", str(answers)])  # the values left blank are not graded
+    assert result.exit_code == 1
+    assert "∂L/∂f   4  wrong (expected -4)" in result.stdout and "5 of 6 right" in result.stdout
+    refused = run(["grade", *SEED_ARGS, "--template", "--answer", "a=1"])
+    assert refused.exit_code == 2 and "does not combine" in refused.stderr

@@ -21,9 +21,11 @@ from .pairs import PairsCommand
               help="Relative tolerance of a right answer (absolute tol/10 near zero).")
 @click.option("--partial", is_flag=True, help="Grade only the answers given (default: every node's gradient "
                                               "is required).")
+@click.option("--template", is_flag=True, help="Print a blank answers file for the program (every node's value "
+                                               "and gradient, to fill in) instead of grading.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="The report as text, or one JSON object for autograders.")
-def command(program, assignments, answers_file, answer_pairs, tol, partial, fmt) -> None:
+def command(program, assignments, answers_file, answer_pairs, tol, partial, template, fmt) -> None:
     """Grade a learner's values and gradients: each right or wrong, the first wrong one in
     backward order, and the mistake that reproduces it (recomputed, not guessed).
     Exit status 0 when every answer is right, 1 otherwise.
@@ -32,15 +34,21 @@ def command(program, assignments, answers_file, answer_pairs, tol, partial, fmt)
     Examples:
       backprop grade "(a*b+c)*f" --set a=2 b=3 c=-10 f=5 --answers answers.txt
       backprop grade "x*y + x" --set x=2 y=5 --answer x=5 y=2 a=1
+      backprop grade "(a*b+c)*f" --set a=2 b=3 c=-10 f=5 --template > answers.txt
       backprop grade "(a*b+c)*f" -s a=2 b=3 c=-10 f=5 --answer d=5 e=5 a=15 b=10 c=5 f=-4 --format json
     """
     from ..api import differentiate
     from ..assignments import parse_assignments
-    from ..practice.answers import parse_answers, read_answer_lines
+    from ..practice.answers import answers_template, parse_answers, read_answer_lines
     from ..practice.grade import grade, render_report, report_json
     from .source import read_source
 
     try:
+        if template:
+            if answers_file is not None or answer_pairs:
+                raise click.UsageError("--template prints a blank answers file: it does not combine with answers")
+            click.echo(answers_template(differentiate(program, parse_assignments(assignments))), nl=False)
+            return
         if answers_file is None and not answer_pairs:
             raise click.UsageError("give the learner's answers with --answers FILE or --answer NAME=NUMBER …")
         result = differentiate(program, parse_assignments(assignments))

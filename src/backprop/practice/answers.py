@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..errors import BackpropError
 from ..graph import CONST, display_name
+from ..numfmt import format_number
 from ..steps import BACKWARD, depends_on_inputs
 
 VALUE = "value"
@@ -54,6 +55,23 @@ def node_names(result) -> dict[str, int]:
     return names
 
 
+def answers_template(result) -> str:
+    """A blank answers file for a program: every node's value and gradient, to fill in."""
+    graph = result.graph
+    out = display_name(graph.output_name)
+    given = ", ".join(f"{display_name(graph.nodes[i].name)} = {format_number(result.values[i])}" for i in graph.inputs)
+    lines = [f"# {'; '.join(graph.echo())}" + (f"   with {given}" if given else ""),
+             "# Fill in each number; a line left blank after '=' is not graded (use --partial).",
+             "# Values, forward:"]
+    varies = depends_on_inputs(graph)
+    for node in graph.nodes:
+        if node.args and varies[node.id]:
+            lines.append(f"value({display_name(node.name)}) =    # {display_name(node.name)} = {graph.operation(node.id)}")
+    lines.append(f"# Gradients ∂{out}/∂node, backward:")
+    lines += [f"∂{out}/∂{display_name(graph.nodes[i].name)} =" for i in gradable_nodes(result)]
+    return "\n".join(lines) + "\n"
+
+
 def read_answer_lines(text: str, source: str) -> list[tuple[str, str]]:
     """(where, "key = number") for every answer of a file's text: one a line, or a JSON object
     ``{"a": 15, "value(e)": 6}`` (as an autograder may write it)."""
@@ -62,7 +80,7 @@ def read_answer_lines(text: str, source: str) -> list[tuple[str, str]]:
     lines = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.split("#", 1)[0].strip()
-        if line:
+        if line and not line.endswith("="):  # a template line left blank is not an answer
             lines.append((f"{source} line {number}", line))
     return lines
 

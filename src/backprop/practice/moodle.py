@@ -79,6 +79,6 @@ def _blank_graph_png(result) -> bytes | None:
     from ..render.gif import frame_dot
 
     try:
-        return run_dot(frame_dot(result, render_dot(result), 0), "png")
+        return run_dot(frame_dot(result, render_dot(result, rankdir="TB"), 0), "png")  # fits a page's width
     except RenderError:  # no Graphviz: the questions stand without their picture
         return None
