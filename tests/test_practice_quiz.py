@@ -119,3 +119,12 @@ def test_ctrl_c_ends_with_the_score_so_far():
     assert process.returncode == 0, err
     assert "Quiz ended early." in out
     assert "Score: 1 of 1 right at the first try" in out
+
+
+def test_a_derivation_imports_none_of_the_practice_jobs():
+    code = ("import sys; from backprop.cli import command; from click.testing import CliRunner; "
+            "CliRunner().invoke(command, ['x*y', '--set', 'x=1', 'y=2', '--no-diagram']); "
+            "print(sorted(m for m in sys.modules if m.startswith(('backprop.practice', 'backprop.cli.quiz', "
+            "'backprop.cli.grade', 'backprop.cli.worksheet'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.stdout.strip() == "[]", done.stderr
