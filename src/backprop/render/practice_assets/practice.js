@@ -53,6 +53,8 @@
     if (asking === null) return;
     const extra = view.steps[asking];
     mark("v" + steps[asking].node, "bp-current");
+    const asked = svgNode("v" + steps[asking].node);  // keep the node being asked in view when the graph scrolls
+    if (asked && asked.scrollIntoView) asked.scrollIntoView({ block: "nearest", inline: "nearest" });
     if (steps[asking].phase === "forward") {
       mark(extra.op, "bp-active");
       for (const operand of extra.operands) mark(operand, "bp-operand");
@@ -162,6 +164,12 @@
     document.documentElement.dataset.revealed = "0";
     say("", null);
     advance();
+  }
+
+  // the graph fills the width, but never shrinks below 70% of its own size: past that, it scrolls
+  if (svg && svg.dataset.width) {
+    svg.style.width = "100%";
+    svg.style.minWidth = "calc(" + svg.dataset.width + " * 0.7)";
   }
 
   $("bp-ask").addEventListener("submit", (event) => { event.preventDefault(); check(); });
