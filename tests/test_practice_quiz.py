@@ -128,3 +128,16 @@ def test_a_derivation_imports_none_of_the_practice_jobs():
             "'backprop.cli.grade', 'backprop.cli.worksheet'))))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_the_quiz_session_in_practice_md_is_current():
+    import re
+
+    text = (ROOT / "docs" / "practice.md").read_text(encoding="utf-8")
+    match = re.search(r'A session with `backprop quiz "x\*y \+ x" --set x=2 y=5`, typing (.*?):\n\n```text\n(.*?)```',
+                      text, flags=re.S)
+    assert match, "docs/practice.md shows a quiz session"
+    typed = [word.strip() for word in re.split(r",| and ", match.group(1)) if word.strip()]
+    session = CliRunner(echo_stdin=True).invoke(command, ["quiz", "x*y + x", "--set", "x=2", "y=5"],
+                                                input="".join(f"{word}\n" for word in typed))
+    assert session.output == match.group(2)

@@ -112,8 +112,11 @@ class Quiz:
             say(f"  inputs: {given}")
         say(f"  ∂{display_name(result.output)}/∂{display_name(result.output)} = 1. Type each number "
             f"(? shows the step).")
+        before = self.score.asked, self.score.first_try
         for question in questions(result):
             self.ask_question(question, ask, say)
+        asked, first = self.score.asked - before[0], self.score.first_try - before[1]
+        say(f"This problem: {first} of {asked} right at the first try.")
 
     def ask_question(self, question: Question, ask, say) -> None:
         for attempt in (1, 2):
