@@ -55,6 +55,7 @@ def test_the_latex_has_the_problems_their_blank_graphs_and_the_key(tmp_path):
     assert latex_number(some_grad) in key
 
 
+@pytest.mark.slow
 def test_moodle_xml_has_each_answer_and_its_tolerance(tmp_path):
     quiz = tmp_path / "quiz.xml"
     result = run(["--count", "3", "--level", "2", "--seed", "7", "-o", str(quiz), "--tol", "0.02"])
@@ -75,6 +76,19 @@ def test_moodle_xml_has_each_answer_and_its_tolerance(tmp_path):
         assert float(element.find("tolerance").text) == pytest.approx(tolerance(answer, 0.02))
         assert float(element.find("tolerance").text) >= 0.002
     assert root.find("question[@type='category']/category/text").text == "$course$/top/backprop"
+
+
+def test_moodle_questions_without_pictures_are_valid_xml():
+    from backprop.practice.moodle import moodle_xml
+
+    problems = generate(1, 2, seed=5)
+    root = ET.fromstring(moodle_xml(problems, tol=0.05, pictures=False).encode("utf-8"))
+    questions = root.findall("question[@type='numerical']")
+    assert len(questions) == sum(1 + len(p.values) for p in problems)
+    first = problems[0].result()
+    assert float(questions[0].find("answer/text").text) == first.value
+    assert float(questions[0].find("answer/tolerance").text) == pytest.approx(tolerance(first.value, 0.05))
+    assert questions[0].find("questiontext/file") is None and "<img" not in questions[0].find("questiontext/text").text
 
 
 @pytest.mark.parametrize("args, fragment, code", [
