@@ -44,7 +44,7 @@ def one_line_error(result, fragment: str, *, caret: bool = False) -> None:
 
 @pytest.fixture
 def echo_job():
-    """A job registered for the test only (no job ships yet): it prints its arguments."""
+    """A job registered for the test only, in place of the real quiz: it prints its arguments."""
 
     @click.command("quiz")
     @click.argument("rest", nargs=-1)
@@ -52,9 +52,13 @@ def echo_job():
         """Ask questions about a derivation."""
         click.echo("quiz " + " ".join(rest))
 
+    real = command.commands.get("quiz")
     command.add_command(quiz)
     yield
-    del command.commands["quiz"]
+    if real is not None:
+        command.add_command(real)
+    else:
+        del command.commands["quiz"]
 
 
 def test_a_job_runs_only_when_the_first_argument_is_exactly_its_name(echo_job):
@@ -68,7 +72,9 @@ def test_a_job_runs_only_when_the_first_argument_is_exactly_its_name(echo_job):
 def test_help_lists_the_jobs_that_exist_and_every_format():
     help_text = run(["--help"]).stdout
     assert help_text.startswith("Usage: backprop PROGRAM [NAME=VALUE]... [OPTIONS]\n")
-    assert "JOB [ARGS]" not in help_text  # no job ships yet: none is listed
+    assert "backprop JOB [ARGS]..." in help_text  # the jobs that ship: quiz, grade, worksheet
+    for job in ("quiz", "grade", "worksheet"):
+        assert f"\n  {job} " in help_text, job
     assert "Jobs:" in help_text and "PROGRAM (the default)" in help_text
     assert 'backprop "(a*b+c)*f" --set a=2 b=3 c=-10 f=5' in help_text
     for name in ("text", "ascii", "markdown", "latex", "json", "dot", "png", "svg", "pdf", "html", "gif"):

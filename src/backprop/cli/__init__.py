@@ -22,8 +22,22 @@ from . import argv, derive
 class BackpropGroup(click.Group):
     """A group whose default job is the derivation, and whose errors are one line each."""
 
+    # The jobs that ship, by module: imported only when one runs (or --help lists them), so a
+    # derivation starts no slower for them.
+    lazy_jobs = {"quiz": "quiz", "grade": "grade", "worksheet": "worksheet"}
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name not in self.commands and name in self.lazy_jobs:
+            import importlib
+
+            self.add_command(importlib.import_module(f".{self.lazy_jobs[name]}", __package__).command)
+        return super().get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(self.lazy_jobs))
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] in self.commands:  # rule 1: a job only when exactly its name
+        if args and (args[0] in self.commands or args[0] in self.lazy_jobs):  # rule 1: a job only when exactly its name
             ctx._protected_args, ctx.args = args[:1], args[1:]
             return ctx.args
         try:
@@ -36,7 +50,7 @@ class BackpropGroup(click.Group):
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write_usage(ctx.command_path, "PROGRAM [NAME=VALUE]... [OPTIONS]")
-        if self.commands:
+        if self.list_commands(ctx):
             formatter.write_usage(ctx.command_path, "JOB [ARGS]...", prefix="       ")
 
     def format_help_text(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -58,7 +72,7 @@ class BackpropGroup(click.Group):
                                 for f in FORMATS.values()])
 
     def list_commands_with(self, ctx: click.Context):
-        return [(name, self.commands[name]) for name in self.list_commands(ctx)]
+        return [(name, self.get_command(ctx, name)) for name in self.list_commands(ctx)]
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The jobs are listed once, in the Jobs section above the options."""
