@@ -37,7 +37,7 @@ def test_page_is_self_contained_and_carries_the_questions():
     asked = [s["question"]["answer"] for s in data["steps"] if s["question"]]
     assert asked == [float(a) for a in SEED_ANSWERS]
     a_step = next(s for s in data["steps"] if s["question"] and s["question"]["label"] == "∂L/∂a")
-    assert a_step["question"]["rule"] == ["since e = a × b, ∂e/∂a = b"]
+    assert a_step["question"]["rule"] == ["since e = a × b, ∂e/∂a = b   (mul gate: it swaps its operands' values)"]
     assert any(m["value"] == 10 and "wrong operand" in m["text"] for m in a_step["question"]["mistakes"])
 
 
