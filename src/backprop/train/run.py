@@ -134,6 +134,9 @@ def prepare(source: str, graph: Graph, *, values: Mapping[str, float], params: S
         parameters = [name for name in inputs if name not in bound]
         if not parameters:
             raise TrainingError(f"every input is a column of {data.path}: name what should move with --params")
+        if data is not None:
+            notes.append(f"the parameters are {', '.join(parameters)}: the inputs that are not columns of "
+                         f"{data.path} (choose them with --params)")
     else:
         parameters = []
         for name in params:
