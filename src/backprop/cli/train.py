@@ -97,6 +97,13 @@ def _check_outputs(outputs) -> list[Path]:
         if target.suffix.lower() not in WRITERS:
             raise RenderError(f"-o {output}: backprop train writes {', '.join(WRITERS)} files")
         check_writable(target)
+        if target.suffix.lower() in (".html", ".htm"):
+            import shutil
+
+            from ..render.dot import INSTALL_HOW
+
+            if shutil.which("dot") is None:
+                raise RenderError(f"-o {output} draws the graph with Graphviz's 'dot' program: {INSTALL_HOW}")
         if target.suffix.lower() in (".png", ".svg"):
             import importlib.util
 
