@@ -75,6 +75,8 @@ def command(program, pairs, assignments, program_file, data, params, lr, steps, 
         training = run_training(setup, record=any(t.suffix.lower() in (".html", ".htm") for t in targets),
                                 progress=progress)
         progress.close()
+        if progress.shown:  # a run long enough to watch: say how long it took
+            click.echo(f"Trained for {training.seconds:.1f} s", err=True)
         _print(training, fmt, ascii_only)
         for target in targets:
             _write(training, target)

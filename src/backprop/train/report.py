@@ -88,9 +88,8 @@ def render_report(training: Training, ascii: bool = False) -> str:
         lines.append(f"Final parameters (step {final.step}): {values}")
         first = history[0].loss
         arrow = "->" if ascii else "→"
-        seconds = f"{training.seconds:.2f} s"
         lines.append(f"Loss: {format_number(first)} {arrow} {format_number(final.loss)} in {final.step} "
-                     f"step{'s' if final.step != 1 else ''} ({seconds})")
+                     f"step{'s' if final.step != 1 else ''}")
         if training.full_loss is not None:
             lines.append(f"Loss over all {setup.rows} rows at the final parameters: {format_number(training.full_loss)}")
     text = "\n".join(lines) + "\n"

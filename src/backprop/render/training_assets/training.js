@@ -10,6 +10,11 @@
   var params = document.getElementById("tp-params");
   var marker = document.getElementById("tp-marker");
   var body = document.getElementById("tp-table-body");
+  var svg = document.querySelector(".bp-svg");
+  if (svg && svg.getAttribute("data-width")) {
+    // Graphviz's own size (points): a wide graph scrolls in its box instead of shrinking to unreadable
+    svg.style.width = svg.getAttribute("data-width");
+  }
   var svgNodes = {};
   document.querySelectorAll(".bp-svg g.bp-value").forEach(function (group) {
     svgNodes[group.id] = {
