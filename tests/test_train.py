@@ -160,7 +160,8 @@ def test_divergence_in_the_command_still_prints_what_was_done(tmp_path, monkeypa
     result = run(["(w*x + b - y)^2", "--data", "points.csv", "--lr", "1.5", "--steps", "1000", "-o", "h.csv"])
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith("Error: the loss diverged at step")
-    assert "lower --lr" in result.stderr and "Final parameters" in result.stdout
+    assert "lower --lr" in result.stderr and "Parameters when the loss diverged (step " in result.stdout
+    assert "(it rose at every step since step 0, loss " in result.stderr
     assert (tmp_path / "h.csv").exists()
 
 
@@ -220,3 +221,15 @@ def test_a_missing_data_file_and_a_domain_error_mid_run():
     result = run(["log(w)", "--set", "w=1", "--lr", "2", "--steps", "5"])
     assert result.exit_code == 1
     assert "Error: at step 1 (w = -1): cannot compute L = log(w) with w = -1: log needs x > 0" in result.stderr
+
+
+def test_the_gallery_neuron_carries_the_weights_training_finds():
+    from conftest import ROOT
+    from test_gallery import gallery
+
+    example = next(e for e in gallery.EXAMPLES if e.slug == "trained-neuron")
+    training = train("p = sigmoid(w1*x1 + w2*x2 + b); -(y*log(p) + (1 - y)*log(1 - p))",
+                     data=ROOT / "docs" / "data" / "neuron.csv", lr=0.5, steps=300)
+    for name, value in training.final_params.items():
+        assert float(example.values[name]) == pytest.approx(value, rel=1e-5), name
+    assert training.final.loss < 0.02

@@ -85,7 +85,8 @@ def render_report(training: Training, ascii: bool = False) -> str:
     final = training.final
     if final is not None:
         values = ", ".join(f"{n} = {format_number(v)}" for n, v in zip(names, final.params))
-        lines.append(f"Final parameters (step {final.step}): {values}")
+        label = "Parameters when the loss diverged" if training.stopped == "diverged" else "Final parameters"
+        lines.append(f"{label} (step {final.step}): {values}")
         first = history[0].loss
         arrow = "->" if ascii else "→"
         lines.append(f"Loss: {format_number(first)} {arrow} {format_number(final.loss)} in {final.step} "

@@ -207,8 +207,9 @@ def run_training(setup: Setup, *, record: bool = False,
             norm = math.sqrt(sum(g * g for g in evaluation.gradient))
             if not math.isfinite(evaluation.loss) or not math.isfinite(norm):
                 training.stopped = "diverged"
-                training.message = _divergence(setup, step, evaluation.loss, params, evaluation.gradient)
                 _keep(training, Record(step, evaluation.loss, norm, params, evaluation.gradient))
+                training.message = _divergence(setup, step, evaluation.loss, params, evaluation.gradient,
+                                               _rising_since(training.history))
                 break
             _keep(training, Record(step, evaluation.loss, norm, params, evaluation.gradient))
             if step in wanted:
@@ -293,7 +294,16 @@ def _batches(setup: Setup):
             yield order[start:start + setup.batch]
 
 
-def _divergence(setup: Setup, step: int, loss: float, params: list[float], gradient: list[float] | None) -> str:
+def _rising_since(history: list[Record]) -> Record | None:
+    """The record after which the loss rose at every recorded step up to the end (None if it did not rise)."""
+    index = len(history) - 1
+    while index > 0 and not history[index - 1].loss >= history[index].loss:
+        index -= 1
+    return history[index] if index < len(history) - 1 else None
+
+
+def _divergence(setup: Setup, step: int, loss: float, params: list[float], gradient: list[float] | None,
+                rising: Record | None = None) -> str:
     """Which parameter blew up, at which step, and what to do about it."""
     names = setup.parameters
     culprit = next((i for i, p in enumerate(params) if not math.isfinite(p)), None)
@@ -304,8 +314,9 @@ def _divergence(setup: Setup, step: int, loss: float, params: list[float], gradi
     name, value = names[culprit], params[culprit]
     grad = f" (∂loss/∂{name} = {format_number(gradient[culprit])})" if gradient is not None else ""
     suggestion = format_number(setup.lr / 10)
+    since = f" (it rose at every step since step {rising.step}, loss {format_number(rising.loss)})" if rising else ""
     return (f"the loss diverged at step {step}: it became {format_number(loss)} with {name} = {format_number(value)}"
-            f"{grad}; the steps overshoot: lower --lr (now {format_number(setup.lr)}), e.g. --lr {suggestion}")
+            f"{grad}{since}; the steps overshoot: lower --lr (now {format_number(setup.lr)}), e.g. --lr {suggestion}")
 
 
 def _undefined(setup: Setup, params: list[float], rows: list[int], step: int) -> str:
