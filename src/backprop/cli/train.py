@@ -8,13 +8,19 @@ from pathlib import Path
 
 import click
 
-from ..errors import BackpropError, RenderError, format_error
-
-WRITERS = {".png": "Loss curve", ".svg": "Loss curve", ".html": "Training page", ".htm": "Training page",
-           ".json": "Training history", ".csv": "Training history"}
+from ..errors import BackpropError, format_error
 
 
-@click.command("train", context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"]})
+class TrainCommand(click.Command):
+    """The job's usage line names it plainly (not after the default job's PROGRAM argument)."""
+
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage("backprop train", "PROGRAM [NAME=VALUE]... [OPTIONS]")
+
+
+@click.command("train", cls=TrainCommand,
+               context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"],
+                                 "max_content_width": 100})
 @click.argument("program", required=False)
 @click.argument("pairs", nargs=-1)
 @click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
@@ -27,7 +33,8 @@ WRITERS = {".png": "Loss curve", ".svg": "Loss curve", ".html": "Training page",
 @click.option("--lr", type=float, default=0.1, show_default=True, help="The learning rate.")
 @click.option("--steps", type=int, default=100, show_default=True, help="How many steps to take (Ctrl-C stops early "
                                                                           "and keeps what was done).")
-@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True)
+@click.option("--optimizer", type=click.Choice(["sgd", "momentum", "adam"]), default="sgd", show_default=True,
+              help="Plain gradient descent, momentum (β = 0.9) or Adam (β₁ = 0.9, β₂ = 0.999).")
 @click.option("--batch", type=int, default=None, help="Minibatches of this many rows, in a shuffled order (--seed).")
 @click.option("--seed", type=int, default=None, help="Seed of every random choice (minibatch order, --init random).")
 @click.option("--init", type=click.Choice(["zeros", "random"]), default="zeros", show_default=True,
@@ -53,7 +60,9 @@ def command(program, pairs, assignments, program_file, data, params, lr, steps, 
     """
     source = None
     try:
-        targets = _check_outputs(outputs)
+        from ..train.outputs import check_outputs, wants_snapshots, write_output
+
+        targets = check_outputs(outputs)
         from ..assignments import parse_assignments
         from ..train import prepare_run, read_csv
         from ..train.run import run_training
@@ -65,6 +74,9 @@ def command(program, pairs, assignments, program_file, data, params, lr, steps, 
         stray = [pair for pair in pairs if "=" not in pair]
         if stray:
             raise click.UsageError(f"unexpected argument '{stray[0]}': give one program, then NAME=VALUE pairs")
+        if program is None and program_file is None:
+            raise click.UsageError('no program given: write one, e.g. backprop train "(w*x + b - y)^2" '
+                                   '--data points.csv --params w,b (or -f FILE, or - for stdin)')
         source = read_program(program, program_file, had_values=bool(assignments))
         setup = prepare_run(source, data=read_csv(data) if data is not None else None,
                             values=parse_assignments([*assignments, *pairs]),
@@ -72,14 +84,13 @@ def command(program, pairs, assignments, program_file, data, params, lr, steps, 
         for note in setup.notes:
             click.echo(f"Note: {note}", err=True)
         progress = _Progress(steps)
-        training = run_training(setup, record=any(t.suffix.lower() in (".html", ".htm") for t in targets),
-                                progress=progress)
+        training = run_training(setup, record=wants_snapshots(targets), progress=progress)
         progress.close()
         if progress.shown:  # a run long enough to watch: say how long it took
             click.echo(f"Trained for {training.seconds:.1f} s", err=True)
         _print(training, fmt, ascii_only)
         for target in targets:
-            _write(training, target)
+            click.echo(write_output(training, target), err=True)
         if training.stopped == "interrupted":
             click.echo(f"Error: {training.message}", err=True)
             sys.exit(130)
@@ -89,33 +100,6 @@ def command(program, pairs, assignments, program_file, data, params, lr, steps, 
         raise click.ClickException(format_error(error, source)) from None
 
 
-def _check_outputs(outputs) -> list[Path]:
-    """Every -o path is one this job writes, in a folder that exists: checked before the run."""
-    from ..render.formats import check_writable
-
-    targets = []
-    for output in outputs:
-        target = Path(output)
-        if target.suffix.lower() not in WRITERS:
-            raise RenderError(f"-o {output}: backprop train writes {', '.join(WRITERS)} files")
-        check_writable(target)
-        if target.suffix.lower() in (".html", ".htm"):
-            import shutil
-
-            from ..render.dot import INSTALL_HOW
-
-            if shutil.which("dot") is None:
-                raise RenderError(f"-o {output} draws the graph with Graphviz's 'dot' program: {INSTALL_HOW}")
-        if target.suffix.lower() in (".png", ".svg"):
-            import importlib.util
-
-            if importlib.util.find_spec("matplotlib") is None:
-                raise RenderError(f"-o {output} draws the loss curve with matplotlib, which is not installed: "
-                                  f"pip install 'backprop[train]' (or pip install matplotlib)")
-        targets.append(target)
-    return targets
-
-
 def _print(training, fmt: str, ascii_only: bool) -> None:
     from ..train.report import render_json, render_report
     from .output import stdout_takes_unicode
@@ -123,26 +107,6 @@ def _print(training, fmt: str, ascii_only: bool) -> None:
     text = render_json(training) if fmt == "json" else render_report(
         training, ascii=ascii_only or not stdout_takes_unicode())
     click.echo(text, nl=False)
-
-
-def _write(training, target: Path) -> None:
-    from ..render.formats import write_atomically
-
-    suffix = target.suffix.lower()
-    if suffix in (".png", ".svg"):
-        from ..render.curve import render_curve
-
-        data = render_curve(training, suffix[1:])
-    elif suffix in (".html", ".htm"):
-        from ..render.training_page import render_training_page
-
-        data = render_training_page(training).encode("utf-8")
-    else:
-        from ..train.report import render_csv, render_json
-
-        data = (render_json(training) if suffix == ".json" else render_csv(training)).encode("utf-8")
-    write_atomically(target, data)
-    click.echo(f"{WRITERS[suffix]} written to {target}", err=True)
 
 
 class _Progress:
