@@ -233,3 +233,14 @@ def test_the_gallery_neuron_carries_the_weights_training_finds():
     for name, value in training.final_params.items():
         assert float(example.values[name]) == pytest.approx(value, rel=1e-5), name
     assert training.final.loss < 0.02
+
+
+def test_a_huge_run_keeps_a_bounded_history_with_the_first_and_last_steps(monkeypatch):
+    from backprop.train import run as run_module
+
+    monkeypatch.setattr(run_module, "HISTORY_LIMIT", 50)
+    training = train("(w - 3)^2", lr=0.01, steps=1000)
+    steps = [record.step for record in training.history]
+    assert len(steps) <= 51 and steps[0] == 0 and steps[-1] == 1000
+    assert training.stride > 1 and all(step % training.stride == 0 for step in steps[:-1])
+    assert steps == sorted(steps)
