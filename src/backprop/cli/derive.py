@@ -63,9 +63,8 @@ OPTIONS = [
     click.option("--max-paths", type=click.IntRange(min=0), default=None, metavar="N",
                  help="With --paths: the most paths listed per input (default 50)."),
     click.option("--step", type=float, default=None, metavar="LR",
-                 help="Also take one step of gradient descent with this learning rate: each input's update "
-                      "(a ← a − LR × ∂L/∂a), the new output, and the first-order prediction of the change beside "
-                      "the actual one (docs/training.md)."),
+                 help="Also take one step of gradient descent (a ← a − LR × ∂L/∂a): the new output, and the "
+                      "first-order prediction of the change beside the actual one (docs/training.md)."),
     click.option("--params", metavar="NAME,...", help="With --step: the inputs that move (default: every input)."),
     click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
 ]
@@ -116,7 +115,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
         options = {"wrt": focus, "standalone": standalone, "rankdir": rankdir.upper(), "max_nodes": max_nodes,
                    "frame_ms": frame_ms, "symbolic": symbolic, "hessian": hessian, "graph": graph_kind,
                    "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths,
-                   "step": step, "params": _step_params(result, step, params or wrt)}
+                   "step": step, "params": params or wrt}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
         if check:
@@ -146,16 +145,3 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
     except BackpropError as error:
         raise click.ClickException(format_error(error, source)) from None
 
-
-def _step_params(result, step, params):
-    """--params checked once, before anything is written (a name that is not an input is an error);
-    without --params, --wrt names what moves, so the step shows no gradient --wrt hides."""
-    if step is None:
-        return None
-    from ..train.nudge import parse_params, step_parameters
-
-    if not step > 0 or step != step or step == float("inf"):
-        from ..errors import BackpropError
-
-        raise BackpropError(f"--step {step:g}: the learning rate must be a positive number (such as --step 0.01)")
-    return step_parameters(result, parse_params(params))

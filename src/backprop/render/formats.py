@@ -43,12 +43,12 @@ class Format:
 
 
 def _nudge(result, step, params):
-    """The --step section's data, or None without --step."""
+    """The --step section's data, or None without --step (``params``: names, or "a,b" as typed)."""
     if step is None:
         return None
-    from ..train.nudge import take_step
+    from ..train.nudge import step_options, take_step
 
-    return take_step(result, step, params)
+    return take_step(result, step, step_options(result, step, params))
 
 
 def _text(result, *, wrt=None, ascii: bool = False, step=None, params=None, **views) -> bytes:

@@ -12,17 +12,26 @@ import math
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from .data import DataError, Dataset, read_csv
-from .run import Setup, Training, TrainingError, prepare, run_training
+# The derivation imports ``train.nudge`` for --step: this package imports its modules only when used.
+_EXPORTS = {"Dataset": "data", "DataError": "data", "read_csv": "data", "Setup": "run", "Training": "run",
+            "TrainingError": "run", "run_training": "run"}
+__all__ = ["train", "prepare_run", *_EXPORTS]
 
-__all__ = ["train", "prepare_run", "Training", "Setup", "Dataset", "DataError", "TrainingError", "read_csv"]
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def prepare_run(source: str, *, data: str | Path | Dataset | Mapping[str, Sequence[float]] | None = None,
+def prepare_run(source: str, *, data: "str | Path | Dataset | Mapping[str, Sequence[float]] | None" = None,
                 values: Mapping[str, float | str] | None = None, params: Sequence[str] | str | None = None,
                 lr: float = 0.1, steps: int = 100, optimizer: str = "sgd", batch: int | None = None,
-                seed: int | None = None, init: str = "zeros") -> Setup:
+                seed: int | None = None, init: str = "zeros") -> "Setup":
     """Parse and lower the program once and check the run's options (see ``train``)."""
+    from .run import prepare
     from ..assignments import as_value
     from ..errors import BadAssignment
     from ..lower import lower
@@ -39,7 +48,7 @@ def prepare_run(source: str, *, data: str | Path | Dataset | Mapping[str, Sequen
                    optimizer=optimizer, batch=batch, seed=seed, init=init)
 
 
-def train(source: str, *, record: bool = False, **options) -> Training:
+def train(source: str, *, record: bool = False, **options) -> "Training":
     """Train the program's inputs by gradient descent on its output (the mean over the data's rows).
 
     ``data``: a CSV path, a ``Dataset`` or ``{"x": [...], "y": [...]}``; ``values``: fixed inputs and
@@ -47,10 +56,14 @@ def train(source: str, *, record: bool = False, **options) -> Training:
     ``lr``, ``steps``, ``optimizer`` ("sgd", "momentum", "adam"), ``batch`` (minibatch size),
     ``seed``, ``init`` ("zeros" or "random", for parameters without a value).
     """
+    from .run import run_training
+
     return run_training(prepare_run(source, **options), record=record)
 
 
-def _dataset(data) -> Dataset | None:
+def _dataset(data):
+    from .data import DataError, Dataset, read_csv
+
     if data is None or isinstance(data, Dataset):
         return data
     if isinstance(data, (str, Path)):

@@ -113,3 +113,13 @@ def parse_params(text: str | None) -> list[str] | None:
     if not names:
         raise BackpropError(f"--params '{text}' names no input: write names separated by commas, such as --params a,b")
     return names
+
+
+def step_options(result, step: float | None, params) -> list[str] | None:
+    """--step and --params checked: the inputs that move (``params``: names, or "a,b" as typed), or None
+    without --step. Without --params the command line passes --wrt, so the step shows no gradient --wrt hides."""
+    if step is None:
+        return None
+    if not (step > 0 and math.isfinite(step)):
+        raise BackpropError(f"--step {step:g}: the learning rate must be a positive number (such as --step 0.01)")
+    return step_parameters(result, parse_params(params) if isinstance(params, str) else params)
