@@ -244,3 +244,12 @@ def test_a_huge_run_keeps_a_bounded_history_with_the_first_and_last_steps(monkey
     assert len(steps) <= 51 and steps[0] == 0 and steps[-1] == 1000
     assert training.stride > 1 and all(step % training.stride == 0 for step in steps[:-1])
     assert steps == sorted(steps)
+
+
+def test_ascii_and_json_on_stdout():
+    text = run(["(w - 3)^2", "--steps", "2", "--optimizer", "adam", "--ascii"]).stdout
+    assert text.isascii() and "p <- p - lr*m_hat/(sqrt v_hat + eps)" in text and "|grad|" in text
+    document = json.loads(run(["(w - 3)^2", "--steps", "2", "--format", "json"]).stdout)
+    assert [r["step"] for r in document["history"]] == [0, 1, 2]
+    assert document["final"]["w"] == pytest.approx(0.6 + 0.1 * 2 * (3 - 0.6))
+    assert document["stopped"] is None and document["loss"] == "the program's output L"

@@ -60,6 +60,15 @@ def test_the_curve_png_falls(points, tmp_path):
     assert coordinates[0][1] < coordinates[-1][1]
 
 
+@pytest.mark.slow  # importing matplotlib takes about two seconds
+def test_a_diverged_run_still_draws_its_curve(points, tmp_path):
+    pytest.importorskip("matplotlib")
+    result = run([SOURCE, "--data", "points.csv", "--lr", "2", "--steps", "1000", "-o", "curve.svg"])
+    assert result.exit_code == 1 and "diverged" in result.stderr and "Warning" not in result.stderr
+    svg = (tmp_path / "curve.svg").read_text()
+    assert ("log10(loss)" in svg or "loss (log scale)" in svg) and "stopped: diverged" in svg
+
+
 def page_data(text: str) -> dict:
     return json.loads(re.search(r'<script id="tp-data" type="application/json">(.*?)</script>', text, re.S).group(1))
 

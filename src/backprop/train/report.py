@@ -94,7 +94,13 @@ def render_report(training: Training, ascii: bool = False) -> str:
         if training.full_loss is not None:
             lines.append(f"Loss over all {setup.rows} rows at the final parameters: {format_number(training.full_loss)}")
     text = "\n".join(lines) + "\n"
-    return text.encode("ascii", "backslashreplace").decode("ascii") if ascii else text
+    if ascii:
+        text = text.translate(_ASCII).encode("ascii", "backslashreplace").decode("ascii")
+    return text
+
+
+_ASCII = str.maketrans({"←": "<-", "−": "-", "·": "*", "∂": "d", "β": "beta", "ε": "eps", "₁": "1", "₂": "2",
+                        "√": "sqrt ", "\u0302": "_hat", "×": "*", "‖": "|", "∇": "grad ", "²": "^2", "→": "->", "…": "..."})
 
 
 def _number(x: float):
