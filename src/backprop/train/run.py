@@ -70,6 +70,14 @@ class Record:
     gradient: list[float]
 
 
+@dataclass(frozen=True)
+class Stop:
+    """Why an evaluation could not finish: the loss overflowed ("diverged"), or is undefined ("failed")."""
+
+    how: str
+    message: str
+
+
 @dataclass
 class Snapshot:
     """Every node's value and gradient at one step, for the first data points (the page replays them)."""
@@ -201,8 +209,11 @@ def run_training(setup: Setup, *, record: bool = False,
         for step in range(setup.steps + 1):
             rows = next(batches)
             evaluation = _evaluate(engine, setup, params, rows, step)
-            if isinstance(evaluation, str):
-                training.stopped, training.message = "failed", evaluation
+            if isinstance(evaluation, Stop):
+                training.stopped, training.message = evaluation.how, evaluation.message
+                if evaluation.how == "diverged":
+                    rising = _rising_since(training.history)
+                    training.message = _divergence(setup, step, math.inf, params, None, rising)
                 break
             norm = math.sqrt(sum(g * g for g in evaluation.gradient))
             if not math.isfinite(evaluation.loss) or not math.isfinite(norm):
@@ -233,7 +244,7 @@ def run_training(setup: Setup, *, record: bool = False,
                 pass  # the step that diverged: nothing finite to replay
     if setup.batch is not None and training.final is not None and training.stopped is None:
         evaluation = _evaluate(engine, setup, training.final.params, list(range(setup.rows)), setup.steps)
-        if not isinstance(evaluation, str):
+        if not isinstance(evaluation, Stop):
             training.full_loss = evaluation.loss
     training.seconds = time.perf_counter() - started
     return training
@@ -269,9 +280,9 @@ def _evaluate(engine: BatchedGraph, setup: Setup, params: list[float], rows: lis
     try:
         return engine.evaluate(_inputs(setup, params, rows), len(rows), every_gradient=every_gradient)
     except Overflow:
-        return _divergence(setup, step, math.inf, params, None)
+        return Stop("diverged", _divergence(setup, step, math.inf, params, None))
     except Undefined:
-        return _undefined(setup, params, rows, step)
+        return Stop("failed", _undefined(setup, params, rows, step))
 
 
 def _snapshot(engine: BatchedGraph, setup: Setup, params: list[float], step: int) -> Snapshot:
