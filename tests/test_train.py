@@ -253,3 +253,26 @@ def test_ascii_and_json_on_stdout():
     assert [r["step"] for r in document["history"]] == [0, 1, 2]
     assert document["final"]["w"] == pytest.approx(0.6 + 0.1 * 2 * (3 - 0.6))
     assert document["stopped"] is None and document["loss"] == "the program's output L"
+
+
+@pytest.mark.slow
+def test_a_real_ctrl_c_stops_a_huge_run_and_keeps_its_files(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+
+    process = subprocess.Popen([sys.executable, "-m", "backprop", "train", "(w - 3)^2 + (v + 1)^2", "--lr", "0.001",
+                                "--steps", "1000000000", "-o", "h.csv"], cwd=tmp_path, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Error: interrupted at step " in stderr
+    assert "Final parameters (step " in stdout
+    lines = (tmp_path / "h.csv").read_text().splitlines()
+    assert lines[0] == "step,loss,grad_norm,w,v" and len(lines) > 10
