@@ -106,11 +106,16 @@ def test_divergence_names_the_step_and_the_parameter_and_says_lower_lr():
 
 def test_snapshots_cover_the_run_for_the_page():
     xs, ys = line_data()
-    training = train("(w*x + b - y)^2", data={"x": xs, "y": ys}, lr=0.05, steps=500, record=True)
+    training = train("(w*x + b - y)^2", data={"x": xs, "y": ys}, lr=0.05, steps=250, record=True)
     steps = [s.step for s in training.snapshots]
-    assert steps[0] == 0 and steps[-1] == 500 and len(steps) <= SNAPSHOTS + 1 and steps == sorted(set(steps))
+    assert steps == list(range(251))  # 9 nodes × 25 points: every step fits the page's budget
+    big = train("0 * (" + " + ".join(f"(w*x + b - y)^{k}" for k in range(2, 40)) + ")", data={"x": xs, "y": ys},
+                lr=0.1, steps=5000, record=True)
+    big_steps = [s.step for s in big.snapshots]
+    assert big_steps[0] == 0 and big_steps[-1] == 5000 and SNAPSHOTS <= len(big_steps) <= 1000
+    assert big_steps == sorted(set(big_steps))
     last = training.snapshots[-1]
-    assert last.params == training.final.params
+    assert last.params == training.final.params and last.step == 250
     output = training.setup.graph.output
     row = 3
     expected = differentiate("(w*x + b - y)^2", {"w": last.params[0], "b": last.params[1], "x": xs[row], "y": ys[row]})

@@ -84,24 +84,20 @@ def render_training_page(training) -> str:
 
 
 def _snapshot_data(graph, snapshot) -> dict:
-    """One recorded step: the loss, the parameters, and every node's value and gradient per data point."""
+    """One recorded step: the loss, the parameters, and every node's value and gradient per data point
+    (in the order of the page's ``nodes``: every node but the constants)."""
+    shown = [node.id for node in graph.nodes if node.op != CONST]
     rows = []
     for position in range(len(snapshot.rows)):
-        values, grads = {}, {}
-        for node in graph.nodes:
-            if node.op == CONST:
-                continue
-            key = f"v{node.id}"
-            values[key] = format_number(snapshot.values[node.id][position])
-            column = snapshot.grads[node.id]
-            grads[key] = format_number(column[position]) if column is not None else "0"
+        values = [format_number(snapshot.values[i][position]) for i in shown]
+        grads = [format_number(snapshot.grads[i][position]) if snapshot.grads[i] is not None else "0" for i in shown]
         rows.append({"values": values, "grads": grads})
     return {"step": snapshot.step, "loss": format_number(snapshot.loss),
             "params": [format_number(p) for p in snapshot.params], "rows": rows}
 
 
 def _width(point: dict) -> int:
-    return sum(len(text) for text in point["values"].values()) + sum(len(text) for text in point["grads"].values())
+    return sum(map(len, point["values"])) + sum(map(len, point["grads"]))
 
 
 def _row_labels(training) -> list[str]:

@@ -22,8 +22,10 @@ from .data import Dataset
 from .engine import BatchedGraph, Overflow, Undefined
 from .optimizers import OPTIMIZERS, make_optimizer
 
-SNAPSHOTS = 40  # recorded steps the HTML page can replay (plus the last)
+SNAPSHOTS = 40  # recorded steps the HTML page can replay at least (plus the last)
 SNAPSHOT_ROWS = 25  # data points recorded at each of them
+SNAPSHOT_NUMBERS = 120_000  # values and gradients the page may hold: more steps for a small graph
+MOST_SNAPSHOTS = 1000
 HISTORY_LIMIT = 20_000  # beyond this many records the history keeps every other step (a huge --steps)
 
 
@@ -194,6 +196,12 @@ def snapshot_steps(steps: int, count: int = SNAPSHOTS) -> set[int]:
     return early | spaced
 
 
+def snapshot_count(setup: Setup) -> int:
+    """How many steps the page replays: every step when the numbers fit, else as many as fit (at least SNAPSHOTS)."""
+    per_step = 2 * len(setup.graph.nodes) * min(setup.rows, SNAPSHOT_ROWS)
+    return max(SNAPSHOTS, min(MOST_SNAPSHOTS, SNAPSHOT_NUMBERS // max(per_step, 1)))
+
+
 def run_training(setup: Setup, *, record: bool = False,
                  progress: Callable[[int, float], None] | None = None) -> Training:
     """Descend the gradient for ``setup.steps`` steps (fewer if the loss diverges or Ctrl-C is pressed)."""
@@ -203,7 +211,7 @@ def run_training(setup: Setup, *, record: bool = False,
     params = [setup.initial[name] for name in setup.parameters]
     training = Training(setup, [], [])
     batches = _batches(setup)
-    wanted = snapshot_steps(setup.steps) if record else set()
+    wanted = snapshot_steps(setup.steps, snapshot_count(setup)) if record else set()
     step = 0
     try:
         for step in range(setup.steps + 1):

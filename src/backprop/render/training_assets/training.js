@@ -12,8 +12,12 @@
   var body = document.getElementById("tp-table-body");
   var svg = document.querySelector(".bp-svg");
   if (svg && svg.getAttribute("data-width")) {
-    // Graphviz's own size (points): a wide graph scrolls in its box instead of shrinking to unreadable
-    svg.style.width = svg.getAttribute("data-width");
+    // Graphviz's own size (in points) when it fits; up to 2.2 times wider is shrunk to fit; a wider
+    // graph keeps its size and scrolls in its box rather than shrinking to unreadable.
+    var given = svg.getAttribute("data-width");
+    var natural = parseFloat(given) * (/pt$/.test(given) ? 4 / 3 : 1);
+    var room = svg.parentNode.clientWidth - 8;
+    svg.style.width = (natural <= room ? natural : natural <= 2.2 * room ? room : natural) + "px";
   }
   var svgNodes = {};
   document.querySelectorAll(".bp-svg g.bp-value").forEach(function (group) {
@@ -47,14 +51,12 @@
     params.textContent = data.parameters.map(function (name, i) {
       return name + " = " + snapshot.params[i];
     }).join(", ");
-    Object.keys(point.values).forEach(function (key) {
-      var node = svgNodes[key];
-      if (node && node.value) { node.value.textContent = point.values[key]; }
-      if (node && node.grad) { node.grad.textContent = point.grads[key]; }
-      if (cells[key]) {
-        cells[key].value.textContent = point.values[key];
-        cells[key].grad.textContent = point.grads[key];
-      }
+    data.nodes.forEach(function (node, i) {
+      var drawn = svgNodes[node.key];
+      if (drawn && drawn.value) { drawn.value.textContent = point.values[i]; }
+      if (drawn && drawn.grad) { drawn.grad.textContent = point.grads[i]; }
+      cells[node.key].value.textContent = point.values[i];
+      cells[node.key].grad.textContent = point.grads[i];
     });
     var at = data.curve.points[k];
     marker.setAttribute("cx", at[0]);
