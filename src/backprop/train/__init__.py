@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 # The derivation imports ``train.nudge`` for --step: this package imports its modules only when used.
-_EXPORTS = {"Dataset": "data", "DataError": "data", "read_csv": "data", "Setup": "run", "Training": "run",
-            "TrainingError": "run", "run_training": "run"}
+_EXPORTS = {"Dataset": "data", "DataError": "data", "read_csv": "data", "Setup": "setup", "Training": "run",
+            "TrainingError": "setup", "run_training": "run"}
 __all__ = ["train", "prepare_run", *_EXPORTS]
 
 
@@ -31,7 +31,7 @@ def prepare_run(source: str, *, data: "str | Path | Dataset | Mapping[str, Seque
                 lr: float = 0.1, steps: int = 100, optimizer: str = "sgd", batch: int | None = None,
                 seed: int | None = None, init: str = "zeros") -> "Setup":
     """Parse and lower the program once and check the run's options (see ``train``)."""
-    from .run import prepare
+    from .setup import prepare
     from ..assignments import as_value
     from ..errors import BadAssignment
     from ..lower import lower
