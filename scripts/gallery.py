@@ -144,6 +144,17 @@ EXAMPLES = [
         "h = w*x\n" + "\n".join(["h = w*h"] * 15) + "\nL = h", {"w": "2.5", "x": "1"},
         options={"rankdir": "TB"},
     ),
+    Example(
+        "trained-neuron", "A trained neuron: logistic regression after 300 steps of gradient descent",
+        "The weights are those `backprop train` found (docs/training.md): 300 steps with --lr 0.5 on the 16 "
+        "points of docs/data/neuron.csv took the mean cross-entropy from log 2 = 0.693 to 0.0186. On the "
+        "first point (x1 = 0.5, x2 = 1, y = 1) the neuron is now confident and right, so ∂L/∂z = p − y is "
+        "small: this point has little left to teach, and its gradients barely move the weights. The run's loss "
+        "curve: ![The loss of the trained neuron falling over 300 steps](../images/trained-neuron-curve.png)",
+        "z = w1*x1 + w2*x2 + b; p = sigmoid(z); L = -(y*log(p) + (1 - y)*log(1 - p))",
+        {"w1": "4.56677", "w2": "2.05811", "b": "-1.34427", "x1": "0.5", "x2": "1", "y": "1"},
+        wrt=["w1", "w2", "b"],
+    ),
 ]
 
 

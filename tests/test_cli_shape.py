@@ -72,8 +72,8 @@ def test_a_job_runs_only_when_the_first_argument_is_exactly_its_name(echo_job):
 def test_help_lists_the_jobs_that_exist_and_every_format():
     help_text = run(["--help"]).stdout
     assert help_text.startswith("Usage: backprop PROGRAM [NAME=VALUE]... [OPTIONS]\n")
-    assert "backprop JOB [ARGS]..." in help_text  # the jobs that ship: quiz, grade, worksheet
-    for job in ("quiz", "grade", "worksheet"):
+    assert "backprop JOB [ARGS]..." in help_text  # the jobs that ship: quiz, grade, worksheet, train
+    for job in ("quiz", "grade", "worksheet", "train"):
         assert f"\n  {job} " in help_text, job
     assert "Jobs:" in help_text and "PROGRAM (the default)" in help_text
     assert 'backprop "(a*b+c)*f" --set a=2 b=3 c=-10 f=5' in help_text

@@ -180,6 +180,20 @@ def _lint(run: Run) -> None:
     assert any(m in text for text in run.texts() for m in marks), [t[-300:] for t in run.texts()]
 
 
+def _step(run: Run) -> None:
+    marks = ("One step of gradient descent", '"predicted_change"')
+    assert any(any(m in text for m in marks) for text in run.texts()), [t[-300:] for t in run.texts()]
+
+
+def _params(run: Run) -> None:
+    documents = [text for text in run.texts() if "One step of gradient descent" in text or '"predicted_change"' in text]
+    assert documents  # only with --step: alone it is refused
+    for text in documents:  # --params a moves a alone
+        assert "a ← a" in text or "a <- a" in text or "a \\leftarrow a" in text or '"name": "a"' in text
+        assert "b ← b" not in text and "b <- b" not in text and "b \\leftarrow" not in text \
+            and '"name": "b"' not in text
+
+
 # (option, args, what must be true of a run that succeeds)
 ROWS = [("--format", ["--format", name], _stdout_is(name)) for name in FORMATS]
 ROWS += [("-o", ["-o", f"out{f.extensions[0]}"], _file_is(f"out{f.extensions[0]}", f.name))
@@ -205,6 +219,8 @@ ROWS += [
     ("--paths", ["--paths"], _paths),
     ("--max-paths", ["--max-paths", "0"], _max_paths),
     ("--lint", ["--lint"], _lint),
+    ("--step", ["--step", "0.01"], _step),
+    ("--params", ["--params", "a"], _params),
 ]
 PAIRS = [(a, b) for a, b in itertools.combinations(ROWS, 2) if a[0] != b[0]]
 

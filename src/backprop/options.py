@@ -76,6 +76,8 @@ MODIFIERS = {m.option: m for m in [
     Modifier("--paths", _taking("paths"), "adds each gradient as a sum over paths"),
     Modifier("--max-paths", _taking("max_paths"), "limits the paths --paths lists", needs="--paths"),
     Modifier("--lint", _taking("lint"), "adds the lint section (always, even when nothing is found)"),
+    Modifier("--step", _taking("step"), "adds one step of gradient descent and what it does to the output"),
+    Modifier("--params", _taking("params"), "chooses the inputs --step moves", needs="--step"),
 ]}
 
 

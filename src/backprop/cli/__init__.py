@@ -146,3 +146,13 @@ def command(ctx: click.Context, **options) -> None:
 def main() -> None:
     """Entry point of the ``backprop`` console script."""
     command.main(prog_name="backprop")
+
+
+def _add_jobs() -> None:
+    """The jobs, each in its own module (imported here: a module adds only its click command)."""
+    from . import train
+
+    command.add_command(train.command)
+
+
+_add_jobs()

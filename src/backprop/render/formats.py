@@ -20,6 +20,7 @@ DIAGRAM_OPTIONS = frozenset({"rankdir", "max_nodes", "title"})
 # sections the derivation and JSON can add
 VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths", "lint"})
 SYMBOLIC_OPTIONS = frozenset({"symbolic", "hessian"})  # what the HTML stepper shows beside its steps
+NUDGE_OPTIONS = frozenset({"step", "params"})  # --step LR [--params a,b]: one step of gradient descent, after it
 
 
 @dataclass(frozen=True)
@@ -41,32 +42,72 @@ class Format:
         return self.write(result, **{k: v for k, v in options.items() if k in self.options and v is not None})
 
 
-def _text(result, *, wrt=None, ascii: bool = False, **views) -> bytes:
+def _nudge(result, step, params):
+    """The --step section's data, or None without --step (``params``: names, or "a,b" as typed)."""
+    if step is None:
+        return None
+    from ..train.nudge import step_options, take_step
+
+    return take_step(result, step, step_options(result, step, params))
+
+
+def _text(result, *, wrt=None, ascii: bool = False, step=None, params=None, **views) -> bytes:
     from .trace import render_trace
 
-    return render_trace(result, ascii=ascii, wrt=wrt, **views).encode("utf-8")
+    text = render_trace(result, ascii=ascii, wrt=wrt, **views)
+    nudge = _nudge(result, step, params)
+    if nudge is not None:
+        from .nudge_views import nudge_text
+
+        text += "\n".join(nudge_text(nudge, ascii)) + "\n"
+    return text.encode("utf-8")
 
 
 def _ascii(result, **options) -> bytes:
     return _text(result, ascii=True, **options)
 
 
-def _markdown(result, *, wrt=None, **views) -> bytes:
+def _markdown(result, *, wrt=None, step=None, params=None, **views) -> bytes:
     from .markdown import render_markdown
 
-    return render_markdown(result, wrt=wrt, **views).encode("utf-8")
+    text = render_markdown(result, wrt=wrt, **views)
+    nudge = _nudge(result, step, params)
+    if nudge is not None:
+        from .nudge_views import nudge_markdown
+
+        text += "\n".join(nudge_markdown(nudge)) + "\n"
+    return text.encode("utf-8")
 
 
-def _latex(result, *, wrt=None, standalone: bool = False, **views) -> bytes:
+def _latex(result, *, wrt=None, standalone: bool = False, step=None, params=None, **views) -> bytes:
     from .latex import render_latex
 
-    return render_latex(result, standalone=standalone, wrt=wrt, **views).encode("utf-8")
+    text = render_latex(result, standalone=standalone, wrt=wrt, **views)
+    nudge = _nudge(result, step, params)
+    if nudge is not None:
+        from .nudge_views import nudge_latex
+
+        section = "\n".join(nudge_latex(nudge)) + "\n"
+        end = "\\end{document}\n"
+        text = text[: -len(end)] + section + end if text.endswith(end) else text + section
+    return text.encode("utf-8")
 
 
-def _json(result, **views) -> bytes:
+def _json(result, *, step=None, params=None, **views) -> bytes:
     from .export import render_json
 
-    return render_json(result, **views).encode("utf-8")
+    nudge = _nudge(result, step, params)
+    if nudge is None:
+        return render_json(result, **views).encode("utf-8")
+    import json
+
+    from .export import INDENT_LIMIT, json_document
+    from .nudge_views import nudge_json
+
+    document = json_document(result, **views)
+    document["step"] = nudge_json(nudge)
+    indent = None if len(result.graph.nodes) > INDENT_LIMIT else 2
+    return (json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def _drawn(result, options: dict):
@@ -107,14 +148,15 @@ def _gif(result, **options) -> bytes:
 _IMAGE = DIAGRAM_OPTIONS | {"wrt", "timeout", "graph", "style"}  # style: the stepper and GIF restyle boxes only
 FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("text", (".txt",), "the derivation, step by step", "Derivation", _text,
-           frozenset({"wrt", "ascii"}) | VIEW_OPTIONS),
+           frozenset({"wrt", "ascii"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
     Format("ascii", (), "the derivation in plain ASCII (dL/da, *)", "Derivation", _ascii,
-           frozenset({"wrt"}) | VIEW_OPTIONS),
+           frozenset({"wrt"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
     Format("markdown", (".md",), "the derivation as Markdown with $math$", "Derivation", _markdown,
-           frozenset({"wrt"}) | VIEW_OPTIONS),
+           frozenset({"wrt"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
     Format("latex", (".tex",), "the derivation as LaTeX (--standalone: a whole document)", "Derivation", _latex,
-           frozenset({"wrt", "standalone"}) | VIEW_OPTIONS),
-    Format("json", (".json",), "one strict JSON object (docs/json.md)", "JSON", _json, VIEW_OPTIONS),
+           frozenset({"wrt", "standalone"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
+    Format("json", (".json",), "one strict JSON object (docs/json.md)", "JSON", _json,
+           VIEW_OPTIONS | NUDGE_OPTIONS),
     Format("dot", (".dot", ".gv"), "the diagram as Graphviz DOT source", "Diagram", _dot,
            DIAGRAM_OPTIONS | {"wrt", "graph", "style"}, diagram=True),
     Format("png", (".png",), "the diagram as a PNG image", "Diagram", _image("png"), _IMAGE, ("graphviz",),
