@@ -24,7 +24,7 @@ class BackpropGroup(click.Group):
 
     # The jobs that ship, by module: imported only when one runs (or --help lists them), so a
     # derivation starts no slower for them.
-    lazy_jobs = {"quiz": "quiz", "grade": "grade", "worksheet": "worksheet"}
+    lazy_jobs = {"quiz": "quiz", "grade": "grade", "worksheet": "worksheet", "train": "train"}
 
     def get_command(self, ctx: click.Context, name: str):
         if name not in self.commands and name in self.lazy_jobs:
@@ -147,12 +147,3 @@ def main() -> None:
     """Entry point of the ``backprop`` console script."""
     command.main(prog_name="backprop")
 
-
-def _add_jobs() -> None:
-    """The jobs, each in its own module (imported here: a module adds only its click command)."""
-    from . import train
-
-    command.add_command(train.command)
-
-
-_add_jobs()

@@ -113,12 +113,27 @@ def split_top_level(tex: str, parentheses: bool = True) -> list[str]:
 
 
 def since_rows(since: str) -> list[str]:
-    """A "since" line (``definition,\\quad rule``) as one row, or two when it is too long."""
+    """A "since" line (``definition,\\quad rule``) as one row, or two when it is too long; a gate
+    phrase at its end (``\\quad\\text{(mul gate: …)}``) stays on the last row, shortened to the gate's name
+    when the whole phrase does not fit."""
+    gate = ""
+    if since.endswith(")}") and r"\quad\text{(" in since:
+        since, gate = since[:since.rindex(r"\quad\text{(")], since[since.rindex(r"\quad\text{(") + len(r"\quad"):]
     row = rf"&\qquad \text{{since }} {since}"
     if visible_length(row) <= LINE_CHARS or r",\quad " not in since:
-        return [row]
-    definition, rule = since.split(r",\quad ", 1)
-    return [rf"&\qquad \text{{since }} {definition},", rf"&\qquad\quad {rule}"]
+        rows = [row]
+    else:
+        definition, rule = since.split(r",\quad ", 1)
+        rows = [rf"&\qquad \text{{since }} {definition},", rf"&\qquad\quad {rule}"]
+    if gate:
+        # the whole phrase where it fits, else the gate's name alone ("(mul gate)"): a printed page is narrow
+        short = gate[:gate.index(" gate:") + len(" gate")] + ")}" if " gate:" in gate else gate
+        fitting = next((g for g in (gate, short) if visible_length(rows[-1] + r"\quad" + g) <= LINE_CHARS), None)
+        if fitting:
+            rows[-1] += r"\quad" + fitting
+        else:
+            rows.append(rf"&\qquad\quad {short}")
+    return rows
 
 
 def text_rows(text: str, lead: str = r"&\qquad ") -> list[str]:
