@@ -235,7 +235,8 @@ def modes_text(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
     if mode == "forward":
         data = forward_sections(result, wrt, style)
         lines += ["", f"Forward mode: one sweep per input, carrying each node's tangent (its derivative with "
-                      f"respect to that input) from the inputs to {data['output']}"]
+                      f"respect to that input) from the inputs to {data['output']}; a node the input does not reach keeps "
+                      f"the tangent 0 and is not printed"]
         for number, sweep in enumerate(data["sweeps"], start=1):
             lines.append(f"  Sweep {number} of {data['total']:,}, for {sweep['input']}: {', '.join(sweep['seeds'])}")
             printed = [f"    {' = '.join(stages)}" for stages in sweep["steps"]]
@@ -287,7 +288,8 @@ def modes_latex(result, *, wrt=None, mode: str = "reverse", cost: bool = False, 
         data = forward_sections(result, wrt, "latex")
         lines += ["", bold("Forward mode:") + " " + prose("one sweep per input, carrying each node's tangent "
                                                           "(its derivative with respect to that input) from the "
-                                                          "inputs to the output."), ""]
+                                                          "inputs to the output; a node the input does not reach "
+                                                          "keeps the tangent 0 and is not printed."), ""]
         for number, sweep in enumerate(data["sweeps"], start=1):
             seeds = ", ".join(s for s in sweep["seeds"] if "…" not in s)
             if any("…" in s for s in sweep["seeds"]):
