@@ -10,7 +10,6 @@ for bigger ones.
 
 from __future__ import annotations
 
-import re
 
 from .errors import UnknownName
 from .graph import CONST, INPUT, Graph, Node
@@ -272,15 +271,6 @@ def _free_letters(taken: set) -> list[str]:
     """The letters no user name is, or starts with (either case: W1 rules out w)."""
     initials = {name[0].lower() for name in taken if name}
     return [c for c in _LETTERS if c not in taken and c not in initials]
-
-
-def _numbered_prefix(taken: set) -> str:
-    """A prefix p such that no user name looks like p1, p2, …"""
-    for prefix in ("t", "u", "v", "tmp", "node"):
-        pattern = re.compile(re.escape(prefix) + r"\d+$")
-        if not any(pattern.match(name) for name in taken):
-            return prefix
-    return "_t"  # user names never start with an underscore followed by t and digits only… rarely
 
 
 def _finish(builder: _Builder, statements) -> Graph:

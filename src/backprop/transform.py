@@ -257,11 +257,9 @@ class GraphBuilder:
 
 
 def _name_unnamed(nodes: list[Node]) -> None:
-    """Give emitted nodes a short name no other node uses: t1, t2, … (or a free prefix)."""
-    from .lower import _numbered_prefix
-
+    """Give emitted nodes a short name no other node uses: [1], [2], … (brackets can not be in a user's
+    name, so t1 is never read as a variable next to the user's h1; the scheme of lower's big graphs)."""
     taken = {node.name for node in nodes if node.name}
-    prefix = None
     number = 0
     for index, node in enumerate(nodes):
         if node.name:
@@ -271,10 +269,10 @@ def _name_unnamed(nodes: list[Node]) -> None:
 
             nodes[index] = node._replace(name=format_number(node.value))
             continue
-        if prefix is None:
-            prefix = _numbered_prefix(taken)
         number += 1
-        nodes[index] = node._replace(name=f"{prefix}{number}")
+        while f"[{number}]" in taken:
+            number += 1
+        nodes[index] = node._replace(name=f"[{number}]")
 
 
 def depends_on(nodes: list[Node], sources, upto: int) -> list[bool]:
