@@ -161,6 +161,7 @@ def state(page) -> dict:
     })""")
 
 
+@pytest.mark.slow  # launches Chromium: about 3.5 s with the page's setup
 def test_next_walks_every_step_of_the_seed(open_page, tmp_path):
     result = differentiate(SEED, SEED_VALUES)
     steps = json_document(result)["steps"]

@@ -4,10 +4,11 @@ Every piece of maths the tool prints (a forward step, a backward step's stages, 
 rule, a gradient formula, a docs row) is an expression tuple (``rules.Expr``) printed here,
 as SymPy's printing package does: the equation is data and each format is a printer of it.
 
-Besides the registry's operations, equations use four shapes of their own:
+Besides the registry's operations, equations use five shapes of their own:
 ``("d", top, bottom)`` for ∂top/∂bottom, ``("op", "dot", (a, b))`` for the ``·`` that joins
-a sum's chain-rule products, ``("text", s)`` for words inside a formula, and ``("tangent", leaf)``
-for forward mode's ȧ (``\\dot{a}`` in LaTeX, ``a'`` in ASCII).
+a sum's chain-rule products, ``("text", s)`` for words inside a formula, ``("more", n)`` for
+the terms of a long sum left out, and ``("tangent", leaf)`` for forward mode's ȧ
+(``\\dot{a}`` in LaTeX, ``a'`` in ASCII).
 """
 
 from __future__ import annotations
@@ -128,11 +129,19 @@ class Printer:
                 done.append(self.name(node[1]))
             elif kind == "text":
                 done.append(node[1] if not self.latex else rf"\text{{{node[1]}}}")
+            elif kind == "more":  # ("more", n): the terms of a long sum left out
+                done.append(self.more(node[1]))
             else:
                 args = node[2] if kind == "op" else node[1:]
                 todo.append([None, node])
                 todo.extend(reversed(args))
         return done[0]
+
+    def more(self, count: int) -> str:
+        """"… and 999,980 more": the rest of a sum too long to write out."""
+        if self.latex:
+            return rf"\ldots\ \text{{and {count:,} more}}"
+        return f"{'...' if self.ascii else '…'} and {count:,} more"
 
     def tangent(self, name: str) -> str:
         """ẋ, the tangent of a printed name: a combining dot over its first letter, \\dot{x}, or x' in ASCII."""
