@@ -15,8 +15,25 @@ DIGITS = 6  # the default: enough for a derivation, short enough to read
 _MAX_DIGITS = 17  # every float round-trips at 17 significant digits
 
 
+_SIX: dict[float, str] = {}  # format_number(x) at the default digits, for values printed again and again
+_SIX_LIMIT = 1 << 18
+
+
 def format_number(x: float, digits: int = DIGITS) -> str:
     """Short, exact-looking text for a float: 6, -4, 0.5, 0.333333, 1.5e-7, inf, nan."""
+    if digits == DIGITS:
+        text = _SIX.get(x)
+        if text is None:
+            text = _format(x, digits)
+            if x == x:  # nan never finds itself (0.0 and -0.0 share a key and a text, "0")
+                if len(_SIX) >= _SIX_LIMIT:
+                    _SIX.clear()
+                _SIX[x] = text
+        return text
+    return _format(x, digits)
+
+
+def _format(x: float, digits: int) -> str:
     if math.isnan(x):
         return "nan"
     if math.isinf(x):

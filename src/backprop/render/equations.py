@@ -54,6 +54,11 @@ class Equations:
         self.graph = result.graph
         self.values = result.values
         self._refs: dict[int, tuple] = {}
+        # Made once per node and reused (forward step, "since" lines, chain stages): the same
+        # tuples also let the printer find their text again (printer.Printer._small).
+        self._operations: dict[int, tuple] = {}
+        self._rules: dict[tuple[int, int], tuple] = {}
+        self._targets: dict[int, tuple] = {}
         self._last: tuple | None = None  # (step, equation): writers ask for a step's parts in turn
         self.output = self.ref(self.graph.output)
 
@@ -75,33 +80,49 @@ class Equations:
 
     def operation(self, node_id: int, numeric: bool = False, digits: int = DIGITS) -> tuple:
         """One level of a node: its operation over its operands' names (or values, to ``digits``)."""
+        if not numeric:
+            found = self._operations.get(node_id)
+            if found is not None:
+                return found
         node = self.graph.nodes[node_id]
         if not node.args:
             return self.ref(node_id)
         if numeric:
-            args = tuple(("num", self.values[arg], digits) for arg in node.args)
-        elif self.graph.alias_uses:  # f = e; L = f × 2 shows f, as written
+            values = self.values
+            return ("op", node.op, tuple(("num", values[arg], digits) for arg in node.args))
+        if self.graph.alias_uses:  # f = e; L = f × 2 shows f, as written
             aliases = self.graph.alias_uses
             args = tuple(("name", aliases[node_id, position]) if (node_id, position) in aliases else self.ref(arg)
                          for position, arg in enumerate(node.args))
         else:
             args = tuple(self.ref(arg) for arg in node.args)
-        return ("op", node.op, args)
+        found = self._operations[node_id] = ("op", node.op, args)
+        return found
 
     def local(self, consumer: int, position: int, numeric: bool, digits: int = DIGITS) -> tuple:
         """∂consumer/∂operand as the registry's rule, over names or values (to ``digits``)."""
+        if not numeric:
+            found = self._rules.get((consumer, position))
+            if found is not None:
+                return found
         node = self.graph.nodes[consumer]
         rule = rule_exprs(OPS[node.op])[position]
         if numeric:
             slots = {key: ("num", self.values[arg], digits) for key, arg in zip(_SLOTS, node.args)}
             slots["out"] = ("num", self.values[consumer], digits)
-        else:
-            slots = {key: self.ref(arg) for key, arg in zip(_SLOTS, node.args)}
-            slots["out"] = self.ref(consumer)
-        return substitute(rule, slots)
+            return substitute(rule, slots)
+        slots = {key: self.ref(arg) for key, arg in zip(_SLOTS, node.args)}
+        slots["out"] = self.ref(consumer)
+        found = self._rules[consumer, position] = substitute(rule, slots)
+        return found
 
     def partial(self, top: int, bottom: int) -> tuple:
-        return ("d", self.ref(top), self.ref(bottom))
+        if top != self.graph.output:
+            return ("d", self.ref(top), self.ref(bottom))
+        found = self._targets.get(bottom)  # ∂L/∂node: a step's target, and a factor of its operands' steps
+        if found is None:
+            found = self._targets[bottom] = ("d", self.output, self.ref(bottom))
+        return found
 
     def local_partial(self, consumer: int, node_id: int, step: Step) -> tuple:
         """∂consumer/∂node as one local factor. Where the consumer is the output and the node

@@ -79,6 +79,10 @@ class Printer:
         self.latex = style == "latex"
         self.ascii = style == "ascii"
         self._names: dict[str, str] = {}
+        # Printed texts kept for reuse (a derivation prints each node's value, its operation over
+        # names and ∂L/∂node several times). Bounded: cleared when full, as printers are shared.
+        self._numbers: dict[tuple, str] = {}
+        self._small: dict[tuple, str] = {}  # operations and partials whose operands are all names
 
     # --- leaves
     def name(self, text: str) -> str:
@@ -94,11 +98,20 @@ class Printer:
         return shown
 
     def number(self, value: float, digits: int = DIGITS) -> str:
-        if self.latex:
-            from .latex import latex_number
+        key = (value, digits)
+        text = self._numbers.get(key)
+        if text is None:
+            if self.latex:
+                from .latex import latex_number
 
-            return latex_number(value, digits)
-        return format_number(value, digits)
+                text = latex_number(value, digits)
+            else:
+                text = format_number(value, digits)
+            if value == value and value != 0:  # nan never finds itself; 0 and -0.0 share a key
+                if len(self._numbers) >= _MEMO_LIMIT:
+                    self._numbers.clear()
+                self._numbers[key] = text
+        return text
 
     def partial(self, top: str, bottom: str) -> str:
         """∂top/∂bottom from already printed parts."""
@@ -112,15 +125,21 @@ class Printer:
         """The printed expression (an explicit stack: formulas can be deep)."""
         done: list[str] = []
         todo: list = [expr]
+        small = self._small
         while todo:
             node = todo.pop()
-            if type(node) is list:  # [marker, expr]: its operands are printed
-                node = node[1]
+            if type(node) is list:  # [small, expr]: its operands are printed
+                memo, node = node
                 args = node[2] if node[0] == "op" else node[1:]
                 count = len(args)
                 parts = done[len(done) - count:]
                 del done[len(done) - count:]
-                done.append(self._compose(node, parts))
+                text = self._compose(node, parts)
+                if memo:
+                    if len(small) >= _MEMO_LIMIT:
+                        small.clear()
+                    small[node] = text
+                done.append(text)
                 continue
             kind = node[0]
             if kind == "num":  # ("num", value) or ("num", value, digits): a step may need more digits
@@ -133,7 +152,14 @@ class Printer:
                 done.append(self.more(node[1]))
             else:
                 args = node[2] if kind == "op" else node[1:]
-                todo.append([None, node])
+                # Only an expression over names alone is looked up: hashing a big one costs its size.
+                memo = kind in ("op", "d") and all(arg[0] == "name" for arg in args)
+                if memo:
+                    text = small.get(node)
+                    if text is not None:
+                        done.append(text)
+                        continue
+                todo.append([memo, node])
                 todo.extend(reversed(args))
         return done[0]
 
@@ -185,12 +211,16 @@ class Printer:
         return f"{op.name}({', '.join(wrapped)})"
 
     def _wrap(self, parent: str, position: int, child, text: str) -> str:
+        kind = child[0]
+        if kind == "name" and "/" not in child[1] or kind == "num" and not child[1] < 0:
+            return text  # an atom: never bracketed (needs_parentheses says the same, more slowly)
         if not needs_parentheses(parent, position, child, self.latex):
             return text
         return rf"\left({text}\right)" if self.latex and child[0] == "op" else f"({text})"
 
 
 _PRINTERS: dict[str, Printer] = {}
+_MEMO_LIMIT = 1 << 18  # texts a printer keeps for reuse, per kind
 
 
 def printer(style: str) -> Printer:
