@@ -16,7 +16,7 @@ _MAX_DIGITS = 17  # every float round-trips at 17 significant digits
 
 
 _SIX: dict[float, str] = {}  # format_number(x) at the default digits, for values printed again and again
-_SIX_LIMIT = 1 << 18
+_SIX_LIMIT = 1 << 16
 
 
 def format_number(x: float, digits: int = DIGITS) -> str:
@@ -98,11 +98,32 @@ def equation_digits(compute: Callable[..., float], operands: Sequence[float], va
     """
     if not (math.isfinite(value) and all(math.isfinite(x) for x in operands)):
         return DIGITS
+    if _exact(value) and all(_exact(x) for x in operands):
+        # Printed as themselves (3 + 1.5 = 4.5): the step checks out iff the arithmetic is exact.
+        try:
+            if compute(*operands) == value:
+                return DIGITS
+        except (ArithmeticError, ValueError):
+            return DIGITS  # as _checks_out: printed operands outside the domain compare to nothing
     for digits in range(DIGITS, _MAX_DIGITS + 1):
         texts = [format_number(x, digits) for x in operands]
         if _checks_out(compute, texts, format_number(value, digits), digits):
             return digits
     return _MAX_DIGITS
+
+
+_EXACT: dict[float, bool] = {}
+
+
+def _exact(x: float) -> bool:
+    """Whether x printed at the default digits reads back as exactly x (2, 0.5, 4.25; not 1/3)."""
+    found = _EXACT.get(x)
+    if found is None:
+        found = float(format_number(x)) == x
+        if len(_EXACT) >= _SIX_LIMIT:
+            _EXACT.clear()
+        _EXACT[x] = found
+    return found
 
 
 def _checks_out(compute: Callable[..., float], texts: list[str], shown: str, digits: int) -> bool:

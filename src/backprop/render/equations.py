@@ -72,7 +72,7 @@ class Equations:
                 found = ("num", node.value, exact_digits(node.value))  # a literal as written: 0.1, 1e-7
             else:
                 found = ("name", node.name)
-            self._refs[node_id] = found
+            _keep(self._refs, node_id, found)
         return found
 
     def number(self, x: float) -> tuple:
@@ -96,7 +96,7 @@ class Equations:
                          for position, arg in enumerate(node.args))
         else:
             args = tuple(self.ref(arg) for arg in node.args)
-        found = self._operations[node_id] = ("op", node.op, args)
+        found = _keep(self._operations, node_id, ("op", node.op, args))
         return found
 
     def local(self, consumer: int, position: int, numeric: bool, digits: int = DIGITS) -> tuple:
@@ -113,15 +113,14 @@ class Equations:
             return substitute(rule, slots)
         slots = {key: self.ref(arg) for key, arg in zip(_SLOTS, node.args)}
         slots["out"] = self.ref(consumer)
-        found = self._rules[consumer, position] = substitute(rule, slots)
-        return found
+        return _keep(self._rules, (consumer, position), substitute(rule, slots))
 
     def partial(self, top: int, bottom: int) -> tuple:
         if top != self.graph.output:
             return ("d", self.ref(top), self.ref(bottom))
         found = self._targets.get(bottom)  # ∂L/∂node: a step's target, and a factor of its operands' steps
         if found is None:
-            found = self._targets[bottom] = ("d", self.output, self.ref(bottom))
+            found = _keep(self._targets, bottom, ("d", self.output, self.ref(bottom)))
         return found
 
     def local_partial(self, consumer: int, node_id: int, step: Step) -> tuple:
@@ -220,6 +219,16 @@ class Equations:
         if more:
             found.append(f"the other {more:,} uses are left out here; --format json lists every contribution")
         return found
+
+
+_KEPT = 1 << 16  # entries per cache: reuse is local (a node's uses are near it), memory stays bounded
+
+
+def _keep(cache: dict, key, value):
+    if len(cache) >= _KEPT:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 def shown_terms(step: Step) -> tuple:

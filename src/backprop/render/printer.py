@@ -123,6 +123,34 @@ class Printer:
     # --- the walk
     def __call__(self, expr) -> str:
         """The printed expression (an explicit stack: formulas can be deep)."""
+        kind = expr[0]
+        if kind == "op" or kind == "d":  # most of a derivation: one operation over leaves
+            args = expr[2] if kind == "op" else expr[1:]
+            parts = []
+            for arg in args:
+                leaf = arg[0]
+                if leaf == "name":
+                    parts.append(self.name(arg[1]))
+                elif leaf == "num":
+                    parts.append(self.number(arg[1], arg[2] if len(arg) > 2 else DIGITS))
+                elif (leaf == "op" or leaf == "d") and all(a[0] == "name" for a in (arg[2] if leaf == "op" else arg[1:])):
+                    parts.append(self(arg))  # an operation over names: one level down, found in the memo
+                else:
+                    break
+            else:
+                if leaf_only := all(arg[0] == "name" for arg in args):
+                    text = self._small.get(expr)
+                    if text is not None:
+                        return text
+                text = self._compose(expr, parts)
+                if leaf_only:
+                    if len(self._small) >= _MEMO_LIMIT:
+                        self._small.clear()
+                    self._small[expr] = text
+                return text
+        return self._walk(expr)
+
+    def _walk(self, expr) -> str:
         done: list[str] = []
         todo: list = [expr]
         small = self._small
@@ -220,7 +248,7 @@ class Printer:
 
 
 _PRINTERS: dict[str, Printer] = {}
-_MEMO_LIMIT = 1 << 18  # texts a printer keeps for reuse, per kind
+_MEMO_LIMIT = 1 << 16  # texts a printer keeps for reuse, per kind
 
 
 def printer(style: str) -> Printer:

@@ -41,6 +41,8 @@ class _Writer:
                 name = shortest(node.value)
             else:
                 name = display_name(node.name, self.ascii)
+            if len(self._names) >= 1 << 16:  # bounded: memory stays the graph's, reuse is local
+                self._names.clear()
             self._names[node_id] = name
         return name
 
