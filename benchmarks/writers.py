@@ -60,8 +60,10 @@ def measure(name: str, formats: tuple[str, ...], repeats: int) -> dict:
     row = {"workload": name, "ops": ops, "differentiate": seconds, "writers": {}}
     for fmt in formats:
         def write(fmt=fmt):
+            chosen = FORMATS[fmt]
+            pieces = chosen.render_chunks(result) if hasattr(chosen, "render_chunks") else [chosen.render(result)]
             size = 0
-            for chunk in FORMATS[fmt].render_chunks(result):
+            for chunk in pieces:  # older checkouts (--before) have no streaming writers
                 size += len(chunk)
             return size
         row["writers"][fmt], row.setdefault("bytes", {})[fmt] = _best(write, repeats)
