@@ -133,8 +133,9 @@ class Printer:
                     parts.append(self.name(arg[1]))
                 elif leaf == "num":
                     parts.append(self.number(arg[1], arg[2] if len(arg) > 2 else DIGITS))
-                elif (leaf == "op" or leaf == "d") and all(a[0] == "name" for a in (arg[2] if leaf == "op" else arg[1:])):
-                    parts.append(self(arg))  # an operation over names: one level down, found in the memo
+                elif (leaf == "op" or leaf == "d") and all(a[0] == "name" or a[0] == "num"
+                                                           for a in (arg[2] if leaf == "op" else arg[1:])):
+                    parts.append(self(arg))  # an operation over leaves: one level down (names: from the memo)
                 else:
                     break
             else:
@@ -148,6 +149,10 @@ class Printer:
                         self._small.clear()
                     self._small[expr] = text
                 return text
+        elif kind == "num":
+            return self.number(expr[1], expr[2] if len(expr) > 2 else DIGITS)
+        elif kind == "name":
+            return self.name(expr[1])
         return self._walk(expr)
 
     def _walk(self, expr) -> str:
