@@ -108,6 +108,19 @@ def _command(args: argparse.Namespace) -> str:
     return " ".join(words)
 
 
+KEPT_SECTION = ("<!-- writers.py and memory.py -->", "<!-- end of writers.py and memory.py -->")
+
+
+def _write_report(path: Path, text: str) -> None:
+    """Write the report, carrying over the section benchmarks/writers.py and memory.py measured
+    (pasted by hand between KEPT_SECTION's markers; this run does not measure it)."""
+    start, end = KEPT_SECTION
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if start in old and end in old:
+        text = text.rstrip("\n") + "\n\n" + old[old.index(start):old.index(end) + len(end)] + "\n"
+    path.write_text(text, encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a fast subset: sizes up to 10³, short timeouts")
@@ -121,7 +134,7 @@ def main() -> None:
 
     if args.report_only:
         data = json.loads(Path(args.report_only).read_text())
-        Path(args.out).write_text(report.render(data))
+        _write_report(Path(args.out), report.render(data))
         print(f"report written to {args.out}", file=sys.stderr)
         return
 
@@ -143,7 +156,7 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=1))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report.render(data))
+    _write_report(Path(args.out), report.render(data))
     print(f"report written to {args.out}", file=sys.stderr)
 
 

@@ -105,6 +105,7 @@ def test_reverse_mode_prints_the_cost_line_on_request():
     assert "Sweep 1" not in out
 
 
+@pytest.mark.slow  # 60 examples, one forward sweep per input each: over 3 s
 @HYPOTHESIS
 @given(expressions(), VALUES)
 def test_forward_mode_tangents_equal_reverse_gradients(source, values):
@@ -124,7 +125,7 @@ def test_forward_mode_tangents_equal_reverse_gradients(source, values):
             assert total == pytest.approx(result.grads[i], rel=1e-9, abs=1e-9), (source, i)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # 10,000 inputs: over 3 s
 def test_ten_thousand_inputs_cap_the_printed_sweeps_and_say_so():
     n = 10_000
     source = " + ".join(f"x{i}*x{i}" for i in range(n))

@@ -464,6 +464,7 @@ def test_stdout_closed_early_is_quiet(tmp_path, fmt):
     assert b"Exception ignored" not in completed.stderr
 
 
+@pytest.mark.slow  # waits for a run to be under way, then interrupts it: over 2 s
 def test_ctrl_c_during_a_long_run_exits_130(tmp_path):
     program = tmp_path / "big.bp"
     program.write_text("+".join(["x"] * 1_000_000))

@@ -166,6 +166,7 @@ def state(page, index: int = 0) -> dict:
     }""", index)
 
 
+@pytest.mark.slow  # launches Chromium: about 3.5 s with the page's setup
 def test_next_walks_every_step_of_the_seed(open_page, tmp_path):
     result = differentiate(SEED, SEED_VALUES)
     steps = json_document(result)["steps"]

@@ -57,6 +57,7 @@ def test_gradient_graph_has_one_output_per_input_and_exact_values():
     gradient.graph.check()
 
 
+@pytest.mark.slow  # 200 examples (settings override the quick profile): about 23 s, a third of the quick loop
 @HYPOTHESIS
 @given(expressions(), VALUES)
 def test_symbolic_numeric_and_graph_gradients_agree(source, values):

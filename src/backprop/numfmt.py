@@ -15,8 +15,25 @@ DIGITS = 6  # the default: enough for a derivation, short enough to read
 _MAX_DIGITS = 17  # every float round-trips at 17 significant digits
 
 
+_SIX: dict[float, str] = {}  # format_number(x) at the default digits, for values printed again and again
+_SIX_LIMIT = 1 << 16
+
+
 def format_number(x: float, digits: int = DIGITS) -> str:
     """Short, exact-looking text for a float: 6, -4, 0.5, 0.333333, 1.5e-7, inf, nan."""
+    if digits == DIGITS:
+        text = _SIX.get(x)
+        if text is None:
+            text = _format(x, digits)
+            if x == x:  # nan never finds itself (0.0 and -0.0 share a key and a text, "0")
+                if len(_SIX) >= _SIX_LIMIT:
+                    _SIX.clear()
+                _SIX[x] = text
+        return text
+    return _format(x, digits)
+
+
+def _format(x: float, digits: int) -> str:
     if math.isnan(x):
         return "nan"
     if math.isinf(x):
@@ -81,11 +98,32 @@ def equation_digits(compute: Callable[..., float], operands: Sequence[float], va
     """
     if not (math.isfinite(value) and all(math.isfinite(x) for x in operands)):
         return DIGITS
+    if _exact(value) and all(_exact(x) for x in operands):
+        # Printed as themselves (3 + 1.5 = 4.5): the step checks out iff the arithmetic is exact.
+        try:
+            if compute(*operands) == value:
+                return DIGITS
+        except (ArithmeticError, ValueError):
+            return DIGITS  # as _checks_out: printed operands outside the domain compare to nothing
     for digits in range(DIGITS, _MAX_DIGITS + 1):
         texts = [format_number(x, digits) for x in operands]
         if _checks_out(compute, texts, format_number(value, digits), digits):
             return digits
     return _MAX_DIGITS
+
+
+_EXACT: dict[float, bool] = {}
+
+
+def _exact(x: float) -> bool:
+    """Whether x printed at the default digits reads back as exactly x (2, 0.5, 4.25; not 1/3)."""
+    found = _EXACT.get(x)
+    if found is None:
+        found = float(format_number(x)) == x
+        if len(_EXACT) >= _SIX_LIMIT:
+            _EXACT.clear()
+        _EXACT[x] = found
+    return found
 
 
 def _checks_out(compute: Callable[..., float], texts: list[str], shown: str, digits: int) -> bool:

@@ -51,7 +51,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
             out.write_stdout(text.encode("utf-8"))
         else:
             stdout = FORMATS["ascii"] if plan.stdout.name == "text" and ascii_text else plan.stdout
-            out.write_stdout(stdout.render(result, **options))
+            out.write_stdout(stdout.render_chunks(result, **options))
         if plan.file is not None or plan.default_diagram:
             out.write_file(result, plan.file or out.DEFAULT_DIAGRAM_PATH, default=plan.file is None,
                            ascii=ascii_only, **options)

@@ -83,13 +83,19 @@ def stdout_takes_unicode() -> bool:
     return True
 
 
-def write_stdout(data: bytes) -> None:
-    """Bytes on stdout, unchanged (the derivation is UTF-8; images are binary)."""
+def write_stdout(data) -> None:
+    """Bytes on stdout, unchanged (the derivation is UTF-8; images are binary).
+
+    ``data`` is bytes, or an iterable of bytes (a streaming writer's pieces), each written as it
+    comes, so a big derivation starts to appear at once and is never held whole."""
+    pieces = (data,) if isinstance(data, (bytes, bytearray)) else data
     stream = getattr(sys.stdout, "buffer", None)
-    if stream is None:
-        click.echo(data.decode("utf-8", "replace"), nl=False)
-    else:
-        stream.write(data)
+    for piece in pieces:
+        if stream is None:
+            click.echo(piece.decode("utf-8", "replace"), nl=False)
+        else:
+            stream.write(piece)
+    if stream is not None:
         stream.flush()
 
 

@@ -13,6 +13,7 @@ names (symbolic stage) or values (substituted stage) put in.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import islice
 
 from ..graph import CONST
 from ..numfmt import DIGITS, equation_digits, exact_digits, format_number
@@ -21,6 +22,9 @@ from ..rules import rule_exprs, substitute
 from ..steps import Step
 
 _SLOTS = ("x", "y")
+# A node used more often than this shows its first uses, "… and N more", and the sum: the step
+# stays readable and the writers linear (JSON lists every contribution, render/export.py).
+SHOWN_TERMS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,11 @@ class Equations:
         self.graph = result.graph
         self.values = result.values
         self._refs: dict[int, tuple] = {}
+        # Made once per node and reused (forward step, "since" lines, chain stages): the same
+        # tuples also let the printer find their text again (printer.Printer._small).
+        self._operations: dict[int, tuple] = {}
+        self._rules: dict[tuple[int, int], tuple] = {}
+        self._targets: dict[int, tuple] = {}
         self._last: tuple | None = None  # (step, equation): writers ask for a step's parts in turn
         self.output = self.ref(self.graph.output)
 
@@ -64,7 +73,7 @@ class Equations:
                 found = ("num", node.value, exact_digits(node.value))  # a literal as written: 0.1, 1e-7
             else:
                 found = ("name", node.name)
-            self._refs[node_id] = found
+            _keep(self._refs, node_id, found)
         return found
 
     def number(self, x: float) -> tuple:
@@ -72,33 +81,48 @@ class Equations:
 
     def operation(self, node_id: int, numeric: bool = False, digits: int = DIGITS) -> tuple:
         """One level of a node: its operation over its operands' names (or values, to ``digits``)."""
+        if not numeric:
+            found = self._operations.get(node_id)
+            if found is not None:
+                return found
         node = self.graph.nodes[node_id]
         if not node.args:
             return self.ref(node_id)
         if numeric:
-            args = tuple(("num", self.values[arg], digits) for arg in node.args)
-        elif self.graph.alias_uses:  # f = e; L = f × 2 shows f, as written
+            values = self.values
+            return ("op", node.op, tuple(("num", values[arg], digits) for arg in node.args))
+        if self.graph.alias_uses:  # f = e; L = f × 2 shows f, as written
             aliases = self.graph.alias_uses
             args = tuple(("name", aliases[node_id, position]) if (node_id, position) in aliases else self.ref(arg)
                          for position, arg in enumerate(node.args))
         else:
             args = tuple(self.ref(arg) for arg in node.args)
-        return ("op", node.op, args)
+        found = _keep(self._operations, node_id, ("op", node.op, args))
+        return found
 
     def local(self, consumer: int, position: int, numeric: bool, digits: int = DIGITS) -> tuple:
         """∂consumer/∂operand as the registry's rule, over names or values (to ``digits``)."""
+        if not numeric:
+            found = self._rules.get((consumer, position))
+            if found is not None:
+                return found
         node = self.graph.nodes[consumer]
         rule = rule_exprs(OPS[node.op])[position]
         if numeric:
             slots = {key: ("num", self.values[arg], digits) for key, arg in zip(_SLOTS, node.args)}
             slots["out"] = ("num", self.values[consumer], digits)
-        else:
-            slots = {key: self.ref(arg) for key, arg in zip(_SLOTS, node.args)}
-            slots["out"] = self.ref(consumer)
-        return substitute(rule, slots)
+            return substitute(rule, slots)
+        slots = {key: self.ref(arg) for key, arg in zip(_SLOTS, node.args)}
+        slots["out"] = self.ref(consumer)
+        return _keep(self._rules, (consumer, position), substitute(rule, slots))
 
     def partial(self, top: int, bottom: int) -> tuple:
-        return ("d", self.ref(top), self.ref(bottom))
+        if top != self.graph.output:
+            return ("d", self.ref(top), self.ref(bottom))
+        found = self._targets.get(bottom)  # ∂L/∂node: a step's target, and a factor of its operands' steps
+        if found is None:
+            found = _keep(self._targets, bottom, ("d", self.output, self.ref(bottom)))
+        return found
 
     def local_partial(self, consumer: int, node_id: int, step: Step) -> tuple:
         """∂consumer/∂node as one local factor. Where the consumer is the output and the node
@@ -135,19 +159,20 @@ class Equations:
             return BackwardEquation([target, ("num", 0.0)],
                                     f"{name} does not feed into {graph.output_name}, so it has no effect on it",
                                     None, [])
-        terms = step.terms
-        digits = _backward_digits(terms, step.value)
-        joiner = "mul" if len(terms) == 1 else "dot"
+        terms = shown_terms(step)
+        more = len(step.terms) - len(terms)
+        digits = _backward_digits(terms, step.value, whole=not more)
+        joiner = "mul" if len(step.terms) == 1 else "dot"
         chain = _sum([("op", joiner, (self.partial(graph.output, t.consumer), self.local_partial(t.consumer, node_id, step)))
-                      for t in terms])
+                      for t in terms], more)
         symbolic = _sum([("op", "mul", (("num", t.upstream, digits), self.local(t.consumer, t.position, False)))
-                         for t in terms])
+                         for t in terms], more)
         substituted = _sum([("op", "mul", (("num", t.upstream, digits),
-                                           self.local(t.consumer, t.position, True, digits))) for t in terms])
-        local = _sum([("op", "mul", (("num", t.upstream, digits), ("num", t.local, digits))) for t in terms])
+                                           self.local(t.consumer, t.position, True, digits))) for t in terms], more)
+        local = _sum([("op", "mul", (("num", t.upstream, digits), ("num", t.local, digits))) for t in terms], more)
         stages = [target, chain, symbolic, substituted, local]
-        if len(terms) > 1:
-            stages.append(_sum([("num", t.contribution, digits) for t in terms]))
+        if len(step.terms) > 1:
+            stages.append(_sum([("num", t.contribution, digits) for t in terms], more))
         stages.append(("num", step.value, digits))
         return BackwardEquation(stages, None, self.uses(step), self.reasons(step))
 
@@ -155,22 +180,30 @@ class Equations:
         """'x is used 2 times (by p, q): …' for a node whose gradient sums several paths."""
         if not step.reaches_output or len(step.terms) < 2:
             return None
+        nodes = self.graph.nodes
         counts: dict[str, int] = {}
         for t in step.terms:
-            name = self.graph.nodes[t.consumer].name
+            name = nodes[t.consumer].name
             counts[name] = counts.get(name, 0) + 1
-        users = ", ".join(name + ("" if n == 1 else f" ({n} times)") for name, n in counts.items())
-        node = self.graph.nodes[step.node].name
+        node = nodes[step.node].name
+        n = len(step.terms)
         copy = " (copy gate: a fork sums its branches' gradients)" if step.gate == "copy" else ""
-        return (f"{node} is used {len(step.terms)} times (by {users}): its gradient is the sum of the "
-                f"{len(step.terms)} paths{copy}")
+        if n <= SHOWN_TERMS:
+            users = ", ".join(name + ("" if k == 1 else f" ({k} times)") for name, k in counts.items())
+            return f"{node} is used {n} times (by {users}): its gradient is the sum of the {n} paths{copy}"
+        listed = [name + ("" if k == 1 else f" ({k:,} times)") for name, k in islice(counts.items(), SHOWN_TERMS)]
+        if len(counts) > SHOWN_TERMS:
+            listed.append(f"… and {len(counts) - SHOWN_TERMS:,} more")
+        return (f"{node} is used {n:,} times (by {', '.join(listed)}): its gradient is the sum of the {n:,} paths, "
+                f"the first {SHOWN_TERMS} shown{copy}")
 
     def reasons(self, step: Step) -> list:
         """Since records and notes of a backward step, in order, each once."""
         node_id = step.node
         found: list = []
         seen: set = set()
-        for t in step.terms:
+        terms = shown_terms(step)
+        for t in terms:
             consumer = t.consumer
             which = None
             if self.graph.nodes[consumer].args.count(node_id) > 1:
@@ -184,11 +217,30 @@ class Equations:
             if t.note and t.note not in seen:
                 seen.add(t.note)
                 found.append(t.note)
+        more = len(step.terms) - len(terms)
+        if more:
+            found.append(f"the other {more:,} uses are left out here; --format json lists every contribution")
         return found
 
     def _word(self, node_id: int) -> str:
         node = self.graph.nodes[node_id]
         return format_number(node.value) if node.op == CONST and not node.named else node.name
+
+
+_KEPT = 1 << 16  # entries per cache: reuse is local (a node's uses are near it), memory stays bounded
+
+
+def _keep(cache: dict, key, value):
+    if len(cache) >= _KEPT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def shown_terms(step: Step) -> tuple:
+    """The terms a backward step writes out: all of them, or the first SHOWN_TERMS."""
+    terms = step.terms
+    return terms if len(terms) <= SHOWN_TERMS else terms[:SHOWN_TERMS]
 
 
 def _product(upstream: float, local: float) -> float:
@@ -202,22 +254,25 @@ def _total(*contributions: float) -> float:
     return total
 
 
-def _backward_digits(terms, value: float) -> int:
-    """Digits at which every product upstream × local = contribution, and their sum, check out."""
+def _backward_digits(terms, value: float, whole: bool = True) -> int:
+    """Digits at which every product upstream × local = contribution, and their sum, check out
+    (the sum only when ``whole``: a shortened sum can not be checked by its reader)."""
     digits = DIGITS
     for t in terms:
         if t.upstream != 0.0:
             digits = max(digits, equation_digits(_product, [t.upstream, t.local], t.contribution))
-    if len(terms) > 1:
+    if whole and len(terms) > 1:
         digits = max(digits, equation_digits(_total, [t.contribution for t in terms], value))
     return digits
 
 
-def _sum(terms: list) -> tuple:
-    """Terms joined by + (left to right)."""
+def _sum(terms: list, more: int = 0) -> tuple:
+    """Terms joined by + (left to right), then "… and ``more`` more" when some are left out."""
     total = terms[0]
     for term in terms[1:]:
         total = ("op", "add", (total, term))
+    if more:
+        total = ("op", "add", (total, ("more", more)))
     return total
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import math
 
-from .trace import step_texts
+from .equations import SHOWN_TERMS
+from .trace import iter_step_texts
 
 
 def json_number(x: float) -> float | str:
@@ -23,30 +24,45 @@ def json_document(result, *, symbolic: bool = False, hessian: bool = False, wrt=
                   cost: bool = False, paths: bool = False, max_paths: int = 50, lint: bool = False) -> dict:
     """The JSON document as Python data (``formulas``, ``hessian``, ``forward_mode``, ``cost`` and
     ``paths`` keys only when asked for)."""
+    document = _head(result)
+    document["nodes"] = list(_nodes(result))
+    document["steps"] = list(_steps(result))
+    document.update(_views(result, symbolic=symbolic, hessian=hessian, wrt=wrt, mode=mode, cost=cost, paths=paths,
+                           max_paths=max_paths, lint=lint))
+    return document
+
+
+def _head(result) -> dict:
+    """The keys before ``nodes``: output, value, inputs, gradients."""
     graph = result.graph
-    nodes = [
-        {
-            "id": node.id,
-            "name": node.name,
-            "op": node.op,
-            "args": list(node.args),
-            "value": json_number(result.values[node.id]),
-            "grad": json_number(result.grads[node.id]),
-        }
-        for node in graph.nodes
-    ]
-    steps = [
-        {"phase": step.phase, "node": step.node, "text": text, **_gates(step)}
-        for step, text in zip(result.steps, step_texts(result))
-    ]
-    document = {
+    return {
         "output": result.output,
         "value": json_number(result.value),
         "inputs": {graph.nodes[i].name: json_number(result.values[i]) for i in graph.inputs},
         "gradients": {name: json_number(g) for name, g in result.gradients.items()},
-        "nodes": nodes,
-        "steps": steps,
     }
+
+
+def _nodes(result):
+    values, grads = result.values, result.grads
+    for node in result.graph.nodes:
+        yield {"id": node.id, "name": node.name, "op": node.op, "args": list(node.args),
+               "value": json_number(values[node.id]), "grad": json_number(grads[node.id])}
+
+
+def _steps(result):
+    for step, text in zip(result.steps, iter_step_texts(result)):
+        entry = {"phase": step.phase, "node": step.node, "text": text, **_gates(step)}
+        if len(step.terms) > SHOWN_TERMS:  # the text shows the first uses; the numbers of all of them
+            entry["consumers"] = [t.consumer for t in step.terms]
+            entry["contributions"] = [json_number(t.contribution) for t in step.terms]
+        yield entry
+
+
+def _views(result, *, symbolic, hessian, wrt, mode, cost, paths, max_paths, lint=False) -> dict:
+    """The keys added only when asked for: formulas, hessian, forward_mode, cost, paths, lint."""
+    graph = result.graph
+    document: dict = {}
     if symbolic:
         from ..steps import restrict
         from .symbolic_views import formulas_json
@@ -83,10 +99,40 @@ INDENT_LIMIT = 2000
 def render_json(result, *, indent: int | None = 2, symbolic: bool = False, hessian: bool = False, wrt=None,
                 **views) -> str:
     """The JSON document as text (strict: no NaN or Infinity literals); big graphs compactly."""
-    if len(result.graph.nodes) > INDENT_LIMIT:
-        indent = None
-    document = json_document(result, symbolic=symbolic, hessian=hessian, wrt=wrt, **views)
-    return json.dumps(document, indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+    return "".join(json_chunks(result, indent=indent, symbolic=symbolic, hessian=hessian, wrt=wrt, **views))
+
+
+_BATCH = 2048  # nodes or steps per piece written
+
+
+def json_chunks(result, *, indent: int | None = 2, symbolic: bool = False, hessian: bool = False, wrt=None,
+                mode: str = "reverse", cost: bool = False, paths: bool = False, max_paths: int = 50,
+                lint: bool = False):
+    """``render_json``'s text in pieces, each yielded as soon as it is made. A big (compact)
+    document is written node by node and step by step, so it is never held whole in memory;
+    the text is exactly what ``json.dumps`` makes of ``json_document``."""
+    views = dict(symbolic=symbolic, hessian=hessian, wrt=wrt, mode=mode, cost=cost, paths=paths, max_paths=max_paths,
+                 lint=lint)
+    if len(result.graph.nodes) <= INDENT_LIMIT and indent is not None:
+        yield json.dumps(json_document(result, **views), indent=indent, ensure_ascii=False, allow_nan=False) + "\n"
+        return
+    dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode  # compact, as json.dumps(indent=None)
+    head = dumps(_head(result))
+    yield head[:-1] + ', "nodes": ['
+    for key, items in (("nodes", _nodes(result)), ("steps", _steps(result))):
+        if key == "steps":
+            yield '], "steps": ['
+        batch: list[str] = []
+        first = True
+        for item in items:
+            batch.append(dumps(item))
+            if len(batch) >= _BATCH:
+                yield ("" if first else ", ") + ", ".join(batch)
+                batch, first = [], False
+        if batch:
+            yield ("" if first else ", ") + ", ".join(batch)
+    tail = dumps(_views(result, **views))
+    yield "]" + (", " + tail[1:] if tail != "{}" else "}") + "\n"
 
 
 def render_check_json(report) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from ..errors import RenderError
 
@@ -36,10 +36,21 @@ class Format:
     needs: tuple[str, ...] = ()  # "graphviz", "pillow"
     binary: bool = False
     diagram: bool = False  # draws the graph (so --rankdir and --max-nodes apply)
+    chunks: Callable[..., Iterator[str]] | None = None  # the same text in pieces, as it is made (big documents)
 
     def render(self, result, **options) -> bytes:
         """The bytes of this format; options it does not take are left out."""
         return self.write(result, **{k: v for k, v in options.items() if k in self.options and v is not None})
+
+    def render_chunks(self, result, **options) -> Iterator[bytes]:
+        """``render``'s bytes in pieces, each as soon as it is made: a writer that streams never
+        holds a big document whole, so memory stays bounded by the graph."""
+        if self.chunks is None:
+            yield self.render(result, **options)
+            return
+        chosen = {k: v for k, v in options.items() if k in self.options and v is not None}
+        for chunk in self.chunks(result, **chosen):
+            yield chunk.encode("utf-8")
 
 
 def _nudge(result, step, params):
@@ -65,6 +76,30 @@ def _text(result, *, wrt=None, ascii: bool = False, step=None, params=None, **vi
 
 def _ascii(result, **options) -> bytes:
     return _text(result, ascii=True, **options)
+
+
+def _text_chunks(result, *, wrt=None, ascii: bool = False, step=None, params=None, **views) -> Iterator[str]:
+    from .trace import trace_chunks
+
+    yield from trace_chunks(result, ascii=ascii, wrt=wrt, **views)
+    nudge = _nudge(result, step, params)
+    if nudge is not None:
+        from .nudge_views import nudge_text
+
+        yield "\n".join(nudge_text(nudge, ascii)) + "\n"
+
+
+def _ascii_chunks(result, **options) -> Iterator[str]:
+    return _text_chunks(result, ascii=True, **options)
+
+
+def _json_chunks(result, *, step=None, params=None, **views) -> Iterator[str]:
+    if step is not None:  # the step's section sits inside the object: written whole (one step is small)
+        yield _json(result, step=step, params=params, **views).decode("utf-8")
+        return
+    from .export import json_chunks
+
+    yield from json_chunks(result, **views)
 
 
 def _markdown(result, *, wrt=None, step=None, params=None, **views) -> bytes:
@@ -148,15 +183,15 @@ def _gif(result, **options) -> bytes:
 _IMAGE = DIAGRAM_OPTIONS | {"wrt", "timeout", "graph", "style"}  # style: the stepper and GIF restyle boxes only
 FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("text", (".txt",), "the derivation, step by step", "Derivation", _text,
-           frozenset({"wrt", "ascii"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
+           frozenset({"wrt", "ascii"}) | VIEW_OPTIONS | NUDGE_OPTIONS, chunks=_text_chunks),
     Format("ascii", (), "the derivation in plain ASCII (dL/da, *)", "Derivation", _ascii,
-           frozenset({"wrt"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
+           frozenset({"wrt"}) | VIEW_OPTIONS | NUDGE_OPTIONS, chunks=_ascii_chunks),
     Format("markdown", (".md",), "the derivation as Markdown with $math$", "Derivation", _markdown,
            frozenset({"wrt"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
     Format("latex", (".tex",), "the derivation as LaTeX (--standalone: a whole document)", "Derivation", _latex,
            frozenset({"wrt", "standalone"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
     Format("json", (".json",), "one strict JSON object (docs/json.md)", "JSON", _json,
-           VIEW_OPTIONS | NUDGE_OPTIONS),
+           VIEW_OPTIONS | NUDGE_OPTIONS, chunks=_json_chunks),
     Format("dot", (".dot", ".gv"), "the diagram as Graphviz DOT source", "Diagram", _dot,
            DIAGRAM_OPTIONS | {"wrt", "graph", "style"}, diagram=True),
     Format("png", (".png",), "the diagram as a PNG image", "Diagram", _image("png"), _IMAGE, ("graphviz",),
@@ -234,15 +269,18 @@ class Saved(type(Path())):
 def save(result, path: Path, **options) -> Saved:
     """Render and write a file atomically; an existing file is replaced only on success.
 
-    Returns the path, whose ``message`` is what the command line prints about it.
+    Returns the path, whose ``message`` is what the command line prints about it. A streaming
+    format is written into the temporary file as it is produced.
     """
-    data = render_file(result, path, **options)
-    write_atomically(path, data)
+    write_atomically(path, format_for_path(path).render_chunks(result, **options))
     return Saved(path)
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename it over the target."""
+def write_atomically(path: Path, data) -> None:
+    """Write to a temporary file beside the target, then rename it over the target.
+
+    ``data`` is bytes, or an iterable of bytes written piece by piece (a failure half-way, even
+    Ctrl-C, leaves the target as it was)."""
     import tempfile  # here, not at the top: start-up time matters for text-only runs
 
     check_writable(path)
@@ -253,7 +291,11 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise RenderError(f"can not write {path}: {error.strerror or error}") from None
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            if isinstance(data, (bytes, bytearray)):
+                stream.write(data)
+            else:
+                for chunk in data:
+                    stream.write(chunk)
         if path.exists():
             try:
                 os.chmod(temporary, path.stat().st_mode & 0o777)

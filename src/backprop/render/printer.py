@@ -4,10 +4,11 @@ Every piece of maths the tool prints (a forward step, a backward step's stages, 
 rule, a gradient formula, a docs row) is an expression tuple (``rules.Expr``) printed here,
 as SymPy's printing package does: the equation is data and each format is a printer of it.
 
-Besides the registry's operations, equations use four shapes of their own:
+Besides the registry's operations, equations use five shapes of their own:
 ``("d", top, bottom)`` for ∂top/∂bottom, ``("op", "dot", (a, b))`` for the ``·`` that joins
-a sum's chain-rule products, ``("text", s)`` for words inside a formula, and ``("tangent", leaf)``
-for forward mode's ȧ (``\\dot{a}`` in LaTeX, ``a'`` in ASCII).
+a sum's chain-rule products, ``("text", s)`` for words inside a formula, ``("more", n)`` for
+the terms of a long sum left out, and ``("tangent", leaf)`` for forward mode's ȧ
+(``\\dot{a}`` in LaTeX, ``a'`` in ASCII).
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ class Printer:
         self.latex = style == "latex"
         self.ascii = style == "ascii"
         self._names: dict[str, str] = {}
+        # Printed texts kept for reuse (a derivation prints each node's value, its operation over
+        # names and ∂L/∂node several times). Bounded: cleared when full, as printers are shared.
+        self._numbers: dict[tuple, str] = {}
+        self._small: dict[tuple, str] = {}  # operations and partials whose operands are all names
 
     # --- leaves
     def name(self, text: str) -> str:
@@ -93,11 +98,20 @@ class Printer:
         return shown
 
     def number(self, value: float, digits: int = DIGITS) -> str:
-        if self.latex:
-            from .latex import latex_number
+        key = (value, digits)
+        text = self._numbers.get(key)
+        if text is None:
+            if self.latex:
+                from .latex import latex_number
 
-            return latex_number(value, digits)
-        return format_number(value, digits)
+                text = latex_number(value, digits)
+            else:
+                text = format_number(value, digits)
+            if value == value and value != 0:  # nan never finds itself; 0 and -0.0 share a key
+                if len(self._numbers) >= _MEMO_LIMIT:
+                    self._numbers.clear()
+                self._numbers[key] = text
+        return text
 
     def partial(self, top: str, bottom: str) -> str:
         """∂top/∂bottom from already printed parts."""
@@ -109,17 +123,56 @@ class Printer:
     # --- the walk
     def __call__(self, expr) -> str:
         """The printed expression (an explicit stack: formulas can be deep)."""
+        kind = expr[0]
+        if kind == "op" or kind == "d":  # most of a derivation: one operation over leaves
+            args = expr[2] if kind == "op" else expr[1:]
+            parts = []
+            for arg in args:
+                leaf = arg[0]
+                if leaf == "name":
+                    parts.append(self.name(arg[1]))
+                elif leaf == "num":
+                    parts.append(self.number(arg[1], arg[2] if len(arg) > 2 else DIGITS))
+                elif (leaf == "op" or leaf == "d") and all(a[0] == "name" or a[0] == "num"
+                                                           for a in (arg[2] if leaf == "op" else arg[1:])):
+                    parts.append(self(arg))  # an operation over leaves: one level down (names: from the memo)
+                else:
+                    break
+            else:
+                if leaf_only := all(arg[0] == "name" for arg in args):
+                    text = self._small.get(expr)
+                    if text is not None:
+                        return text
+                text = self._compose(expr, parts)
+                if leaf_only:
+                    if len(self._small) >= _MEMO_LIMIT:
+                        self._small.clear()
+                    self._small[expr] = text
+                return text
+        elif kind == "num":
+            return self.number(expr[1], expr[2] if len(expr) > 2 else DIGITS)
+        elif kind == "name":
+            return self.name(expr[1])
+        return self._walk(expr)
+
+    def _walk(self, expr) -> str:
         done: list[str] = []
         todo: list = [expr]
+        small = self._small
         while todo:
             node = todo.pop()
-            if type(node) is list:  # [marker, expr]: its operands are printed
-                node = node[1]
+            if type(node) is list:  # [small, expr]: its operands are printed
+                memo, node = node
                 args = node[2] if node[0] == "op" else node[1:]
                 count = len(args)
                 parts = done[len(done) - count:]
                 del done[len(done) - count:]
-                done.append(self._compose(node, parts))
+                text = self._compose(node, parts)
+                if memo:
+                    if len(small) >= _MEMO_LIMIT:
+                        small.clear()
+                    small[node] = text
+                done.append(text)
                 continue
             kind = node[0]
             if kind == "num":  # ("num", value) or ("num", value, digits): a step may need more digits
@@ -128,11 +181,26 @@ class Printer:
                 done.append(self.name(node[1]))
             elif kind == "text":
                 done.append(node[1] if not self.latex else rf"\text{{{node[1]}}}")
+            elif kind == "more":  # ("more", n): the terms of a long sum left out
+                done.append(self.more(node[1]))
             else:
                 args = node[2] if kind == "op" else node[1:]
-                todo.append([None, node])
+                # Only an expression over names alone is looked up: hashing a big one costs its size.
+                memo = kind in ("op", "d") and all(arg[0] == "name" for arg in args)
+                if memo:
+                    text = small.get(node)
+                    if text is not None:
+                        done.append(text)
+                        continue
+                todo.append([memo, node])
                 todo.extend(reversed(args))
         return done[0]
+
+    def more(self, count: int) -> str:
+        """"… and 999,980 more": the rest of a sum too long to write out."""
+        if self.latex:
+            return rf"\ldots\ \text{{and {count:,} more}}"
+        return f"{'...' if self.ascii else '…'} and {count:,} more"
 
     def tangent(self, name: str) -> str:
         """ẋ, the tangent of a printed name: a combining dot over its first letter, \\dot{x}, or x' in ASCII."""
@@ -176,12 +244,16 @@ class Printer:
         return f"{op.name}({', '.join(wrapped)})"
 
     def _wrap(self, parent: str, position: int, child, text: str) -> str:
+        kind = child[0]
+        if kind == "name" and "/" not in child[1] or kind == "num" and not child[1] < 0:
+            return text  # an atom: never bracketed (needs_parentheses says the same, more slowly)
         if not needs_parentheses(parent, position, child, self.latex):
             return text
         return rf"\left({text}\right)" if self.latex and child[0] == "op" else f"({text})"
 
 
 _PRINTERS: dict[str, Printer] = {}
+_MEMO_LIMIT = 1 << 16  # texts a printer keeps for reuse, per kind
 
 
 def printer(style: str) -> Printer:

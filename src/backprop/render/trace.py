@@ -43,6 +43,8 @@ class _Writer:
                 name = shortest(node.value)
             else:
                 name = display_name(node.name, self.ascii)
+            if len(self._names) >= 1 << 16:  # bounded: memory stays the graph's, reuse is local
+                self._names.clear()
             self._names[node_id] = name
         return name
 
@@ -95,8 +97,15 @@ def step_lines(result, step: Step, *, ascii: bool = False) -> list[str]:
 
 def step_texts(result, *, ascii: bool = False) -> list[str]:
     """Every step's text, in order (one writer for the whole list)."""
+    return list(iter_step_texts(result, ascii=ascii))
+
+
+def iter_step_texts(result, *, ascii: bool = False):
+    """Every step's text, in order, one at a time (the JSON writer streams them)."""
     writer = _Writer(result, ascii)
-    return ["\n".join(line.strip() if i else line for i, line in enumerate(writer.step(s))) for s in result.steps]
+    for step in result.steps:
+        lines = writer.step(step)
+        yield lines[0] if len(lines) == 1 else "\n".join(line.strip() if i else line for i, line in enumerate(lines))
 
 
 def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
@@ -108,6 +117,26 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
     inputs, and only their rows in the table. ``mode="forward"`` replaces the backward pass with
     forward mode's tangent sweeps; ``cost`` and ``paths`` add those sections (``modes_views.py``).
     """
+    return "".join(trace_chunks(result, ascii=ascii, wrt=wrt, symbolic=symbolic, hessian=hessian, mode=mode,
+                                cost=cost, paths=paths, max_paths=max_paths, lint=lint))
+
+
+def trace_chunks(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
+                 mode: str = "reverse", cost: bool = False, paths: bool = False, max_paths: int = 50,
+                 lint: bool = False):
+    """``render_trace``'s text in pieces of whole lines, each yielded as soon as it is written, so
+    a big derivation goes to its file or stdout without ever being held whole in memory."""
+    if ascii:
+        for chunk in _trace_chunks(result, True, wrt, symbolic, hessian, mode, cost, paths, max_paths, lint):
+            yield chunk.encode("ascii", "backslashreplace").decode("ascii")
+    else:
+        yield from _trace_chunks(result, False, wrt, symbolic, hessian, mode, cost, paths, max_paths, lint)
+
+
+_CHUNK_LINES = 4096  # lines per piece: big enough that writing is cheap, small enough to bound memory
+
+
+def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_paths, lint):
     wrt = restrict(result.graph, wrt)
     writer = _Writer(result, ascii)
     graph = result.graph
@@ -125,6 +154,9 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
     backward_steps = [s for s in result.steps if s.phase == BACKWARD and (wrt is None or s.node in wrt)]
     for number, step in enumerate(forward_steps, start=1):
         lines += _numbered(number, writer.forward(step))
+        if len(lines) >= _CHUNK_LINES:
+            yield "\n".join(lines) + "\n"
+            lines = []
     if not forward_steps:
         lines.append("  (nothing to compute: the output is an input or a constant)")
     if mode != "forward":
@@ -135,6 +167,9 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
             lines.append(f"  (only the steps on the paths that reach {chosen}: --wrt)")
         for number, step in enumerate(backward_steps, start=1):
             lines += _numbered(number, writer.backward(step))
+            if len(lines) >= _CHUNK_LINES:
+                yield "\n".join(lines) + "\n"
+                lines = []
     else:
         from .modes_views import modes_text
 
@@ -165,8 +200,7 @@ def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = Fals
     from .lint_views import lint_text  # a section when something is found, always with --lint
 
     lines += lint_text(result, always=lint, ascii=ascii)
-    text = "\n".join(lines) + "\n"
-    return text.encode("ascii", "backslashreplace").decode("ascii") if ascii else text
+    yield "\n".join(lines) + "\n"
 
 
 def _numbered(number: int, lines: list[str]) -> list[str]:
@@ -175,4 +209,4 @@ def _numbered(number: int, lines: list[str]) -> list[str]:
     return [label + first] + [" " * len(label) + line.strip() for line in rest]
 
 
-__all__ = ["render_trace", "step_lines", "step_texts", "BACKWARD", "FORWARD"]
+__all__ = ["render_trace", "step_lines", "step_texts", "trace_chunks", "BACKWARD", "FORWARD"]

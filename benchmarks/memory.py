@@ -1,0 +1,100 @@
+"""Targets 4 and 5 of docs/benchmark.md, measured from inside (issue 15): where time and memory go.
+
+    python benchmarks/memory.py                    # tree, chain, dag at 10⁴ and 10⁵
+    python benchmarks/memory.py --families dag --top 12
+
+- Scaling (target 4): each phase of ``differentiate`` (parse, lower, forward, backward, as
+  ``Result.timings`` splits them, but in CPU time so that a busy machine distorts less; best
+  of --repeats) at 10⁴ and 10⁵, and time(10⁵) ÷ time(10⁴) per phase (linear is 10).
+- Memory (target 5): with ``tracemalloc``, the peak Python allocation during ``differentiate``
+  and what the finished result keeps, in bytes per operation, then the allocation sites that
+  hold most of what is kept (file:line, MiB, share), so a redesign (a graph in flat arrays)
+  can be judged by what it would remove.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent / "src"), str(HERE)]
+
+from workloads import make  # noqa: E402
+
+PHASES = ("parse", "lower", "forward", "backward")
+
+
+def phase_times(name: str, repeats: int) -> tuple[dict[str, float], int]:
+    import types
+
+    from backprop import api, differentiate
+
+    api.time = types.SimpleNamespace(perf_counter=time.process_time)  # this process only: CPU time per phase
+
+    workload = make(name)
+    best = {phase: float("inf") for phase in PHASES}
+    ops = 0
+    for _ in range(repeats):
+        result = differentiate(workload.source, workload.values)
+        for phase in PHASES:
+            best[phase] = min(best[phase], result.timings[phase])
+        ops = sum(1 for node in result.graph.nodes if node.args)
+        del result
+        gc.collect()
+    return best, ops
+
+
+def memory(name: str, top: int) -> dict:
+    """tracemalloc's peak during differentiate, what the result keeps, and the biggest holders."""
+    from backprop import differentiate
+
+    workload = make(name)
+    gc.collect()
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    base, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    result = differentiate(workload.source, workload.values)
+    steps = result.steps  # the derivation's records, which every writer reads
+    kept, peak = tracemalloc.get_traced_memory()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    ops = sum(1 for node in result.graph.nodes if node.args)
+    sites = after.compare_to(before, "lineno")[:top]
+    del steps
+    return {"ops": ops, "nodes": len(result.graph.nodes), "peak": peak - base, "kept": kept - base,
+            "sites": [(str(s.traceback[0]).replace(str(HERE.parent) + "/", ""), s.size_diff) for s in sites]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--families", default="tree,chain,dag")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--top", type=int, default=8)
+    args = parser.parse_args()
+    families = args.families.split(",")
+    print("Scaling, CPU ms per phase (best of repeats) and time(10⁵) ÷ time(10⁴):")
+    for family in families:
+        small, _ = phase_times(f"{family}-10000", args.repeats)
+        big, ops = phase_times(f"{family}-100000", args.repeats)
+        cells = "  ".join(f"{p} {small[p] * 1e3:.0f}→{big[p] * 1e3:.0f} ms (×{big[p] / small[p]:.1f})" for p in PHASES)
+        print(f"  {family}: {cells}", flush=True)
+    print("\nMemory at 10⁵ (tracemalloc; the result includes its steps):")
+    for family in families:
+        found = memory(f"{family}-100000", args.top)
+        mib = 1 << 20
+        print(f"  {family}-100000: {found['ops']:,} ops, {found['nodes']:,} nodes; peak {found['peak'] / mib:.0f} MiB "
+              f"({found['peak'] / found['ops']:.0f} B/op), kept {found['kept'] / mib:.0f} MiB "
+              f"({found['kept'] / found['ops']:.0f} B/op)")
+        for site, size in found["sites"]:
+            print(f"      {size / mib:7.1f} MiB  {100 * size / found['kept']:4.0f} %  {site}")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
