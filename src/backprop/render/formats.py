@@ -38,7 +38,12 @@ class Format:
 
     def render(self, result, **options) -> bytes:
         """The bytes of this format; options it does not take are left out."""
-        return self.write(result, **{k: v for k, v in options.items() if k in self.options and v is not None})
+        options = {k: v for k, v in options.items() if k in self.options and v is not None}
+        if getattr(result, "is_array", False):  # an array program: its own writers (arrays/formats.py)
+            from ..arrays.formats import render_array
+
+            return render_array(self, result, **options)
+        return self.write(result, **options)
 
 
 def _text(result, *, wrt=None, ascii: bool = False, **views) -> bytes:
