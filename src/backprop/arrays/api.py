@@ -114,8 +114,9 @@ def differentiate_arrays(program, values: dict | None, max_elements: int | None 
     infer_shapes(graph, limit)
     out = graph.nodes[graph.output]
     if out.shape != ():
-        raise ShapeError(f"the output {out.name} has shape {show_shape(out.shape)}: backpropagation starts from one "
-                         f"number; reduce it first, for example {out.name} = sum(…) or mean(…)", out.span)
+        name = graph.statements[-1][0] or out.name
+        raise ShapeError(f"the output {name} has shape {show_shape(out.shape)}: backpropagation starts from one "
+                         f"number; reduce it first, for example {name} = sum(…) or mean(…)", out.span)
     timings["lower"] = time.perf_counter() - started
     started = time.perf_counter()
     node_values = forward(graph, inputs)

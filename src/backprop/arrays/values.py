@@ -81,19 +81,32 @@ def load_file(name: str, path_text: str, max_elements: int) -> np.ndarray:
     suffix = path.suffix.lower()
     if suffix == ".npy":
         try:
-            array = np.load(path, mmap_mode="r", allow_pickle=False)
+            check_size(_npy_shape(path), max_elements, f"the value of {name} ({path_text})")
+        except ShapeError as error:  # refused from the header, before reading the data
+            raise BadAssignment(error.message) from None
         except (ValueError, OSError) as error:
             raise BadAssignment(f"--set {name}=@{path_text}: not a readable .npy file ({error})") from None
         try:
-            check_size(array.shape, max_elements, f"the value of {name} ({path_text})")
-        except ShapeError as error:  # refused before reading the data
-            raise BadAssignment(error.message) from None
+            array = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError) as error:
+            raise BadAssignment(f"--set {name}=@{path_text}: not a readable .npy file ({error})") from None
         if array.dtype.kind not in "biuf":
             raise BadAssignment(f"--set {name}=@{path_text}: the array holds {array.dtype}, not numbers")
         return _checked(name, np.array(array, dtype=float), max_elements, f" ({path_text})")
     if suffix in (".csv", ".txt", ".tsv"):
         return _checked(name, _read_csv(name, path, max_elements), max_elements, f" ({path_text})")
     raise BadAssignment(f"--set {name}=@{path_text}: use a .csv or .npy file")
+
+
+def _npy_shape(path: Path) -> tuple:
+    """The shape a .npy file's header declares (read without loading the data)."""
+    from numpy.lib import format as npy
+
+    with open(path, "rb") as stream:
+        version = npy.read_magic(stream)
+        reader = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
+        shape, _, _ = reader(stream)
+    return tuple(shape)
 
 
 def _read_csv(name: str, path: Path, max_elements: int) -> np.ndarray:

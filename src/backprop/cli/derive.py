@@ -62,6 +62,9 @@ OPTIONS = [
                                               "(paths counted exactly, at most --max-paths listed)."),
     click.option("--max-paths", type=click.IntRange(min=0), default=None, metavar="N",
                  help="With --paths: the most paths listed per input (default 50)."),
+    click.option("--max-elements", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="Array programs: the largest value or result, in elements (default 10,000,000); "
+                      "a bigger one is refused before it is computed."),
     click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
 ]
 _SPELLING = {"output": "-o", "fmt": "--format", "ascii_only": "--ascii", "assignments": "--set",
@@ -88,7 +91,7 @@ def given_options(ctx: click.Context) -> dict[str, str]:
 
 def run(ctx: click.Context, *, program, assignments, program_file, output, no_diagram, fmt, standalone, wrt,
         check, tol, ascii_only, rankdir, max_nodes, frame_ms, symbolic, hessian, graph_kind, mode, cost, paths,
-        max_paths, timings) -> None:
+        max_paths, max_elements, timings) -> None:
     """Differentiate the program and write what the options ask for."""
     started = time.perf_counter()
     source = None
@@ -99,7 +102,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
         from .source import read_program
 
         source = read_program(program, program_file, had_values=bool(assignments))
-        result = differentiate(source, parse_assignments(assignments))
+        result = differentiate(source, parse_assignments(assignments), max_elements=max_elements)
         focus = None
         if wrt is not None:
             from ..steps import restrict
@@ -113,7 +116,14 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
                    "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
-        if check:
+        if check and getattr(result, "is_array", False):
+            from ..arrays.check import check_array_gradients, render_array_check, render_array_check_json
+            from ..check import DEFAULT_TOL
+
+            report = check_array_gradients(result, tol=tol or DEFAULT_TOL)
+            text = render_array_check_json(report) if fmt == "json" else render_array_check(report, ascii=ascii_text)
+            out.write_stdout(text.encode("utf-8"))
+        elif check:
             from ..check import DEFAULT_TOL, check_gradients, render_check
             from ..render.export import render_check_json
 
