@@ -276,7 +276,12 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None, max_el
     program = parse(source)
     timings["parse"] = time.perf_counter() - started
     if program.arrays or any(_is_array_value(v) for v in (values or {}).values()):
-        from .arrays.api import differentiate_arrays  # NumPy is imported here, and only here
+        try:
+            from .arrays.api import differentiate_arrays  # NumPy is imported here, and only here
+        except ImportError as error:
+            from .errors import BackpropError
+
+            raise BackpropError(f"array programs need NumPy ({error}): pip install 'backprop[arrays]'") from None
 
         result = differentiate_arrays(program, values, max_elements)
         result.timings["parse"] = timings["parse"]

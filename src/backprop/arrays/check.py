@@ -100,8 +100,9 @@ def check_array_gradients(result, tol: float = 1e-5) -> ArrayCheckReport:
 
 def _sample(rng, shape, grad) -> list:
     size = int(np.prod(shape))
-    flat = set(rng.choice(size, SAMPLE - 1, replace=False).tolist())
-    flat.add(int(np.argmax(np.abs(grad))))
+    largest = int(np.argmax(np.abs(grad)))
+    others = rng.choice(size - 1, SAMPLE - 1, replace=False)
+    flat = {int(i) + (i >= largest) for i in others} | {largest}  # the largest, and SAMPLE - 1 others
     return [np.unravel_index(i, shape) for i in sorted(flat)]
 
 

@@ -72,7 +72,7 @@ class Document:
         """(formula, shapes, value, why) per printed step."""
         graph = self.graph
         out = graph.output_name
-        items = [(f"{grad_name(out)} = 1", "", None, "the output's gradient with respect to itself")]
+        items = [(graph.output, f"{grad_name(out)} = 1", "", None, "the output's gradient with respect to itself")]
         for step in self.result.backward_steps[1:]:
             node = graph.nodes[step.node]
             several = len(step.terms) > 1
@@ -81,17 +81,18 @@ class Document:
                 use = f", from its use in {user.name} = {operation(user.op).show(graph.site(user))}" if several else ""
                 if term.summed_axes:
                     lhs = f"∂L/∂({node.name} broadcast)"
-                    items.append((f"{lhs}{use} = {term.rule.formula}", term.rule.shapes, term.value, term.rule.why))
+                    items.append((node.id, f"{lhs}{use} = {term.rule.formula}", term.rule.shapes, term.value,
+                                  term.rule.why))
                     axes = ", ".join(str(a) for a in term.summed_axes)
                     rhs = f"{lhs} summed over ax{'i' if len(term.summed_axes) == 1 else 'e'}s {axes}"
-                    items.append((f"{grad_name(node.name)}{use} = {rhs}",
+                    items.append((node.id, f"{grad_name(node.name)}{use} = {rhs}",
                                   f"{show_shape(term.value.shape)} → {show_shape(node.shape)}", term.reduced,
                                   unbroadcast_text(graph, step.node, term)))
                 else:
-                    items.append((f"{grad_name(node.name)}{use} = {term.rule.formula}", term.rule.shapes,
+                    items.append((node.id, f"{grad_name(node.name)}{use} = {term.rule.formula}", term.rule.shapes,
                                   term.reduced, term.rule.why))
             if several:
-                items.append((f"{grad_name(node.name)} = the sum of its {len(step.terms)} uses' gradients",
+                items.append((node.id, f"{grad_name(node.name)} = the sum of its {len(step.terms)} uses' gradients",
                               show_shape(node.shape), step.value,
                               "a node used several times collects the gradient of every use"))
         return items
@@ -129,7 +130,7 @@ def render_text(result, ascii: bool = False, **_) -> str:
     out = result.output
     lines += ["", f"Backward pass: the chain rule from {out} back to the inputs, in reverse topological order; "
                   f"each gradient ∂{out}/∂v has v's shape"]
-    for number, (formula, shapes, value, why) in enumerate(doc.backward_items(), start=1):
+    for number, (_, formula, shapes, value, why) in enumerate(doc.backward_items(), start=1):
         if value is None:
             lines.append(f"  {number}. {formula}   ({why})")
             continue
@@ -157,6 +158,8 @@ def bmatrix(array) -> str:
     return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
 
+_WORDS = re.compile(r"\b(?:copied to every element|repeated along axis|summed over ax[ie]s|with|at|zeros|"
+                    r"the sum of its \d+ uses' gradients)\b")
 _GRAD = re.compile(r"∂L/∂\(?([^\s()=,]+)( broadcast\))?")
 
 
@@ -167,7 +170,8 @@ def latex_math(text: str) -> str:
         return rf"\frac{{\partial L}}{{\partial {name}{'_{bc}' if match.group(2) else ''}}}"
 
     text = _GRAD.sub(gradient, text)
-    for unicode, latex in (("ᵀ", r"^{\top}"), ("⊙", r"\odot "), ("⊗", r"\otimes "), ("→", r"\to "), ("·", r"\cdot "),
+    text = _WORDS.sub(lambda m: r"\text{ " + m.group(0) + " }", text)
+    for unicode, latex in (("∂", r"\partial "), ("ᵀ", r"^{\top}"), ("⊙", r"\odot "), ("⊗", r"\otimes "), ("→", r"\to "), ("·", r"\cdot "),
                            ("×", r"\times "), ("−", "-"), ("Σ", r"\sum "), ("—", "-")):
         text = text.replace(unicode, latex)
     text = re.sub(r"\b(softmax|log_softmax|logsumexp|cross_entropy|onehot|sum|mean|zeros)\b",
@@ -202,7 +206,7 @@ def render_markdown(result, **_) -> str:
         lines.append(f"{number}. `{node.name} = {shown}`  `{shapes}`  ")
         lines.append(f"   ${_latex_name(node.name)} = {bmatrix(value)}$")
     lines += ["", "## Backward pass", ""]
-    for number, (formula, shapes, value, why) in enumerate(doc.backward_items(), start=1):
+    for number, (_, formula, shapes, value, why) in enumerate(doc.backward_items(), start=1):
         if value is None:
             lines.append(f"{number}. ${latex_math(formula)}$ ({why})")
             continue
@@ -235,7 +239,7 @@ def render_latex(result, standalone: bool = False, **_) -> str:
         lines.append(rf"{_latex_name(node.name)} &= {latex_math(_shown_latex(shown))} = {bmatrix(value)} "
                      rf"&& \text{{{shapes_tex}}} \\")
     lines += [r"\end{align*}", r"\section*{Backward pass}", r"\begin{enumerate}"]
-    for formula, shapes, value, why in doc.backward_items():
+    for _, formula, shapes, value, why in doc.backward_items():
         lhs, rhs = _split_rhs(formula)
         shown = rf"${latex_math(lhs)} = {latex_math(rhs)}$" if " from its use" not in lhs else \
             rf"${latex_math(formula.split(',')[0])}$ ({_latex_text(formula.split(',', 1)[1].split(' = ')[0])}) " \
@@ -278,13 +282,13 @@ def render_json(result, **_) -> str:
         grad = result.grads[node.id]
         nodes.append({"id": node.id, "name": node.name or doc_name(node), "op": node.op, "args": list(node.args),
                       "shape": list(node.shape), "value": _list(result.values[node.id]),
-                      "grad": None if grad is None else _list(grad)})
+                      "grad": _list(np.zeros(node.shape) if grad is None else grad)})
     steps = []
     _, _, forward_steps = doc.forward_items()
     for node, shown, shapes, value in forward_steps:
         steps.append({"phase": "forward", "node": node.id, "text": f"{node.name} = {shown}   {shapes}"})
-    for formula, shapes, value, why in doc.backward_items():
-        steps.append({"phase": "backward", "text": f"{formula}   {shapes}\n{why}".strip()})
+    for node_id, formula, shapes, value, why in doc.backward_items():
+        steps.append({"phase": "backward", "node": node_id, "text": f"{formula}   {shapes}\n{why}".strip()})
     document = {
         "output": result.output,
         "value": result.value,
