@@ -47,7 +47,7 @@ class ArrayResult:
     @property
     def gradients(self) -> dict:
         """∂L/∂input for every input, by name: arrays of the input's shape."""
-        return {self.graph.nodes[i].name: self.grads[i] if self.grads[i] is not None
+        return {self.graph.nodes[i].name: np.array(self.grads[i]) if self.grads[i] is not None
                 else np.zeros_like(self.values[i]) for i in self.graph.inputs}
 
     @property

@@ -98,6 +98,15 @@ def check_array_gradients(result, tol: float = 1e-5) -> ArrayCheckReport:
     return ArrayCheckReport(result.output, result.value, tol, checks)
 
 
+def run_check(result, tol: float | None, as_json: bool, ascii: bool, write) -> ArrayCheckReport:
+    """--check for the command line: check, write the report (text or JSON), return it."""
+    from ..check import DEFAULT_TOL
+
+    report = check_array_gradients(result, tol=tol or DEFAULT_TOL)
+    write((render_array_check_json(report) if as_json else render_array_check(report, ascii=ascii)).encode("utf-8"))
+    return report
+
+
 def _sample(rng, shape, grad) -> list:
     size = int(np.prod(shape))
     largest = int(np.argmax(np.abs(grad)))

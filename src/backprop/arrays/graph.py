@@ -8,6 +8,7 @@ short free names. Constant sub-expressions (literals such as ``[[1, 2], [3, 4]]`
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from ..errors import UnknownFunction, UnknownName
@@ -221,7 +222,8 @@ def _finish(build: _Lowering, output: int, statements: list, taken: set) -> Arra
     for node in order:
         node.id = new_id[node.id]
         node.args = tuple(new_id[a] for a in node.args)
-    free = (name for name in [*_LETTERS, *(f"t{i}" for i in range(1, 100_000))] if name not in taken)
+    candidates = itertools.chain(_LETTERS, (f"t{i}" for i in itertools.count(1)))
+    free = (name for name in candidates if name not in taken)
     for node in order:
         if node.name is None and not (node.op == CONST and node.value.ndim == 0):
             node.name = next(free)

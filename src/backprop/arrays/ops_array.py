@@ -292,7 +292,7 @@ def _reduce_vjp(site: Site, position: int, g, values, out):
     spread = g if axis is None else np.expand_dims(g, axis % x.ndim)
     if site.op == "mean":
         spread = spread / _count(site)
-    return np.broadcast_to(spread, x.shape).copy()
+    return np.broadcast_to(spread, x.shape)  # a view: the consumer's products read it without a copy
 
 
 def _reduce_rule(site: Site, position: int) -> Rule:

@@ -117,12 +117,9 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
         if check and getattr(result, "is_array", False):
-            from ..arrays.check import check_array_gradients, render_array_check, render_array_check_json
-            from ..check import DEFAULT_TOL
+            from ..arrays.check import run_check
 
-            report = check_array_gradients(result, tol=tol or DEFAULT_TOL)
-            text = render_array_check_json(report) if fmt == "json" else render_array_check(report, ascii=ascii_text)
-            out.write_stdout(text.encode("utf-8"))
+            report = run_check(result, tol, fmt == "json", ascii_text, out.write_stdout)
         elif check:
             from ..check import DEFAULT_TOL, check_gradients, render_check
             from ..render.export import render_check_json
