@@ -56,7 +56,8 @@ def render_dot(result, *, rankdir: str = "LR", title: str | None = None, **_) ->
             continue
         symbol = _SYMBOLS.get(node.op, node.op)
         site = graph.site(node)
-        lines.append(f'  op{node.id} [shape=circle, label="{_escape(symbol)}", tooltip="{_escape(operation(node.op).show(site))}"];')
+        shape = "circle" if len(symbol) <= 3 else "ellipse"
+        lines.append(f'  op{node.id} [shape={shape}, label="{_escape(symbol)}", tooltip="{_escape(operation(node.op).show(site))}"];')
         lines.append(f"  op{node.id} -> v{node.id};")
         for position, arg in enumerate(node.args):
             operand = graph.nodes[arg]

@@ -141,17 +141,31 @@ def _elementwise_rule(site: Site, position: int) -> Rule:
     for slot, name in zip(("x", "y"), site.names):
         slots[slot] = ("num", float(name)) if _is_number(name) else ("name", name)
     local = rule_text(site.op, position, "text", slots)
+    if site.op == "pow" and position == 0 and _is_number(site.names[1]):  # x^2: 2 × x, not 2 × x^(2 − 1)
+        n = float(site.names[1])
+        power = site.names[0] if n == 2 else f"{site.names[0]}^{_number_text(n - 1)}"
+        local = f"{site.names[1]} × {power}"
     upstream = grad_name(site.out_name)
+    times = "⊙" if site.out_shape else "×"
     if local == "1":
         formula = upstream
     elif local == "-1":
         formula = f"-{upstream}"
     else:
-        formula = f"{upstream} ⊙ ({local})" if " " in local else f"{upstream} ⊙ {local}"
+        formula = f"{upstream} {times} ({local})" if " " in local else f"{upstream} {times} {local}"
     operand = site.names[position]
-    why = (f"since {site.out_name} = {_elementwise_show(site)} elementwise, ∂{site.out_name}/∂{operand} = {local} "
-           f"element by element (⊙: elementwise product)")
-    return Rule(formula, f"{show_shape(site.out_shape)} elementwise", why)
+    elementwise = " elementwise" if site.out_shape else ""
+    why = f"since {site.out_name} = {_elementwise_show(site)}{elementwise}, ∂{site.out_name}/∂{operand} = {local}"
+    if site.out_shape:
+        why += " element by element" + (" (⊙: elementwise product)" if "⊙" in formula else "")
+    return Rule(formula, f"{show_shape(site.out_shape)} elementwise" if site.out_shape else "() numbers", why)
+
+
+def _number_text(value: float) -> str:
+    from ..numfmt import format_number
+
+    text = format_number(value)
+    return f"({text})" if text.startswith("-") else text
 
 
 def _is_number(text: str) -> bool:
