@@ -473,7 +473,7 @@ def _describe(token) -> str:
     return f"'{text}'"
 
 
-_OPERATOR_TEXTS = {"+", "-", "−", "*", "×", "·", "/", "÷", "^", "**"}
+_OPERATOR_TEXTS = {"+", "-", "−", "*", "×", "·", "/", "÷", "^", "**", "@"}
 
 
 def _expected_words(parser, expected) -> str:

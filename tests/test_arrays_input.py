@@ -1,0 +1,103 @@
+"""Array values from the command line and from files, and the bad ones refused in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from backprop.api import differentiate
+from backprop.cli import command
+from backprop.errors import BackpropError
+
+
+def run(args):
+    return CliRunner().invoke(command, args)
+
+
+def refused(args) -> str:
+    result = run(args)
+    assert result.exit_code != 0
+    assert "Traceback" not in result.output + result.stderr
+    assert result.stderr.startswith("Error: ")
+    return result.stderr
+
+
+def test_a_csv_with_a_header_is_read_and_one_column_is_a_vector(tmp_path):
+    (tmp_path / "points.csv").write_text("x1,x2\n1,2\n3,4\n5,6\n")
+    (tmp_path / "y.csv").write_text("1\n3\n5\n")
+    result = differentiate("L = sum((X @ w - y)^2)", {"X": f"@{tmp_path}/points.csv", "w": "[1, 0]",
+                                                      "y": f"@{tmp_path}/y.csv"})
+    assert result.inputs["X"].shape == (3, 2) and result.inputs["y"].shape == (3,)
+    assert result.value == 0
+
+
+def test_an_npy_file_is_read(tmp_path):
+    np.save(tmp_path / "w.npy", np.array([[1.0, 2.0], [3.0, 4.0]]))
+    result = differentiate("L = sum(W)", {"W": f"@{tmp_path}/w.npy"})
+    assert result.value == 10
+
+
+@pytest.mark.parametrize("content, message", [
+    ("a,b\n1,2\n3,abc\n", "row 3, column 2: 'abc' is not a number"),
+    ("1,2\n3,nan\n", "row 2, column 2: nan — values must be finite numbers"),
+    ("1,2\n3\n", "row 2 has 1 cells but row 1 has 2"),
+    ("a,b\n", "the file has no rows of numbers"),
+])
+def test_bad_csv_files_name_the_row_and_column(tmp_path, content, message):
+    (tmp_path / "data.csv").write_text(content)
+    with pytest.raises(BackpropError) as caught:
+        differentiate("L = sum(X)", {"X": f"@{tmp_path}/data.csv"})
+    assert message in caught.value.message
+
+
+def test_nan_in_an_npy_file_is_refused_with_its_index(tmp_path):
+    np.save(tmp_path / "x.npy", np.array([1.0, np.nan]))
+    with pytest.raises(BackpropError) as caught:
+        differentiate("L = sum(X)", {"X": f"@{tmp_path}/x.npy"})
+    assert "element [1] is nan; values must be finite numbers" in caught.value.message
+
+
+def test_a_hundred_million_elements_are_refused_from_the_header_naming_the_limit(tmp_path):
+    from numpy.lib import format as npy
+
+    path = tmp_path / "big.npy"
+    with open(path, "wb") as stream:  # only the header: the data is never read
+        npy.write_array_header_1_0(stream, {"descr": "<f8", "fortran_order": False, "shape": (10_000, 10_000)})
+    message = refused(["L = sum(X)", "--set", f"X=@{path}", "--no-diagram"])
+    assert "100,000,000 elements (shape (10000, 10000)), more than the limit of 10,000,000" in message
+    assert "--max-elements" in message
+
+
+def test_max_elements_also_limits_results_before_they_are_computed():
+    message = refused(["L = sum(X * Y)", "--set", "X=[[1], [2], [3]]", "Y=[[1, 2, 3]]", "--max-elements", "8",
+                       "--no-diagram"])
+    assert "a = X * Y would have 9 elements (shape (3, 3)), more than the limit of 8" in message
+
+
+def test_missing_files_and_unknown_extensions(tmp_path):
+    assert "no such file" in refused(["L = sum(X)", "--set", f"X=@{tmp_path}/nope.csv", "--no-diagram"])
+    (tmp_path / "x.json").write_text("[1]")
+    assert "use a .csv or .npy file" in refused(["L = sum(X)", "--set", f"X=@{tmp_path}/x.json", "--no-diagram"])
+
+
+def test_literal_values_accept_constant_expressions_but_not_names():
+    result = differentiate("L = sum(x)", {"x": "[pi, -1, 2^3]"})
+    assert result.value == pytest.approx(np.pi + 7)
+    message = refused(["L = sum(x)", "--set", "x=[a, 1]", "--no-diagram"])
+    assert "an array value holds numbers and constant expressions only" in message
+
+
+def test_the_cli_prints_the_derivation_and_the_check(tmp_path):
+    result = run(["L = sum(W @ x)", "--set", "W=[[1, 2], [3, 4]]", "x=[1, -1]", "--no-diagram"])
+    assert result.exit_code == 0
+    assert "∂L/∂W (2, 2) = [[1, -1], [1, -1]]" in result.stdout
+    checked = run(["L = sum(tanh(W @ x))", "--set", "W=[[1, 2], [3, 4]]", "x=[1, -1]", "--check"])
+    assert checked.exit_code == 0 and "2 of 2 inputs agree" in checked.stdout
+
+
+def test_formats_arrays_do_not_have_yet_are_refused_in_one_line():
+    assert "--mode forward is not available for array programs" in refused(
+        ["L = sum(x)", "--set", "x=[1, 2]", "--mode", "forward"])
+    assert "--symbolic is not available for array programs" in refused(
+        ["L = sum(x)", "--set", "x=[1, 2]", "--symbolic", "--no-diagram"])
