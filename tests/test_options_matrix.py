@@ -129,6 +129,10 @@ def _timings(run: Run) -> None:
     assert "total:" in run.stderr
 
 
+def _expand(run: Run) -> None:
+    assert any("Expanded to scalars" in text or '"expanded"' in text for text in run.texts())
+
+
 def _max_elements(run: Run) -> None:
     assert run.stdout or run.texts()  # a scalar program runs as before: the limit is about arrays
 
@@ -188,6 +192,7 @@ ROWS += [
     ("--no-diagram", ["--no-diagram"], _no_diagram),
     ("--timings", ["--timings"], _timings),
     ("--max-elements", ["--max-elements", "1000"], _max_elements),
+    ("--expand", ["--expand"], _expand),
     ("--symbolic", ["--symbolic"], _symbolic),
     ("--hessian", ["--hessian"], _hessian),
     ("--graph", ["--graph", "gradient"], _gradient_graph),

@@ -8,8 +8,34 @@ _SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cos
                 "wrt": "--wrt"}
 
 
-def render_array(fmt, result, **options) -> bytes:
+def render_array(fmt, result, expand: bool = False, **options) -> bytes:
     """The bytes of one format for an array program; what arrays do not have yet is refused in one line."""
+    if expand and fmt.name not in ("text", "ascii", "markdown", "latex", "json"):
+        return render_array(fmt, result, **options)  # a diagram written beside an expanded derivation
+    data = _render(fmt, result, **options)
+    if not expand:
+        return data
+    from .expand import expansion_json, render_expansion
+
+    if fmt.name == "json":
+        return _with_expansion_json(data, expansion_json(result))
+    text = render_expansion(result, ascii=fmt.name == "ascii" or bool(options.get("ascii")))
+    if fmt.name == "markdown":
+        text = "\n## Expanded to scalars\n\n```text" + text + "```\n"
+    elif fmt.name == "latex":
+        text = "\\section*{Expanded to scalars}\n\\begin{verbatim}" + text + "\\end{verbatim}\n"
+    return data + text.encode("utf-8")
+
+
+def _with_expansion_json(data: bytes, expansion: dict) -> bytes:
+    import json
+
+    document = json.loads(data)
+    document["expanded"] = expansion
+    return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _render(fmt, result, **options) -> bytes:
     for key, flag in _SCALAR_ONLY.items():
         if options.get(key):
             raise RenderError(f"{flag} is not available for array programs yet (docs/arrays.md)")

@@ -63,8 +63,9 @@ OPTIONS = [
     click.option("--max-paths", type=click.IntRange(min=0), default=None, metavar="N",
                  help="With --paths: the most paths listed per input (default 50)."),
     click.option("--max-elements", type=click.IntRange(min=1), default=None, metavar="N",
-                 help="Array programs: the largest value or result, in elements (default 10,000,000); "
-                      "a bigger one is refused before it is computed."),
+                 help="Array programs: refuse a value or result of more elements (default 10,000,000)."),
+    click.option("--expand", is_flag=True, help="Array programs with tiny shapes: also write the program as its scalar "
+                                               "graph and check its gradients equal the vectorised rules'."),
     click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
 ]
 _SPELLING = {"output": "-o", "fmt": "--format", "ascii_only": "--ascii", "assignments": "--set",
@@ -91,7 +92,7 @@ def given_options(ctx: click.Context) -> dict[str, str]:
 
 def run(ctx: click.Context, *, program, assignments, program_file, output, no_diagram, fmt, standalone, wrt,
         check, tol, ascii_only, rankdir, max_nodes, frame_ms, symbolic, hessian, graph_kind, mode, cost, paths,
-        max_paths, max_elements, timings) -> None:
+        max_paths, max_elements, expand, timings) -> None:
     """Differentiate the program and write what the options ask for."""
     started = time.perf_counter()
     source = None
@@ -113,12 +114,12 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
         render_started = time.perf_counter()
         options = {"wrt": focus, "standalone": standalone, "rankdir": rankdir.upper(), "max_nodes": max_nodes,
                    "frame_ms": frame_ms, "symbolic": symbolic, "hessian": hessian, "graph": graph_kind,
-                   "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths}
+                   "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths,
+                   "expand": expand}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
         if check and getattr(result, "is_array", False):
             from ..arrays.check import run_check
-
             report = run_check(result, tol, fmt == "json", ascii_text, out.write_stdout)
         elif check:
             from ..check import DEFAULT_TOL, check_gradients, render_check

@@ -18,7 +18,7 @@ from ..errors import RenderError
 
 DIAGRAM_OPTIONS = frozenset({"rankdir", "max_nodes", "title"})
 # sections the derivation and JSON can add
-VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths"})
+VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths", "expand"})  # expand: arrays
 SYMBOLIC_OPTIONS = frozenset({"symbolic", "hessian"})  # what the HTML stepper shows beside its steps
 
 
@@ -38,11 +38,14 @@ class Format:
 
     def render(self, result, **options) -> bytes:
         """The bytes of this format; options it does not take are left out."""
+        expand = options.pop("expand", None)  # --expand: array programs only (docs/arrays.md)
         options = {k: v for k, v in options.items() if k in self.options and v is not None}
         if getattr(result, "is_array", False):  # an array program: its own writers (arrays/formats.py)
             from ..arrays.formats import render_array
 
-            return render_array(self, result, **options)
+            return render_array(self, result, expand=expand, **options)
+        if expand:
+            raise RenderError("--expand writes an array program as scalars: this program is already scalar")
         return self.write(result, **options)
 
 
