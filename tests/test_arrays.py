@@ -252,3 +252,37 @@ def test_shape_errors_point_at_the_operation(tmp_path):
     assert result.exit_code == 1
     assert result.stderr == ("Error: W @ x: (2, 3) @ (2,) — the inner dimensions 3 and 2 differ (at line 1, column 5)\n"
                              "  y = W @ x; L = sum(y)\n      ^^^^^\n")
+
+
+@pytest.mark.parametrize("program, values", [
+    ("y = W @ x + b; L = cross_entropy(y, 1) + sum(softmax(y)[0:2]) + mean(X, 0)[1] + logsumexp(x.T)",
+     {"W": "[[1, 2], [3, 4], [5, 6]]", "x": "[1, -1]", "b": "0.5", "X": "[[1, 2], [3, 4]]"}),
+    ("h = tanh(X @ W1); L = cross_entropy(h @ W2, t) + sum(log_softmax(h) * h) / 2",
+     {"X": "[[1, 2], [0, -1]]", "W1": "[[0.5, -1], [1, 0.25]]", "W2": "[[1, 0], [0, 1]]", "t": "[1, 0]"}),
+    ("v = [a, a * b]; L = sum(v @ [[1, 2], [3, 4]]) + sum(M.T[1]) + cross_entropy(M, [[0.25, 0.75], [1, 0]])",
+     {"a": "2", "b": "-1", "M": "[[1, 2], [3, 4]]"}),
+])
+def test_expand_writes_the_scalar_graph_whose_gradients_equal_the_vectorised_ones(program, values):
+    from backprop.arrays.expand import expansion_json, render_expansion, scalar_program
+
+    result = differentiate(program, values)
+    text, inputs = scalar_program(result)
+    assert "[" not in text and "@" not in text  # a scalar program: the array syntax is gone
+    scalar = differentiate(text, inputs)
+    assert type(scalar).__name__ == "Result" and scalar.value == pytest.approx(result.value, rel=1e-12)
+    expansion = expansion_json(result)
+    assert expansion["agree"], expansion["largest_difference"]
+    for name, grad in result.gradients.items():
+        np.testing.assert_allclose(np.array(expansion["gradients"][name]), grad, rtol=1e-9, atol=1e-12)
+    assert "agree on every element" in render_expansion(result)
+
+
+def test_expand_refuses_more_than_tiny_shapes_and_scalar_programs():
+    from click.testing import CliRunner
+
+    from backprop.cli import command
+
+    big = CliRunner().invoke(command, ["L = sum(x)", "--set", "x=[" + ", ".join(["1"] * 300) + "]", "--expand"])
+    assert big.exit_code == 1 and "more than the limit of 200" in big.stderr
+    scalar = CliRunner().invoke(command, ["L = a * b", "--set", "a=1", "b=2", "--expand"])
+    assert scalar.exit_code == 1 and "this program is already scalar" in scalar.stderr
