@@ -101,3 +101,33 @@ def test_formats_arrays_do_not_have_yet_are_refused_in_one_line():
         ["L = sum(x)", "--set", "x=[1, 2]", "--mode", "forward"])
     assert "--symbolic is not available for array programs" in refused(
         ["L = sum(x)", "--set", "x=[1, 2]", "--symbolic", "--no-diagram"])
+
+
+def test_the_examples_in_docs_arrays_md_are_real_output(monkeypatch):
+    """Each `$ backprop …` in docs/arrays.md prints what the page shows (a '…' line stands for the
+    part left out: the lines after it must end the output; the head before it must start it)."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)
+    text = (root / "docs" / "arrays.md").read_text(encoding="utf-8")
+    checked = 0
+    for block in re.findall(r"```text\n(.*?)```", text, flags=re.S):
+        for command_line, shown in re.findall(r"^\$ (backprop [^\n]*)\n(.*?)(?=^\$ |\Z)", block, flags=re.S | re.M):
+            args = shlex.split(command_line)[1:]
+            if any(a.startswith(("X=@bad", "x=@big")) for a in args):
+                continue  # files made for the error examples (their messages are tested above)
+            if "--rankdir" in args:  # the page's command draws backprop.png too; here only stdout matters
+                del args[args.index("--rankdir"):args.index("--rankdir") + 2]
+            result = run(args + ([] if "--no-diagram" in args or "--check" in args else ["--no-diagram"]))
+            output = result.stdout + (result.stderr if result.exit_code else "")
+            parts, position = shown.split("…\n"), 0
+            for part in parts:  # in order, each a contiguous piece of the real output
+                found = output.find(part, position)
+                assert found >= 0, f"{command_line}: not in the output:\n{part}"
+                position = found + len(part)
+            assert output.startswith(parts[0]) and output.endswith(parts[-1]), command_line
+            checked += 1
+    assert checked >= 8

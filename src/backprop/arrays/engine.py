@@ -155,7 +155,7 @@ def unbroadcast_text(graph: ArrayGraph, node_id: int, term: Term) -> str:
     where = f"axis {axes[0]}" if len(axes) == 1 else "axes " + ", ".join(str(a) for a in axes)
     kept = " (kept as size 1)" if term.kept_axes else ""
     return (f"{node.name} {show_shape(node.shape)} was broadcast to {show_shape(term.value.shape)}: its gradient sums "
-            f"∂L/∂({node.name} broadcast) over {where}{kept}")
+            f"∂{graph.output_name}/∂({node.name} broadcast) over {where}{kept}")
 
 
 __all__ = ["Backward", "BackStep", "Term", "backward", "forward", "grad_name", "infer_shapes", "unbroadcast_text"]

@@ -49,7 +49,8 @@ class ArrayGraph:
 
     def site(self, node: ArrayNode) -> Site:
         return Site(node.op, tuple(shown_name(self.nodes[a]) for a in node.args),
-                    tuple(self.nodes[a].shape for a in node.args), node.params, node.span, node.name, node.shape)
+                    tuple(self.nodes[a].shape for a in node.args), node.params, node.span, node.name, node.shape,
+                    self.output_name)
 
     def consumers(self) -> list[list[tuple[int, int]]]:
         """For each node, the (consumer, operand position) pairs that read it."""

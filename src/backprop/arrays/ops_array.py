@@ -34,6 +34,7 @@ class Site:
     span: tuple | None
     out_name: str = ""
     out_shape: tuple = ()
+    output: str = "L"  # the program's output, whose gradients every rule states
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,8 @@ class Operation:
     differentiable: Callable = field(default=lambda site, position: True)
 
 
-def grad_name(name: str) -> str:
-    return f"∂L/∂{name}"
+def grad_name(name: str, output: str = "L") -> str:
+    return f"∂{output}/∂{name}"
 
 
 # --- elementwise: the scalar registry, lifted -------------------------------------------------
@@ -145,7 +146,7 @@ def _elementwise_rule(site: Site, position: int) -> Rule:
         n = float(site.names[1])
         power = site.names[0] if n == 2 else f"{site.names[0]}^{_number_text(n - 1)}"
         local = f"{site.names[1]} × {power}"
-    upstream = grad_name(site.out_name)
+    upstream = grad_name(site.out_name, site.output)
     times = "⊙" if site.out_shape else "×"
     if local == "1":
         formula = upstream
@@ -225,7 +226,7 @@ def _matmul_vjp(site: Site, position: int, g, values, out):
 
 def _matmul_rule(site: Site, position: int) -> Rule:
     (A, B), (sa, sb) = site.names, site.shapes
-    g, sg = grad_name(site.out_name), show_shape(site.out_shape)
+    g, sg = grad_name(site.out_name, site.output), show_shape(site.out_shape)
     T = lambda shape: show_shape(tuple(reversed(shape)))  # noqa: E731
     if len(sa) == 2 and len(sb) == 2:
         formula, shapes = ((f"{g} · {B}ᵀ", f"{sg} @ {T(sb)} → {show_shape(sa)}") if position == 0
@@ -241,7 +242,7 @@ def _matmul_rule(site: Site, position: int) -> Rule:
         formula, shapes = f"{g} · {other}", f"() × {show_shape(sb if position == 0 else sa)} → {show_shape(sa)}"
     mine, other = (A, B) if position == 0 else (B, A)
     mine_shape, other_shape = (sa, sb) if position == 0 else (sb, sa)
-    why = (f"dimension analysis: {grad_name(mine)} must have {mine}'s shape {show_shape(mine_shape)}; it is built "
+    why = (f"dimension analysis: {grad_name(mine, site.output)} must have {mine}'s shape {show_shape(mine_shape)}; it is built "
            f"from {g} {sg} and {other} {show_shape(other_shape)}, and {formula} is the only arrangement of "
            f"them whose shapes give {show_shape(mine_shape)}")
     if "⊗" in shapes:
@@ -259,9 +260,9 @@ def _transpose_infer(site: Site) -> tuple:
 def _transpose_rule(site: Site, position: int) -> Rule:
     (shape,) = site.shapes
     if len(shape) < 2:
-        return Rule(grad_name(site.out_name), f"{show_shape(shape)} → {show_shape(shape)}",
+        return Rule(grad_name(site.out_name, site.output), f"{show_shape(shape)} → {show_shape(shape)}",
                     f"transposing a {'vector' if shape else 'scalar'} changes nothing, so neither does undoing it")
-    return Rule(f"({grad_name(site.out_name)})ᵀ", f"{show_shape(site.out_shape)} → {show_shape(shape)}",
+    return Rule(f"({grad_name(site.out_name, site.output)})ᵀ", f"{show_shape(site.out_shape)} → {show_shape(shape)}",
                 "a transpose moves element (i, j) to (j, i): its gradient moves back the same way")
 
 
@@ -311,7 +312,7 @@ def _reduce_vjp(site: Site, position: int, g, values, out):
 
 def _reduce_rule(site: Site, position: int) -> Rule:
     (x,), (shape,) = site.names, site.shapes
-    g = grad_name(site.out_name)
+    g = grad_name(site.out_name, site.output)
     axis = _axis(site)
     scale = f" / {_count(site)}" if site.op == "mean" else ""
     if axis is None:
@@ -372,7 +373,7 @@ def _vector_vjp(site: Site, position: int, g, values, out):
 
 def _vector_rule(site: Site, position: int) -> Rule:
     (z,), (shape,) = site.names, site.shapes
-    g, s = grad_name(site.out_name), site.out_name
+    g, s = grad_name(site.out_name, site.output), site.out_name
     axis = "each row" if len(shape) > 1 else "the vector"
     if site.op == "softmax":
         return Rule(f"{s} ⊙ ({g} − Σ({g} ⊙ {s}))", f"{show_shape(shape)} → {show_shape(shape)}",
@@ -448,7 +449,7 @@ def _cross_entropy_vjp(site: Site, position: int, g, values, out):
 
 def _cross_entropy_rule(site: Site, position: int) -> Rule:
     (z, t), (sz, _) = site.names, site.shapes
-    g = grad_name(site.out_name)
+    g = grad_name(site.out_name, site.output)
     rows = f" / {sz[0]}" if len(sz) == 2 else ""
     mean = f", averaged over the {sz[0]} rows" if len(sz) == 2 else ""
     if position == 1:
@@ -509,7 +510,7 @@ def _index_show(site: Site) -> str:
 
 def _index_rule(site: Site, position: int) -> Rule:
     (x,), (shape,) = site.names, site.shapes
-    return Rule(f"zeros {show_shape(shape)} with {grad_name(site.out_name)} at [{_index_text(site.params['key'])}]",
+    return Rule(f"zeros {show_shape(shape)} with {grad_name(site.out_name, site.output)} at [{_index_text(site.params['key'])}]",
                 f"{show_shape(site.out_shape)} → {show_shape(shape)}",
                 f"{site.out_name} only reads those elements of {x}: the others do not affect it")
 
@@ -534,9 +535,9 @@ def _stack_vjp(site: Site, position: int, g, values, out):
 
 
 def _stack_rule(site: Site, position: int) -> Rule:
-    return Rule(f"{grad_name(site.out_name)}[{position}]", f"{show_shape(site.out_shape)} → "
+    return Rule(f"{grad_name(site.out_name, site.output)}[{position}]", f"{show_shape(site.out_shape)} → "
                 f"{show_shape(site.shapes[position])}", f"item {position} of {site.out_name} is "
-                f"{site.names[position]}, so its gradient is that item of {grad_name(site.out_name)}")
+                f"{site.names[position]}, so its gradient is that item of {grad_name(site.out_name, site.output)}")
 
 
 def _transpose_forward(site: Site, x):

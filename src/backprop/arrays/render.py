@@ -72,7 +72,7 @@ class Document:
         """(formula, shapes, value, why) per printed step."""
         graph = self.graph
         out = graph.output_name
-        items = [(graph.output, f"{grad_name(out)} = 1", "", None, "the output's gradient with respect to itself")]
+        items = [(graph.output, f"{grad_name(out, out)} = 1", "", None, "the output's gradient with respect to itself")]
         for step in self.result.backward_steps[1:]:
             node = graph.nodes[step.node]
             several = len(step.terms) > 1
@@ -80,19 +80,19 @@ class Document:
                 user = graph.nodes[term.consumer]
                 use = f", from its use in {user.name} = {operation(user.op).show(graph.site(user))}" if several else ""
                 if term.summed_axes:
-                    lhs = f"∂L/∂({node.name} broadcast)"
+                    lhs = f"∂{out}/∂({node.name} broadcast)"
                     items.append((node.id, f"{lhs}{use} = {term.rule.formula}", term.rule.shapes, term.value,
                                   term.rule.why))
                     axes = ", ".join(str(a) for a in term.summed_axes)
                     rhs = f"{lhs} summed over ax{'i' if len(term.summed_axes) == 1 else 'e'}s {axes}"
-                    items.append((node.id, f"{grad_name(node.name)}{use} = {rhs}",
+                    items.append((node.id, f"{grad_name(node.name, out)}{use} = {rhs}",
                                   f"{show_shape(term.value.shape)} → {show_shape(node.shape)}", term.reduced,
                                   unbroadcast_text(graph, step.node, term)))
                 else:
-                    items.append((node.id, f"{grad_name(node.name)}{use} = {term.rule.formula}", term.rule.shapes,
+                    items.append((node.id, f"{grad_name(node.name, out)}{use} = {term.rule.formula}", term.rule.shapes,
                                   term.reduced, term.rule.why))
             if several:
-                items.append((node.id, f"{grad_name(node.name)} = the sum of its {len(step.terms)} uses' gradients",
+                items.append((node.id, f"{grad_name(node.name, out)} = the sum of its {len(step.terms)} uses' gradients",
                               show_shape(node.shape), step.value,
                               "a node used several times collects the gradient of every use"))
         return items
@@ -160,14 +160,14 @@ def bmatrix(array) -> str:
 
 _WORDS = re.compile(r"\b(?:copied to every element|repeated along axis|summed over ax[ie]s|with|at|zeros|"
                     r"the sum of its \d+ uses' gradients)\b")
-_GRAD = re.compile(r"∂L/∂\(?([^\s()=,]+)( broadcast\))?")
+_GRAD = re.compile(r"∂([^\s/]+)/∂\(?([^\s()=,]+)( broadcast\))?")
 
 
 def latex_math(text: str) -> str:
     """A step's Unicode formula as LaTeX maths."""
     def gradient(match):
-        name = _latex_name(match.group(1).rstrip(")"))
-        return rf"\frac{{\partial L}}{{\partial {name}{'_{bc}' if match.group(2) else ''}}}"
+        top, name = _latex_name(match.group(1)), _latex_name(match.group(2).rstrip(")"))
+        return rf"\frac{{\partial {top}}}{{\partial {name}{'_{bc}' if match.group(3) else ''}}}"
 
     text = _GRAD.sub(gradient, text)
     text = _WORDS.sub(lambda m: r"\text{ " + m.group(0) + " }", text)
