@@ -286,3 +286,14 @@ def test_expand_refuses_more_than_tiny_shapes_and_scalar_programs():
     assert big.exit_code == 1 and "more than the limit of 200" in big.stderr
     scalar = CliRunner().invoke(command, ["L = a * b", "--set", "a=1", "b=2", "--expand"])
     assert scalar.exit_code == 1 and "this program is already scalar" in scalar.stderr
+
+
+def test_jupyter_shows_the_markdown_derivation_and_the_diagram():
+    import shutil
+
+    result = differentiate("L = sum(W @ x)", {"W": [[1, 2], [3, 4]], "x": [1, -1]})
+    assert r"\begin{bmatrix}" in result._repr_markdown_()
+    svg = result._repr_svg_()
+    assert (svg is None) == (shutil.which("dot") is None)
+    if svg is not None:
+        assert "<svg" in svg and "(2, 2)" in svg

@@ -496,6 +496,8 @@ def _expected_words(parser, expected) -> str:
             words.append(word)
     if operators:
         words.append("a sign" if "a number" in words else "an operator")
+    if "'('" in words and "'['" in words:  # an array literal may start wherever '(' may: naming '(' is enough
+        words.remove("'['")
     order = ["')'", "a number", "a name", "'('", "a sign", "an operator", "','", "'='"]
     words.sort(key=lambda w: (order.index(w) if w in order else len(order), w))
     if not words:

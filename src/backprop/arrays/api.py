@@ -86,6 +86,20 @@ class ArrayResult:
     def steps(self):
         return self.backward_steps
 
+    # Jupyter displays
+    def _repr_markdown_(self) -> str:
+        return self.derivation("markdown")
+
+    def _repr_svg_(self) -> str | None:
+        """The diagram as SVG; None (Jupyter then shows another format) without Graphviz."""
+        from ..errors import RenderError
+        from ..render.dot import run_dot
+
+        try:
+            return run_dot(self.to_dot(), "svg").decode("utf-8")
+        except RenderError:
+            return None
+
     def __repr__(self) -> str:
         shapes = ", ".join(f"{n}{show_shape(self.values[i].shape)}" for n, i in
                            ((self.graph.nodes[i].name, i) for i in self.graph.inputs))
