@@ -235,6 +235,9 @@ def test_numpy_arrays_and_lists_are_values():
     ("L = cross_entropy(z, 3)", {"z": "[1, 2, 3]"}, "the target is 3, not a class number 0 … 2"),
     ("L = sum(x)", {}, "no value for x"),
     ("L = grad(sum(x), x)", {"x": "[1, 2]"}, "grad() works in scalar programs only"),
+    ("L = logsumexp(x[2:1])", {"x": "[1, 2, 3]"}, "the last axis of a (0,) is empty"),
+    ("L = cross_entropy(x[2:1], 0)", {"x": "[1, 2, 3]"}, "the logits are empty"),
+    ("L = mean(x[2:1])", {"x": "[1, 2, 3]"}, "cannot compute L = mean(a)"),
 ])
 def test_bad_programs_and_values_are_one_clear_error_before_evaluation(program, values, message):
     with pytest.raises(BackpropError) as caught:

@@ -148,11 +148,20 @@ def render_array_check(report: ArrayCheckReport, ascii: bool = False) -> str:
 
 def render_array_check_json(report: ArrayCheckReport) -> str:
     document = {
-        "output": report.output, "value": report.value, "tol": report.tol, "passed": report.passed,
+        "output": report.output, "value": _json(report.value), "tol": report.tol, "passed": report.passed,
         "checks": [{"input": c.name, "shape": list(c.shape), "elements": c.size, "checked": len(c.elements),
                     "sampled": c.size > SAMPLE, "skipped": c.skipped, "status": "ok" if c.passed else "fail",
-                    "worst": None if c.worst is None else {"index": list(c.worst.index), "analytic": c.worst.analytic,
-                                                           "numeric": c.worst.numeric, "error": c.worst.error}}
+                    "worst": None if c.worst is None else {"index": list(c.worst.index), "analytic": _json(c.worst.analytic),
+                                                           "numeric": _json(c.worst.numeric), "error": _json(c.worst.error)}}
                    for c in report.checks],
     }
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def _json(value: float):
+    """A number for strict JSON: inf, -inf and nan as strings."""
+    import math
+
+    if math.isfinite(value):
+        return value
+    return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")

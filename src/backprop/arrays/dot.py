@@ -25,7 +25,7 @@ def _escape(text: str) -> str:
 def _table(array, colour: str) -> str:
     """A small value as a grid of cells; a larger one as its summary."""
     array = np.asarray(array)
-    if array.ndim == 0 or not is_small(array):
+    if array.ndim == 0 or not is_small(array) or array.size == 0:
         return f'<FONT COLOR="{colour}">{_escape(show_value(array))}</FONT>'
     rows = array.reshape(1, -1) if array.ndim == 1 else array
     body = "".join("<TR>" + "".join(f'<TD><FONT COLOR="{colour}">{_escape(format_number(float(v)))}</FONT></TD>'

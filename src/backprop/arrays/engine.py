@@ -8,6 +8,7 @@ broadcasting undone as a step of its own. The steps are recorded for every write
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,8 +41,12 @@ def forward(graph: ArrayGraph, inputs: dict) -> list:
         else:
             site = graph.site(node)
             operands = [values[a] for a in node.args]
-            with np.errstate(all="ignore"):
-                value = np.asarray(operation(node.op).forward(site, *operands), dtype=float)
+            try:
+                with np.errstate(all="ignore"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # mean of nothing: nan, reported below
+                    value = np.asarray(operation(node.op).forward(site, *operands), dtype=float)
+            except DomainError as error:  # an operation's own check (a class number out of range): add the caret
+                raise DomainError(error.message, error.span or node.span) from None
             if not np.all(np.isfinite(value)):
                 raise DomainError(_not_finite(graph, node, site, operands, value), node.span)
             values[node.id] = value

@@ -336,6 +336,9 @@ def _vector_infer(site: Site) -> tuple:
     if not shape:
         raise ShapeError(f"{site.op}({site.names[0]}): {site.names[0]} is a scalar; {site.op} works over the last "
                          f"axis of a vector or matrix", site.span)
+    if shape[-1] == 0:
+        raise ShapeError(f"{site.op}({site.names[0]}): the last axis of {site.names[0]} {show_shape(shape)} is empty; "
+                         f"{site.op} needs at least one element there", site.span)
     return shape[:-1] if site.op == "logsumexp" else shape
 
 
@@ -391,6 +394,8 @@ def _vector_rule(site: Site, position: int) -> Rule:
 def _cross_entropy_infer(site: Site) -> tuple:
     (z, t), (sz, st) = site.names, site.shapes
     shown = f"cross_entropy({z}, {t}): {show_shape(sz)} and {show_shape(st)}"
+    if len(sz) in (1, 2) and 0 in sz:
+        raise ShapeError(f"{shown} — the logits are empty", site.span)
     if len(sz) not in (1, 2):
         raise ShapeError(f"{shown} — the logits must be a vector (one example) or a matrix (one row per example)",
                          site.span)

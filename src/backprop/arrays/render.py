@@ -33,8 +33,11 @@ def show_value(array) -> str:
         return format_number(float(array))
     if is_small(array):
         return _nested(array)
-    return (f"{show_shape(array.shape)} array: min {format_number(float(array.min()))}, "
-            f"mean {format_number(float(array.mean()))}, max {format_number(float(array.max()))}")
+    if array.size == 0:
+        return f"{show_shape(array.shape)} array (empty)"
+    with np.errstate(all="ignore"):  # a gradient with inf in it: its mean is nan, said without a warning
+        return (f"{show_shape(array.shape)} array: min {format_number(float(array.min()))}, "
+                f"mean {format_number(float(array.mean()))}, max {format_number(float(array.max()))}")
 
 
 def _nested(array) -> str:
@@ -151,7 +154,7 @@ def bmatrix(array) -> str:
     array = np.asarray(array)
     if array.ndim == 0:
         return format_number(float(array))
-    if not is_small(array):
+    if not is_small(array) or array.size == 0:
         return rf"\text{{{show_value(array)}}}"
     rows = array.reshape(-1, 1) if array.ndim == 1 else array
     body = r" \\ ".join(" & ".join(format_number(float(v)) for v in row) for row in rows)
@@ -270,7 +273,14 @@ def _shown_latex(shown: str) -> str:
 # --- JSON ------------------------------------------------------------------------------------------
 
 def _list(array):
+    """Nested lists for JSON; inf, -inf and nan as strings (strict JSON has no literals for them)."""
     array = np.asarray(array, dtype=float)
+    if not np.all(np.isfinite(array)):
+        shown = array.astype(object)
+        for index in np.argwhere(~np.isfinite(array)):
+            value = array[tuple(index)]
+            shown[tuple(index)] = "nan" if np.isnan(value) else ("inf" if value > 0 else "-inf")
+        return shown[()] if array.ndim == 0 else shown.tolist()
     return float(array) if array.ndim == 0 else array.tolist()
 
 
@@ -291,7 +301,7 @@ def render_json(result, **_) -> str:
         steps.append({"phase": "backward", "node": node_id, "text": f"{formula}   {shapes}\n{why}".strip()})
     document = {
         "output": result.output,
-        "value": result.value,
+        "value": _list(result.value),
         "inputs": {name: _list(value) for name, value in result.inputs.items()},
         "gradients": {name: _list(grad) for name, grad in result.gradients.items()},
         "shapes": {graph.nodes[i].name: list(graph.nodes[i].shape) for i in graph.inputs},
