@@ -131,3 +131,11 @@ def test_the_examples_in_docs_arrays_md_are_real_output(monkeypatch):
             assert output.startswith(parts[0]) and output.endswith(parts[-1]), command_line
             checked += 1
     assert checked >= 8
+
+
+def test_wrt_keeps_the_backward_steps_and_the_check_on_the_chosen_inputs():
+    args = ["y = W @ x + b; L = sum(y^2)", "--set", "W=[[1, 2], [3, 4]]", "x=[1, 2]", "b=1", "--wrt", "x"]
+    text = run(args + ["--no-diagram"]).stdout
+    assert "∂L/∂x = Wᵀ · ∂L/∂a" in text and "∂L/∂W" not in text and "∂L/∂b" not in text
+    checked = run(args + ["--check"])
+    assert checked.exit_code == 0 and "1 of 1 inputs agree" in checked.stdout and "  W " not in checked.stdout

@@ -42,7 +42,8 @@ def _label(name: str, shape: tuple, value, grad, out: str) -> str:
             f'COLOR="#333333"><TR>{"".join(cells)}</TR></TABLE>>')
 
 
-def render_dot(result, *, rankdir: str = "LR", title: str | None = None, **_) -> str:
+def render_dot(result, *, rankdir: str = "LR", title: str | None = None, wrt=None, **_) -> str:
+    """DOT source; with ``wrt`` (a steps.Focus) only the nodes on the chosen inputs' paths show gradients."""
     graph, out = result.graph, result.output
     lines = ["digraph backprop {", f"  rankdir={rankdir};", '  node [fontname="Helvetica", fontsize=11];',
              '  edge [color="#555555"];']
@@ -51,7 +52,7 @@ def render_dot(result, *, rankdir: str = "LR", title: str | None = None, **_) ->
     for node in graph.nodes:
         if node.op == CONST and node.value.ndim == 0:
             continue  # scalar constants are written on their operation's edge
-        lines.append(f'  v{node.id} [shape=plaintext, label={_label(node.name, node.shape, result.values[node.id], result.grads[node.id], out)}];')
+        lines.append(f'  v{node.id} [shape=plaintext, label={_label(node.name, node.shape, result.values[node.id], result.grads[node.id] if wrt is None or node.id in wrt else None, out)}];')
         if node.op in (INPUT, CONST):
             continue
         symbol = _SYMBOLS.get(node.op, node.op)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..errors import RenderError
 
-_SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cost", "paths": "--paths",
-                "wrt": "--wrt"}
+_SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cost", "paths": "--paths"}
 
 
 def render_array(fmt, result, expand: bool = False, **options) -> bytes:
@@ -45,18 +44,19 @@ def _render(fmt, result, **options) -> bytes:
     from . import render
 
     name = fmt.name
+    wrt = options.get("wrt")  # a steps.Focus: the node ids --wrt keeps
     if name in ("text", "ascii"):
-        return render.render_text(result, ascii=name == "ascii" or bool(options.get("ascii"))).encode("utf-8")
+        return render.render_text(result, ascii=name == "ascii" or bool(options.get("ascii")), wrt=wrt).encode("utf-8")
     if name == "markdown":
-        return render.render_markdown(result).encode("utf-8")
+        return render.render_markdown(result, wrt=wrt).encode("utf-8")
     if name == "latex":
-        return render.render_latex(result, standalone=bool(options.get("standalone"))).encode("utf-8")
+        return render.render_latex(result, standalone=bool(options.get("standalone")), wrt=wrt).encode("utf-8")
     if name == "json":
         return render.render_json(result).encode("utf-8")
     if name in ("dot", "png", "svg", "pdf"):
         from .dot import render_dot
 
-        source = render_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"))
+        source = render_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"), wrt=wrt)
         if name == "dot":
             return source.encode("utf-8")
         from ..render.dot import run_dot

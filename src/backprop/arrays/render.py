@@ -55,9 +55,10 @@ def _operands_shapes(graph, node) -> str:
 class Document:
     """The derivation as a list of (kind, fields) items; each format prints them its own way."""
 
-    def __init__(self, result):
+    def __init__(self, result, wrt=None):
         self.result = result
         self.graph = result.graph
+        self.focus = wrt  # --wrt: the node ids on a path from the chosen inputs to the output (None: all)
 
     def forward_items(self):
         graph, values = self.graph, self.result.values
@@ -77,6 +78,8 @@ class Document:
         out = graph.output_name
         items = [(graph.output, f"{grad_name(out, out)} = 1", "", None, "the output's gradient with respect to itself")]
         for step in self.result.backward_steps[1:]:
+            if self.focus is not None and step.node not in self.focus:
+                continue
             node = graph.nodes[step.node]
             several = len(step.terms) > 1
             for term in step.terms:
@@ -103,7 +106,8 @@ class Document:
     def gradient_items(self):
         result = self.result
         return [(name, result.values[i].shape, result.values[i], result.gradients[name])
-                for name, i in ((self.graph.nodes[i].name, i) for i in self.graph.inputs)]
+                for name, i in ((self.graph.nodes[i].name, i) for i in self.graph.inputs)
+                if self.focus is None or i in self.focus]
 
 
 # --- text ---------------------------------------------------------------------------------------
@@ -116,8 +120,8 @@ def to_ascii(text: str) -> str:
     return "".join(_ASCII.get(c, c) for c in text)
 
 
-def render_text(result, ascii: bool = False, **_) -> str:
-    doc = Document(result)
+def render_text(result, ascii: bool = False, wrt=None, **_) -> str:
+    doc = Document(result, wrt)
     lines = ["Program (shapes in parentheses: NumPy's, () for a number):"]
     lines += [f"  {text}" for _, _, text in result.graph.statements]
     inputs, constants, steps = doc.forward_items()
@@ -196,8 +200,8 @@ def _split_rhs(formula: str) -> tuple[str, str]:
     return lhs, rhs
 
 
-def render_markdown(result, **_) -> str:
-    doc = Document(result)
+def render_markdown(result, wrt=None, **_) -> str:
+    doc = Document(result, wrt)
     out = result.output
     lines = [f"## Program", "", "```", *[text for _, _, text in result.graph.statements], "```", "",
              "## Forward pass", "", "Inputs:", ""]
@@ -230,8 +234,8 @@ def _latex_text(text: str) -> str:
     return "".join(f"${latex_math(c)}$" if c in "∂ᵀ⊙⊗→·×Σ" else c for c in text.replace("−", "-"))
 
 
-def render_latex(result, standalone: bool = False, **_) -> str:
-    doc = Document(result)
+def render_latex(result, standalone: bool = False, wrt=None, **_) -> str:
+    doc = Document(result, wrt)
     out = result.output
     lines = [r"\section*{Forward pass}", r"\begin{align*}"]
     inputs, constants, steps = doc.forward_items()

@@ -120,7 +120,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
         report = None
         if check and getattr(result, "is_array", False):
             from ..arrays.check import run_check
-            report = run_check(result, tol, fmt == "json", ascii_text, out.write_stdout)
+            report = run_check(result, tol, fmt == "json", ascii_text, out.write_stdout, focus)
         elif check:
             from ..check import DEFAULT_TOL, check_gradients, render_check
             from ..render.export import render_check_json
