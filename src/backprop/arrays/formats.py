@@ -62,9 +62,13 @@ def _render(fmt, result, **options) -> bytes:
         from ..render.dot import run_dot
 
         return run_dot(source, name)
+    if name == "html":
+        from .stepper import render_html
+
+        return render_html(result, rankdir=options.get("rankdir", "LR"), title=options.get("title")).encode("utf-8")
     _refuse(f"the {name} format")
 
 
 def _refuse(what: str):
     raise RenderError(f"{what} is not available for array programs yet: use text, markdown, latex, json, dot, png, "
-                      f"svg or pdf (docs/arrays.md)")
+                      f"svg, pdf or html (docs/arrays.md)")

@@ -300,9 +300,11 @@ def render_json(result, **_) -> str:
     steps = []
     _, _, forward_steps = doc.forward_items()
     for node, shown, shapes, value in forward_steps:
-        steps.append({"phase": "forward", "node": node.id, "text": f"{node.name} = {shown}   {shapes}"})
+        steps.append({"phase": "forward", "node": node.id,
+                      "text": f"{node.name} = {shown}   {shapes}\n{node.name} = {show_value(value)}"})
     for node_id, formula, shapes, value, why in doc.backward_items():
-        steps.append({"phase": "backward", "node": node_id, "text": f"{formula}   {shapes}\n{why}".strip()})
+        shown_value = "" if value is None else f"\n= {show_value(value)}"
+        steps.append({"phase": "backward", "node": node_id, "text": f"{formula}   {shapes}{shown_value}\n{why}".strip()})
     document = {
         "output": result.output,
         "value": _list(result.value),
