@@ -56,3 +56,20 @@ def test_the_page_steps_through_the_derivation_in_chromium(tmp_path):
         assert counter.inner_text() == f"Step {total - 1} of {total}"
         assert errors == []
         browser.close()
+
+
+@pytest.mark.slow
+def test_the_gif_has_one_captioned_frame_per_step(tmp_path):
+    pytest.importorskip("PIL")
+    from PIL import Image
+
+    from backprop.arrays.gif import render_gif
+
+    result = differentiate(*PROGRAM[:1], PROGRAM[1] | {"b": "1"})
+    data = render_gif(result, frame_ms=100)
+    assert data.startswith(b"GIF89a")
+    path = tmp_path / "steps.gif"
+    path.write_bytes(data)
+    with Image.open(path) as image:
+        steps = len(__import__("json").loads(result.to_json())["steps"])
+        assert image.n_frames == steps

@@ -33,17 +33,20 @@ def _table(array, colour: str) -> str:
     return f'<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" COLOR="#bbbbbb">{body}</TABLE>'
 
 
-def _label(name: str, shape: tuple, value, grad, out: str) -> str:
+def _label(name: str, shape: tuple, value, grad, out: str, current: bool = False) -> str:
     cells = [f"<TD><B>{_escape(name)}</B><BR/>{_escape(show_shape(shape))}</TD>", f"<TD>{_table(value, VALUE_COLOUR)}</TD>"]
     if grad is not None:
         cells.append(f'<TD><FONT COLOR="{GRAD_COLOUR}">∂{_escape(out)}/∂{_escape(name)}</FONT></TD>'
                      f"<TD>{_table(grad, GRAD_COLOUR)}</TD>")
-    return (f'<<TABLE BORDER="1" STYLE="rounded" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" BGCOLOR="white" '
-            f'COLOR="#333333"><TR>{"".join(cells)}</TR></TABLE>>')
+    border, colour = ("4", "#e8590c") if current else ("1", "#333333")
+    return (f'<<TABLE BORDER="{border}" STYLE="rounded" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" '
+            f'BGCOLOR="white" COLOR="{colour}"><TR>{"".join(cells)}</TR></TABLE>>')
 
 
-def render_dot(result, *, rankdir: str = "LR", title: str | None = None, wrt=None, **_) -> str:
-    """DOT source; with ``wrt`` (a steps.Focus) only the nodes on the chosen inputs' paths show gradients."""
+def render_dot(result, *, rankdir: str = "LR", title: str | None = None, wrt=None, current: int | None = None,
+               **_) -> str:
+    """DOT source; with ``wrt`` (a steps.Focus) only the nodes on the chosen inputs' paths show gradients;
+    ``current`` outlines one node (the GIF's frame of that step)."""
     graph, out = result.graph, result.output
     lines = ["digraph backprop {", f"  rankdir={rankdir};", '  node [fontname="Helvetica", fontsize=11];',
              '  edge [color="#555555"];']
@@ -52,7 +55,7 @@ def render_dot(result, *, rankdir: str = "LR", title: str | None = None, wrt=Non
     for node in graph.nodes:
         if node.op == CONST and node.value.ndim == 0:
             continue  # scalar constants are written on their operation's edge
-        lines.append(f'  v{node.id} [shape=plaintext, label={_label(node.name, node.shape, result.values[node.id], result.grads[node.id] if wrt is None or node.id in wrt else None, out)}];')
+        lines.append(f'  v{node.id} [shape=plaintext, label={_label(node.name, node.shape, result.values[node.id], result.grads[node.id] if wrt is None or node.id in wrt else None, out, node.id == current)}];')
         if node.op in (INPUT, CONST):
             continue
         symbol = _SYMBOLS.get(node.op, node.op)

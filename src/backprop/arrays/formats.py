@@ -62,6 +62,11 @@ def _render(fmt, result, **options) -> bytes:
         from ..render.dot import run_dot
 
         return run_dot(source, name)
+    if name == "gif":
+        from .gif import render_gif
+
+        return render_gif(result, rankdir=options.get("rankdir", "LR"), **({"frame_ms": options["frame_ms"]}
+                                                                          if options.get("frame_ms") else {}))
     if name == "html":
         from .stepper import render_html
 
@@ -71,4 +76,4 @@ def _render(fmt, result, **options) -> bytes:
 
 def _refuse(what: str):
     raise RenderError(f"{what} is not available for array programs yet: use text, markdown, latex, json, dot, png, "
-                      f"svg, pdf or html (docs/arrays.md)")
+                      f"svg, pdf, html or gif (docs/arrays.md)")
