@@ -8,8 +8,9 @@
 - MLP: a 2-layer network's cross-entropy loss on 1,000 rows of 20 features (64 hidden units,
   10 classes), forward + backward. Target: under 100 ms.
 - Cold start (skip with --no-cold-start): a scalar derivation as a whole process, this tree against another checkout
-  (``--against PATH``, default /work/main), interleaved, median of runs; and whether the
-  scalar run imported NumPy (it must not).
+  (``--against PATH``, default /work/main; ``git archive`` of the commit before arrays gives the
+  fair baseline), interleaved, median and fastest of runs; and whether the scalar run imported
+  NumPy (it must not).
 """
 
 from __future__ import annotations
@@ -82,7 +83,11 @@ def cold_start(against: Path, runs: int) -> None:
     if not (against / "src" / "backprop").is_dir():
         trees.pop(f"{against}")
     times: dict[str, list[float]] = {name: [] for name in trees}
-    for _ in range(2):  # warm-up: .pyc files
+    import compileall
+
+    for src in trees.values():  # .pyc files for both (PYTHONDONTWRITEBYTECODE would leave one tree without)
+        compileall.compile_dir(str(src), quiet=1)
+    for _ in range(2):  # warm-up: the file cache
         for src in trees.values():
             subprocess.run([sys.executable, *seed], env={**os.environ, "PYTHONPATH": str(src)}, capture_output=True)
     for _ in range(runs):
@@ -92,8 +97,8 @@ def cold_start(against: Path, runs: int) -> None:
                            check=True)
             times[name].append(time.perf_counter() - started)
     for name, samples in times.items():
-        print(f"cold start, scalar seed derivation ({name}): median {statistics.median(samples) * 1000:.1f} ms "
-              f"over {runs} runs")
+        print(f"cold start, scalar seed derivation ({name}): median {statistics.median(samples) * 1000:.1f} ms, "
+              f"fastest {min(samples) * 1000:.1f} ms, over {runs} runs")
     probe = subprocess.run([sys.executable, "-X", "importtime", *seed], env={**os.environ, "PYTHONPATH": str(REPO / "src")},
                            capture_output=True, text=True)
     print(f"  NumPy imported by the scalar run: {'numpy' in probe.stderr}")
