@@ -139,3 +139,14 @@ def test_wrt_keeps_the_backward_steps_and_the_check_on_the_chosen_inputs():
     assert "∂L/∂x = Wᵀ · ∂L/∂a" in text and "∂L/∂W" not in text and "∂L/∂b" not in text
     checked = run(args + ["--check"])
     assert checked.exit_code == 0 and "1 of 1 inputs agree" in checked.stdout and "  W " not in checked.stdout
+
+
+def test_max_nodes_summarises_a_big_array_diagram_as_it_says(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    program = "; ".join(["h0 = tanh(W @ x)"] + [f"h{i} = tanh(W @ h{i - 1} + b)" for i in range(1, 30)]
+                        + ["L = sum(h29)"])
+    result = run([program, "--set", "W=[[0.5, 0.1], [0.2, 0.3]]", "x=[1, 2]", "b=[0.1, 0.2]", "-o", "g.dot",
+                  "--max-nodes", "20"])
+    assert result.exit_code == 0 and "more than --max-nodes 20" in result.stderr
+    dot = (tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert "more operations" in dot and dot.count("shape=plaintext, label=<<TABLE") < 15

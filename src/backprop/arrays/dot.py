@@ -44,17 +44,21 @@ def _label(name: str, shape: tuple, value, grad, out: str, current: bool = False
 
 
 def render_dot(result, *, rankdir: str = "LR", title: str | None = None, wrt=None, current: int | None = None,
-               **_) -> str:
+               max_nodes: int | None = None, **_) -> str:
     """DOT source; with ``wrt`` (a steps.Focus) only the nodes on the chosen inputs' paths show gradients;
-    ``current`` outlines one node (the GIF's frame of that step)."""
+    ``current`` outlines one node (the GIF's frame of that step). Past ``max_nodes`` boxes and circles,
+    the part nearest the output and the inputs is drawn and the rest summarised, as for scalars."""
+    from ..render.dot import _hidden_region, nodes_to_draw
+
     graph, out = result.graph, result.output
+    shown = nodes_to_draw(graph, max_nodes)
     lines = ["digraph backprop {", f"  rankdir={rankdir};", '  node [fontname="Helvetica", fontsize=11];',
              '  edge [color="#555555"];']
     if title:
         lines.append(f'  labelloc=t; label="{_escape(title)}";')
     for node in graph.nodes:
-        if node.op == CONST and node.value.ndim == 0:
-            continue  # scalar constants are written on their operation's edge
+        if node.op == CONST and node.value.ndim == 0 or shown is not None and node.id not in shown:
+            continue  # scalar constants are written on their operation's edge; hidden nodes are summarised
         lines.append(f'  v{node.id} [shape=plaintext, label={_label(node.name, node.shape, result.values[node.id], result.grads[node.id] if wrt is None or node.id in wrt else None, out, node.id == current)}];')
         if node.op in (INPUT, CONST):
             continue
@@ -68,7 +72,11 @@ def render_dot(result, *, rankdir: str = "LR", title: str | None = None, wrt=Non
             if operand.op == CONST and operand.value.ndim == 0:
                 lines.append(f'  c{node.id}_{position} [shape=plaintext, label="{_escape(site.names[position])}"];')
                 lines.append(f"  c{node.id}_{position} -> op{node.id};")
+            elif shown is not None and arg not in shown:
+                lines.append(f"  hidden -> op{node.id} [style=dashed];")
             else:
                 lines.append(f"  v{arg} -> op{node.id};")
+    if shown is not None:
+        lines += _hidden_region(graph, shown)
     lines.append("}")
     return "\n".join(lines) + "\n"

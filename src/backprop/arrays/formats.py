@@ -56,7 +56,8 @@ def _render(fmt, result, **options) -> bytes:
     if name in ("dot", "png", "svg", "pdf"):
         from .dot import render_dot
 
-        source = render_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"), wrt=wrt)
+        source = render_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"), wrt=wrt,
+                            max_nodes=options.get("max_nodes"))
         if name == "dot":
             return source.encode("utf-8")
         from ..render.dot import run_dot
