@@ -75,7 +75,7 @@ def test_schema_validates_real_output(source, values):
 def test_schema_and_json_md_name_every_key():
     schema = json.loads((DOCS / "schema.json").read_text(encoding="utf-8"))
     document = json.loads(differentiate(SEED, SEED_VALUES).to_json())
-    assert list(schema["properties"]) == list(document) + ["formulas", "hessian"]
+    assert list(schema["properties"]) == list(document) + ["formulas", "hessian", "shapes"]  # shapes: arrays only
     assert schema["required"] == list(document)  # the two added keys only when asked for
     text = (DOCS / "json.md").read_text(encoding="utf-8")
     for key in list(document) + list(document["nodes"][0]) + list(document["steps"][0]):

@@ -137,6 +137,14 @@ def _timings(run: Run) -> None:
     assert "total:" in run.stderr
 
 
+def _expand(run: Run) -> None:
+    assert any("Expanded to scalars" in text or '"expanded"' in text for text in run.texts())
+
+
+def _max_elements(run: Run) -> None:
+    assert run.stdout or run.texts()  # a scalar program runs as before: the limit is about arrays
+
+
 def _symbolic(run: Run) -> None:
     assert any(f in text for text in run.texts() for f in ("b × f", "b * f", "b \\times f", '"formulas"'))
 
@@ -211,6 +219,8 @@ ROWS += [
     ("--max-nodes", ["--max-nodes", "3"], _max_nodes),
     ("--no-diagram", ["--no-diagram"], _no_diagram),
     ("--timings", ["--timings"], _timings),
+    ("--max-elements", ["--max-elements", "1000"], _max_elements),
+    ("--expand", ["--expand"], _expand),
     ("--symbolic", ["--symbolic"], _symbolic),
     ("--hessian", ["--hessian"], _hessian),
     ("--graph", ["--graph", "gradient"], _gradient_graph),

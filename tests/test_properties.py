@@ -50,8 +50,12 @@ NUMBERS = st.sampled_from(["0", "1", "2", "3", "0.5", ".25", "1e-3", "2.5E1", "1
 SPACES = st.sampled_from([" ", "\t", "\u00a0"])
 
 
-def _grammar(start: str, names) -> st.SearchStrategy[str]:
-    """Sentences of grammar/backprop.lark from ``start``, with sensible names, numbers and spacing."""
+ARRAY_TERMINALS = {"AT", "LSQB", "TRANSPOSE"}  # @, [ and .T: the array syntax (tests/test_arrays_properties.py)
+
+
+def _grammar(start: str, names, arrays: bool = False) -> st.SearchStrategy[str]:
+    """Sentences of grammar/backprop.lark from ``start``, with sensible names, numbers and spacing
+    (scalar programs only unless ``arrays``: the properties here are about the scalar engine)."""
     strategy = from_lark(_grammar_parser(), start=start, explicit={
         "NAME": st.sampled_from(names),
         "NUMBER": NUMBERS,
@@ -67,8 +71,12 @@ def _grammar(start: str, names) -> st.SearchStrategy[str]:
     if isinstance(alternatives, dict):
         for rule, choice in list(alternatives.items()):
             options = list(getattr(choice, "elements", ()))
+            if not arrays:
+                options = [o for o in options if not any(getattr(s, "name", "") in ARRAY_TERMINALS for s in o)]
             if len(options) > 1:
                 alternatives[rule] = st.one_of(st.just(options[0]), st.just(options[0]), st.sampled_from(options))
+            elif len(options) == 1:
+                alternatives[rule] = st.just(options[0])
     return strategy
 
 

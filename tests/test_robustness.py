@@ -84,12 +84,12 @@ SYNTAX = [
     ("x ** ** 2", "unexpected '**'", 6),
     ("sin(x", "expected ')'", 6),
     ("x^", "unexpected end of the program", 3),
-    ("x @ y", "unexpected character '@'", 3),
+    ("x @ y", "x @ y: () @ () — @ needs vectors or matrices on both sides; multiply a scalar with *", 1),
     ("x $ y", "unexpected character '$'", 3),
     ("x % y", "there is no '%'", 3),
     ("x! + 1", "there is no factorial", 2),
     ("x < y", "there are no comparisons", 3),
-    ("[x]", "only round brackets", 1),
+    ("[x]", "the output L has shape (1,): backpropagation starts from one number", 1),  # an array literal
     ("x += ", "unexpected end of the program", 5),
 ]
 

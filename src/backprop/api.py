@@ -262,17 +262,40 @@ def _gc_paused():
             gc.enable()
 
 
-def differentiate(source: str, values: Mapping[str, float | str] | None = None) -> Result:
-    """Evaluate a program and the gradient of its output with respect to every input."""
+def differentiate(source: str, values: Mapping[str, float | str] | None = None, *,
+                  max_elements: int | None = None) -> Result:
+    """Evaluate a program and the gradient of its output with respect to every input.
+
+    A program with array syntax, or with an array among its values (a NumPy array, a list,
+    "[1, 2]" or "@data.csv"), returns an ``arrays.api.ArrayResult`` (docs/arrays.md); values
+    larger than ``max_elements`` elements are refused.
+    """
     with _gc_paused():
-        return _differentiate(source, values)
+        return _differentiate(source, values, max_elements)
 
 
-def _differentiate(source: str, values: Mapping[str, float | str] | None) -> Result:
+def _is_array_value(value) -> bool:
+    from .arrays.names import looks_like_array_value
+
+    return not isinstance(value, (int, float, str)) or looks_like_array_value(value)
+
+
+def _differentiate(source: str, values: Mapping[str, float | str] | None, max_elements: int | None = None) -> Result:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     program = parse(source)
     timings["parse"] = time.perf_counter() - started
+    if program.arrays or any(_is_array_value(v) for v in (values or {}).values()):
+        try:
+            from .arrays.api import differentiate_arrays  # NumPy is imported here, and only here
+        except ImportError as error:
+            from .errors import BackpropError
+
+            raise BackpropError(f"array programs need NumPy ({error}): pip install 'backprop[arrays]'") from None
+
+        result = differentiate_arrays(program, values, max_elements)
+        result.timings["parse"] = timings["parse"]
+        return result
 
     started = time.perf_counter()
     graph = lower(program)

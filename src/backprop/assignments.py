@@ -37,7 +37,10 @@ def parse_assignments(pairs: Iterable[str]) -> dict[str, float]:
     for pair in pairs:
         name, value = _split(pair)
         if name in values:
-            raise BadAssignment(f"--set {name} is given twice ({name}={values[name].text} and {pair})")
+            raise BadAssignment(f"--set {name} is given twice ({name}={getattr(values[name], 'text', values[name])} and {pair})")
+        if value[:1] in ("[", "@"):  # an array (a literal or a file): read on the array path (arrays/values.py)
+            values[name] = value
+            continue
         values[name] = TypedValue(evaluate_constant(value, f"--set {pair}"), value)
     return values
 

@@ -71,6 +71,8 @@ MODIFIERS = {m.option: m for m in [
              "adds the matrix of second derivatives"),
     Modifier("--graph", _taking("graph"), "chooses what a diagram draws (the gradient graph: DOT, PNG, SVG, PDF)"),
     Modifier("--timings", None, "reports the time of each phase"),
+    Modifier("--expand", _taking("expand"), "writes a tiny array program as its scalar graph, gradients compared"),
+    Modifier("--max-elements", None, "limits the size of array values and results (a scalar program has none)"),
     Modifier("--mode", _taking("mode"), "chooses reverse mode or forward mode's tangent sweeps for the derivation"),
     Modifier("--cost", _taking("cost"), "adds the operation counts of forward and reverse mode"),
     Modifier("--paths", _taking("paths"), "adds each gradient as a sum over paths"),

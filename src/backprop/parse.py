@@ -16,7 +16,8 @@ from pathlib import Path
 from .errors import ParseError, UnknownFunction, UnknownName
 from .ops import CONSTANT_NAMES, FUNCTION_NAMES, OPS, RESERVED_NAMES
 from .reserved import JOB_NAMES, reserved_word_message
-from .syntax import Apply, Assign, Name, Number, Program
+from .arrays.names import ARRAY_FUNCTIONS
+from .syntax import Apply, ArrayLiteral, Assign, Index, Name, Number, Program, Slice
 
 GRAMMAR_FILE = "backprop.lark"
 
@@ -30,6 +31,10 @@ _TERMINAL_WORDS = {
     "ASSIGN": "'='",
     "MINUS": "'-'",
     "PLUS": "'+'",
+    "LSQB": "'['",
+    "RSQB": "']'",
+    "COLON": "':'",
+    "TRANSPOSE": "'.T'",
     "$END": "the end of the program",
 }
 _AUGMENTED = {"+=": "add", "-=": "sub", "−=": "sub", "*=": "mul", "×=": "mul", "/=": "div", "÷=": "div"}
@@ -44,6 +49,11 @@ def grammar_text() -> str:
         return packaged.read_text(encoding="utf-8")
     checkout = Path(__file__).resolve().parents[2] / "grammar" / GRAMMAR_FILE
     return checkout.read_text(encoding="utf-8")
+
+
+# Set when the text being parsed uses array syntax, so ``parse`` can send it down the array path
+# without walking the tree again (a list, not a global statement per callback).
+_ARRAY_SYNTAX = [False]
 
 
 def _span(item) -> tuple[int, int]:
@@ -79,6 +89,14 @@ class _AstBuilder:
         text = str(name_token)
         args = tuple(arguments) if arguments is not None else ()
         span = (name_token.start_pos, rpar.end_pos)
+        if text in ARRAY_FUNCTIONS and text not in FUNCTION_NAMES:
+            fewest, most = ARRAY_FUNCTIONS[text]
+            if not fewest <= len(args) <= most:
+                expected = (f"{fewest} or {most} arguments" if fewest != most
+                            else f"{fewest} argument" + ("" if fewest == 1 else "s"))
+                raise UnknownFunction(f"{text}() takes {expected}, got {len(args)}", span)
+            _ARRAY_SYNTAX[0] = True
+            return Apply(text, args, span)
         if text not in FUNCTION_NAMES:
             hint = _suggest(text, FUNCTION_NAMES)
             raise UnknownFunction(f"unknown function '{text}'{hint}", _span(name_token))
@@ -90,6 +108,36 @@ class _AstBuilder:
 
     def arguments(self, children):
         return children
+
+    # --- arrays
+    def array(self, children):
+        lsqb, items, rsqb = children
+        _ARRAY_SYNTAX[0] = True
+        return ArrayLiteral(tuple(items) if items is not None else (), (lsqb.start_pos, rsqb.end_pos))
+
+    def index(self, children):
+        target, _, subscripts, rsqb = children
+        _ARRAY_SYNTAX[0] = True
+        return Index(target, tuple(subscripts), (target.span[0], rsqb.end_pos))
+
+    def subscripts(self, children):
+        return children
+
+    def slice(self, children):
+        start, colon, stop = children
+        span = (start.span[0] if start is not None else colon.start_pos,
+                stop.span[1] if stop is not None else colon.end_pos)
+        return Slice(start, stop, span)
+
+    def transpose(self, children):
+        target, token = children
+        _ARRAY_SYNTAX[0] = True
+        return Apply("transpose", (target,), (target.span[0], token.end_pos))
+
+    def matmul(self, children):
+        left, right = children[0], children[-1]
+        _ARRAY_SYNTAX[0] = True
+        return Apply("matmul", (left, right), (left.span[0], right.span[1]))
 
     # --- operators
     def _binary(op):
@@ -189,7 +237,7 @@ class _TableDriver:
 
     # Only these tokens reach our callbacks (the rest are punctuation that Lark filters out),
     # so only these become token objects.
-    KEPT = frozenset({"NAME", "NUMBER", "ASSIGN", "MINUS", "RPAR"})
+    KEPT = frozenset({"NAME", "NUMBER", "ASSIGN", "MINUS", "RPAR", "LSQB", "RSQB", "COLON", "TRANSPOSE"})
 
     def __init__(self, tables):
         builder = _AstBuilder()
@@ -295,10 +343,12 @@ def parse(source: str) -> Program:
     """Parse program text into an AST; raise ParseError (or a name error) with a span."""
     text = join_bracketed_lines(source)
     driver = _driver()
+    _ARRAY_SYNTAX[0] = False
     statements = driver.parse(text) if driver is not None else None
     if statements is None:
+        _ARRAY_SYNTAX[0] = False
         statements = _parse_with_lark(text)
-    return Program(statements, source)
+    return Program(statements, source, _ARRAY_SYNTAX[0])
 
 
 def join_bracketed_lines(source: str) -> str:
@@ -310,7 +360,7 @@ def join_bracketed_lines(source: str) -> str:
     per line (not per character) keeps this cheap on 100,000-line programs; an unbalanced ')'
     is a syntax error whichever way it is counted.
     """
-    if "\n" not in source or "(" not in source:
+    if "\n" not in source or "(" not in source and "[" not in source:
         return source
     lines = source.split("\n")
     ends = ["\n"] * (len(lines) - 1) + [""]  # what follows each line
@@ -319,7 +369,7 @@ def join_bracketed_lines(source: str) -> str:
     for index in range(len(lines) - 1):  # the last line has no new line after it
         line = lines[index]
         code = line.split("#", 1)[0] if "#" in line else line
-        depth = max(0, depth + code.count("(") - code.count(")"))
+        depth = max(0, depth + code.count("(") - code.count(")") + code.count("[") - code.count("]"))
         if depth:  # the new line after this one is inside brackets: blank it, and a comment before it
             lines[index] = code + " " * (len(line) - len(code))
             ends[index] = " "
@@ -354,7 +404,6 @@ _LOOKALIKES = {
     "／": "write / for division", "（": "write ( instead", "）": "write ) instead", "√": "write sqrt(x)",
     "²": "write x^2 for a square", "³": "write x^3 for a cube", "%": "there is no '%': write x/100 or x*0.01",
     "!": "there is no factorial or 'not'", "<": "there are no comparisons", ">": "there are no comparisons",
-    "[": "only round brackets ( ) group", "]": "only round brackets ( ) group",
     "{": "only round brackets ( ) group", "}": "only round brackets ( ) group",
 }
 _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
@@ -424,7 +473,7 @@ def _describe(token) -> str:
     return f"'{text}'"
 
 
-_OPERATOR_TEXTS = {"+", "-", "−", "*", "×", "·", "/", "÷", "^", "**"}
+_OPERATOR_TEXTS = {"+", "-", "−", "*", "×", "·", "/", "÷", "^", "**", "@"}
 
 
 def _expected_words(parser, expected) -> str:
@@ -447,6 +496,8 @@ def _expected_words(parser, expected) -> str:
             words.append(word)
     if operators:
         words.append("a sign" if "a number" in words else "an operator")
+    if "'('" in words and "'['" in words:  # an array literal may start wherever '(' may: naming '(' is enough
+        words.remove("'['")
     order = ["')'", "a number", "a name", "'('", "a sign", "an operator", "','", "'='"]
     words.sort(key=lambda w: (order.index(w) if w in order else len(order), w))
     if not words:

@@ -47,9 +47,36 @@ class Assign:
 
 
 @dataclass(eq=False, repr=False, slots=True)
+class ArrayLiteral:
+    """``[a, b, c]``: its items are expressions (nested literals make matrices)."""
+
+    items: tuple
+    span: Span
+
+
+@dataclass(eq=False, repr=False, slots=True)
+class Slice:
+    """``start:stop`` inside an index; either end may be None."""
+
+    start: object
+    stop: object
+    span: Span
+
+
+@dataclass(eq=False, repr=False, slots=True)
+class Index:
+    """``x[i, 1:3]``: the target and one subscript (an expression or a ``Slice``) per axis."""
+
+    target: object
+    subscripts: tuple
+    span: Span
+
+
+@dataclass(eq=False, repr=False, slots=True)
 class Program:
     statements: tuple
     source: str
+    arrays: bool = False  # the text uses array syntax ([…], @, x[i], .T, sum(), softmax(), …)
 
 
-Expr = Number | Name | Apply
+Expr = Number | Name | Apply | ArrayLiteral | Index

@@ -15,7 +15,7 @@ from .derive_options import add_options, given_options  # noqa: F401  (the click
 
 def run(ctx: click.Context, *, program, assignments, program_file, output, no_diagram, fmt, standalone, wrt,
         check, tol, ascii_only, rankdir, style, max_nodes, frame_ms, symbolic, hessian, graph_kind, mode, cost, paths,
-        max_paths, lint, step, params, timings) -> None:
+        max_paths, lint, step, params, max_elements, expand, timings) -> None:
     """Differentiate the program and write what the options ask for."""
     started = time.perf_counter()
     source = None
@@ -26,7 +26,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
         from .source import read_program
 
         source = read_program(program, program_file, had_values=bool(assignments))
-        result = differentiate(source, parse_assignments(assignments))
+        result = differentiate(source, parse_assignments(assignments), max_elements=max_elements)
         focus = None
         if wrt is not None:
             from ..steps import restrict
@@ -39,10 +39,13 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
                    "max_nodes": max_nodes,
                    "frame_ms": frame_ms, "symbolic": symbolic, "hessian": hessian, "graph": graph_kind,
                    "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths,
-                   "lint": lint, "step": step, "params": params or wrt}
+                   "lint": lint, "step": step, "params": params or wrt, "expand": expand}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
         report = None
-        if check:
+        if check and getattr(result, "is_array", False):
+            from ..arrays.check import run_check
+            report = run_check(result, tol, fmt == "json", ascii_text, out.write_stdout, focus)
+        elif check:
             from ..check import DEFAULT_TOL, check_gradients, render_check
             from ..render.export import render_check_json
 

@@ -69,6 +69,10 @@ OPTIONS = [
                  help="Also take one step of gradient descent (a ← a − LR × ∂L/∂a): the new output, and the "
                       "first-order prediction of the change beside the actual one (docs/training.md)."),
     click.option("--params", metavar="NAME,...", help="With --step: the inputs that move (default: every input)."),
+    click.option("--max-elements", type=click.IntRange(min=1), default=None, metavar="N",
+                 help="Array programs: refuse a value or result of more elements (default 10,000,000)."),
+    click.option("--expand", is_flag=True, help="Array programs with tiny shapes: also write the program as its scalar "
+                                               "graph and check its gradients equal the vectorised rules'."),
     click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
 ]
 _SPELLING = {"output": "-o", "fmt": "--format", "ascii_only": "--ascii", "assignments": "--set",

@@ -18,7 +18,7 @@ from ..errors import RenderError
 
 DIAGRAM_OPTIONS = frozenset({"rankdir", "max_nodes", "title"})
 # sections the derivation and JSON can add
-VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths", "lint"})
+VIEW_OPTIONS = frozenset({"symbolic", "hessian", "mode", "cost", "paths", "max_paths", "lint", "expand"})  # expand: arrays
 SYMBOLIC_OPTIONS = frozenset({"symbolic", "hessian"})  # what the HTML stepper shows beside its steps
 NUDGE_OPTIONS = frozenset({"step", "params"})  # --step LR [--params a,b]: one step of gradient descent, after it
 
@@ -40,15 +40,23 @@ class Format:
 
     def render(self, result, **options) -> bytes:
         """The bytes of this format; options it does not take are left out."""
-        return self.write(result, **{k: v for k, v in options.items() if k in self.options and v is not None})
+        expand = options.pop("expand", None)  # --expand: array programs only (docs/arrays.md)
+        options = {k: v for k, v in options.items() if k in self.options and v is not None}
+        if getattr(result, "is_array", False):  # an array program: its own writers (arrays/formats.py)
+            from ..arrays.formats import render_array
+
+            return render_array(self, result, expand=expand, **options)
+        if expand:
+            raise RenderError("--expand writes an array program as scalars: this program is already scalar")
+        return self.write(result, **options)
 
     def render_chunks(self, result, **options) -> Iterator[bytes]:
         """``render``'s bytes in pieces, each as soon as it is made: a writer that streams never
         holds a big document whole, so memory stays bounded by the graph."""
-        if self.chunks is None:
-            yield self.render(result, **options)
+        if self.chunks is None or options.get("expand") or getattr(result, "is_array", False):
+            yield self.render(result, **options)  # array programs and --expand: render's own dispatch
             return
-        chosen = {k: v for k, v in options.items() if k in self.options and v is not None}
+        chosen = {k: v for k, v in options.items() if k in self.options and k != "expand" and v is not None}
         for chunk in self.chunks(result, **chosen):
             yield chunk.encode("utf-8")
 

@@ -1,0 +1,80 @@
+"""Array programs in every format of the registry (render/formats.py dispatches here)."""
+
+from __future__ import annotations
+
+from ..errors import RenderError
+
+_SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cost", "paths": "--paths"}
+
+
+def render_array(fmt, result, expand: bool = False, **options) -> bytes:
+    """The bytes of one format for an array program; what arrays do not have yet is refused in one line."""
+    if expand and fmt.name not in ("text", "ascii", "markdown", "latex", "json"):
+        return render_array(fmt, result, **options)  # a diagram written beside an expanded derivation
+    data = _render(fmt, result, **options)
+    if not expand:
+        return data
+    from .expand import expansion_json, render_expansion
+
+    if fmt.name == "json":
+        return _with_expansion_json(data, expansion_json(result))
+    text = render_expansion(result, ascii=fmt.name == "ascii" or bool(options.get("ascii")))
+    if fmt.name == "markdown":
+        text = "\n## Expanded to scalars\n\n```text" + text + "```\n"
+    elif fmt.name == "latex":
+        text = "\\section*{Expanded to scalars}\n\\begin{verbatim}" + text + "\\end{verbatim}\n"
+    return data + text.encode("utf-8")
+
+
+def _with_expansion_json(data: bytes, expansion: dict) -> bytes:
+    import json
+
+    document = json.loads(data)
+    document["expanded"] = expansion
+    return (json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+def _render(fmt, result, **options) -> bytes:
+    for key, flag in _SCALAR_ONLY.items():
+        if options.get(key):
+            raise RenderError(f"{flag} is not available for array programs yet (docs/arrays.md)")
+    if options.get("mode", "reverse") != "reverse":
+        raise RenderError("--mode forward is not available for array programs yet (docs/arrays.md)")
+    options.pop("graph", None) if options.get("graph", "forward") == "forward" else _refuse("--graph gradient")
+    from . import render
+
+    name = fmt.name
+    wrt = options.get("wrt")  # a steps.Focus: the node ids --wrt keeps
+    if name in ("text", "ascii"):
+        return render.render_text(result, ascii=name == "ascii" or bool(options.get("ascii")), wrt=wrt).encode("utf-8")
+    if name == "markdown":
+        return render.render_markdown(result, wrt=wrt).encode("utf-8")
+    if name == "latex":
+        return render.render_latex(result, standalone=bool(options.get("standalone")), wrt=wrt).encode("utf-8")
+    if name == "json":
+        return render.render_json(result).encode("utf-8")
+    if name in ("dot", "png", "svg", "pdf"):
+        from .dot import render_dot
+
+        source = render_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"), wrt=wrt,
+                            max_nodes=options.get("max_nodes"))
+        if name == "dot":
+            return source.encode("utf-8")
+        from ..render.dot import run_dot
+
+        return run_dot(source, name)
+    if name == "gif":
+        from .gif import render_gif
+
+        return render_gif(result, rankdir=options.get("rankdir", "LR"), **({"frame_ms": options["frame_ms"]}
+                                                                          if options.get("frame_ms") else {}))
+    if name == "html":
+        from .stepper import render_html
+
+        return render_html(result, rankdir=options.get("rankdir", "LR"), title=options.get("title")).encode("utf-8")
+    _refuse(f"the {name} format")
+
+
+def _refuse(what: str):
+    raise RenderError(f"{what} is not available for array programs yet: use text, markdown, latex, json, dot, png, "
+                      f"svg, pdf, html or gif (docs/arrays.md)")

@@ -1,0 +1,86 @@
+"""The HTML stepper for array programs: one self-contained page with the diagram (shapes, small
+values and gradients as tables) and the derivation's steps, one at a time (buttons or the arrow
+keys), the current node outlined in the diagram. The steps are the JSON document's, so the page
+says exactly what the text derivation says."""
+
+from __future__ import annotations
+
+import html
+import json
+
+from ..render.dot import run_dot
+from ..render.stepper import script_json
+from .dot import render_dot
+from .render import render_json
+
+_STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 0; color: #1d1d1f; background: #fff; }
+header { padding: 12px 20px; border-bottom: 1px solid #ddd; display: flex; gap: 16px; align-items: center;
+         flex-wrap: wrap; }
+h1 { font-size: 17px; margin: 0; font-family: ui-monospace, monospace; font-weight: 600; }
+button { font: inherit; padding: 4px 14px; border: 1px solid #999; border-radius: 6px; background: #f5f5f7;
+         cursor: pointer; }
+button:disabled { opacity: .4; cursor: default; }
+#diagram { overflow: auto; padding: 10px 20px; }
+#diagram svg { max-width: 100%; height: auto; }
+#panel { padding: 8px 20px 24px; border-top: 1px solid #ddd; }
+#phase { font-weight: 600; }
+#text { font: 14px/1.5 ui-monospace, monospace; white-space: pre-wrap; margin: 6px 0 0; }
+.bp-current > path { stroke: #e8590c !important; stroke-width: 4px; }
+@media (prefers-color-scheme: dark) {
+  body { background: #1c1c1e; color: #f2f2f7; } button { background: #2c2c2e; color: #f2f2f7; }
+  #diagram svg { background: #fff; border-radius: 6px; }
+}
+"""
+
+_SCRIPT = """
+(function () {
+  const data = JSON.parse(document.getElementById('bp-data').textContent);
+  const steps = data.steps;
+  const counter = document.getElementById('counter'), text = document.getElementById('text');
+  const phase = document.getElementById('phase');
+  const prev = document.getElementById('prev'), next = document.getElementById('next');
+  const groups = {};
+  document.querySelectorAll('#diagram g.node').forEach(function (g) {
+    const title = g.querySelector('title');
+    if (title) groups[title.textContent] = g;
+  });
+  let index = 0;
+  function show() {
+    const step = steps[index];
+    document.querySelectorAll('.bp-current').forEach(function (g) { g.classList.remove('bp-current'); });
+    const target = groups['v' + step.node];
+    if (target) target.classList.add('bp-current');
+    counter.textContent = 'Step ' + (index + 1) + ' of ' + steps.length;
+    phase.textContent = step.phase === 'forward' ? 'Forward pass' : 'Backward pass';
+    text.textContent = step.text;
+    prev.disabled = index === 0;
+    next.disabled = index === steps.length - 1;
+  }
+  prev.addEventListener('click', function () { if (index > 0) { index -= 1; show(); } });
+  next.addEventListener('click', function () { if (index < steps.length - 1) { index += 1; show(); } });
+  document.addEventListener('keydown', function (event) {
+    if (event.key === 'ArrowRight') next.click();
+    if (event.key === 'ArrowLeft') prev.click();
+  });
+  show();
+})();
+"""
+
+
+def render_html(result, *, rankdir: str = "LR", title: str | None = None, **_) -> str:
+    """The page, self-contained: inline SVG, style, script and the JSON document (docs/json.md)."""
+    svg = run_dot(render_dot(result, rankdir=rankdir), "svg").decode("utf-8")
+    svg = svg[svg.index("<svg"):]  # the XML prologue and DOCTYPE do not belong inside HTML
+    document = json.loads(render_json(result))
+    program = "; ".join(text for _, _, text in result.graph.statements)
+    heading = html.escape(title or program)
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>backprop: {heading}</title><style>{_STYLE}</style></head><body>"
+            f'<header><h1>{heading}</h1><button id="prev">◀ Previous</button><span id="counter"></span>'
+            f'<button id="next">Next ▶</button></header>'
+            f'<div id="diagram">{svg}</div>'
+            f'<section id="panel"><div id="phase"></div><pre id="text"></pre></section>'
+            f'<script type="application/json" id="bp-data">{script_json(document)}</script>'
+            f"<script>{_SCRIPT}</script></body></html>\n")
