@@ -274,6 +274,18 @@ def differentiate(source: str, values: Mapping[str, float | str] | None = None, 
         return _differentiate(source, values, max_elements)
 
 
+def differentiate_scalars(source: str, values: Mapping[str, float | str] | None = None) -> Result:
+    """``differentiate`` for the jobs built on scalar results (quiz, grade, worksheet, train): an
+    array program or value is refused in one line instead of returning an ArrayResult."""
+    result = differentiate(source, values)
+    if getattr(result, "is_array", False):
+        from .errors import BackpropError
+        from .lower import SCALARS_ONLY
+
+        raise BackpropError(SCALARS_ONLY)
+    return result
+
+
 def _is_array_value(value) -> bool:
     from .arrays.names import looks_like_array_value
 

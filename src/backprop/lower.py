@@ -11,7 +11,7 @@ for bigger ones.
 from __future__ import annotations
 
 
-from .errors import UnknownName
+from .errors import BackpropError, UnknownName
 from .graph import CONST, INPUT, Graph, Node
 from .ops import OPS
 from .syntax import Apply, Assign, Name, Program
@@ -61,8 +61,14 @@ class _Builder:
         return self.inputs[name]
 
 
+SCALARS_ONLY = ("this works on scalar programs only, and this one uses arrays ([…], @, x[i], .T, sum, softmax …): "
+                "differentiate it with backprop PROGRAM (docs/arrays.md)")
+
+
 def lower(program: Program) -> Graph:
     """Turn a parsed program into a graph in topological order (iteratively, any depth)."""
+    if program.arrays:  # array programs have their own graph (arrays/graph.py); this one is scalars only
+        raise BackpropError(SCALARS_ONLY)
     bound_anywhere = {s.name for s in program.statements if type(s) is Assign}
     builder = _Builder()
     builder.source = getattr(program, "source", "") or ""

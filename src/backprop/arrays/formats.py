@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..errors import RenderError
 
-_SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cost", "paths": "--paths"}
+_SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cost", "paths": "--paths",
+                "lint": "--lint", "step": "--step"}
 
 
 def render_array(fmt, result, expand: bool = False, **options) -> bytes:
@@ -38,6 +39,8 @@ def _render(fmt, result, **options) -> bytes:
     for key, flag in _SCALAR_ONLY.items():
         if options.get(key):
             raise RenderError(f"{flag} is not available for array programs yet (docs/arrays.md)")
+    if options.get("style") == "edges":
+        raise RenderError("--style edges is not available for array programs yet (docs/arrays.md)")
     if options.get("mode", "reverse") != "reverse":
         raise RenderError("--mode forward is not available for array programs yet (docs/arrays.md)")
     options.pop("graph", None) if options.get("graph", "forward") == "forward" else _refuse("--graph gradient")

@@ -37,7 +37,7 @@ def command(program, assignments, answers_file, answer_pairs, tol, partial, temp
       backprop grade "(a*b+c)*f" --set a=2 b=3 c=-10 f=5 --template > answers.txt
       backprop grade "(a*b+c)*f" -s a=2 b=3 c=-10 f=5 --answer d=5 e=5 a=15 b=10 c=5 f=-4 --format json
     """
-    from ..api import differentiate
+    from ..api import differentiate_scalars as differentiate
     from ..assignments import parse_assignments
     from ..practice.answers import answers_template, parse_answers, read_answer_lines
     from ..practice.grade import grade, render_report, report_json

@@ -123,7 +123,7 @@ def write_file(result, path: Path, *, default: bool, **options) -> None:
         stderr(f"Note: the graph has {drawn_size(result.graph):,} boxes and circles, more than --max-nodes "
                f"{options['max_nodes']}: the diagram shows the {len(shown):,} nodes nearest the output and the "
                f"inputs, and summarises the rest")
-    if saved.format.name == "gif":
+    if saved.format.name == "gif" and not getattr(result, "is_array", False):
         _note_long_animation(result, options.get("frame_ms"))
     stderr(saved.message)
 

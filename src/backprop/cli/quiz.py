@@ -46,7 +46,7 @@ def command(ctx, program, assignments, level, seed, count, tol, output) -> None:
         raise click.UsageError("--set gives the values of your own program: write the program first")
     try:
         if program is not None:
-            from ..api import differentiate
+            from ..api import differentiate_scalars as differentiate
             from ..assignments import parse_assignments
 
             results = [("Your program", differentiate(program, parse_assignments(assignments)))]

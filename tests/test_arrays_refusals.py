@@ -1,0 +1,49 @@
+"""Array programs where only scalars are supported yet: one Error line, never a traceback."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from backprop.cli import command
+
+pytest.importorskip("numpy")
+
+ARRAY = ["sum(a*b)", "--set", "a=[1,2]", "b=3"]
+
+
+def run(args):
+    result = CliRunner().invoke(command, args)
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "L = sum((X @ w - y)^2)", "--set", "X=[[1,2],[3,4]]", "w=[0,0]", "y=[1,2]", "--params", "w",
+     "--lr", "0.01", "--steps", "3"],
+    ["train", "(w*x - y)^2", "--set", "x=[1,2]", "w=0", "y=1", "--params", "w", "--lr", "0.01", "--steps", "3"],
+    ["quiz", "sum([a, b]*2)", "--set", "a=1", "b=2"],
+    ["grade", "sum([a, b]*2)", "--set", "a=1", "b=2", "--answer", "a=2"],
+    ["grade", "sum(a*b)", "--set", "a=[1,2]", "b=2", "--answer", "a=2"],
+])
+def test_scalar_jobs_refuse_array_programs_in_one_line(args):
+    result = run(args)
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: ")
+    assert "scalar programs only" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("option, flag", [(["--lint"], "--lint"), (["--step", "0.1"], "--step"),
+                                          (["-o", "x.png", "--style", "edges"], "--style edges")])
+def test_views_arrays_do_not_have_yet_are_refused_not_ignored(option, flag, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(ARRAY + ["--no-diagram"] + option)
+    assert result.exit_code != 0
+    assert f"Error: {flag} is not available for array programs yet" in result.output
+
+
+@pytest.mark.slow
+def test_an_array_gif_is_written(tmp_path):
+    result = run(ARRAY + ["-o", str(tmp_path / "steps.gif")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "steps.gif").read_bytes()[:6] in (b"GIF89a", b"GIF87a")
