@@ -39,6 +39,7 @@ class Example:
     values: dict[str, str]
     wrt: list[str] | None = None
     options: dict = field(default_factory=dict)  # for render_dot
+    arrays: bool = False  # a program over vectors and matrices (docs/arrays.md): NumPy's engine
 
 
 EXAMPLES = [
@@ -155,6 +156,33 @@ EXAMPLES = [
         {"w1": "4.56677", "w2": "2.05811", "b": "-1.34427", "x1": "0.5", "x2": "1", "y": "1"},
         wrt=["w1", "w2", "b"],
     ),
+    Example(
+        "linear-layer", "A linear layer with a squared loss (vectors and matrices)",
+        "Four rows of two features, X @ w + b, and the mean squared error. Every node carries its shape; "
+        "∂L/∂w = Xᵀ · ∂L/∂(X @ w) is the only arrangement whose shapes give w's (2,), the bias b was "
+        "broadcast to (4,) so its gradient sums over the rows, and the result is the closed form "
+        "2·Xᵀ(Xw + b − y)/n.",
+        "L = sum((X @ w + b - y)^2)/n",
+        {"X": "[[1, 2], [2, 0], [3, 1], [4, 3]]", "w": "[0.5, -1]", "b": "1", "y": "[1, 2, 3, 4]", "n": "4"},
+        options={"rankdir": "TB"}, arrays=True,
+    ),
+    Example(
+        "softmax-classifier", "A softmax classifier: cross-entropy of W @ x + b (vectors and matrices)",
+        "Three classes, the true one is 2. The gradient of the cross-entropy with respect to the logits "
+        "is softmax(z) − onehot(2), and the weights' gradient is its outer product with x.",
+        "L = cross_entropy(W @ x + b, 2)",
+        {"W": "[[0.2, -0.5], [1.5, 1.3], [0, 0.25]]", "x": "[1, 2]", "b": "[0.1, 0, -0.1]"},
+        options={"rankdir": "TB"}, arrays=True,
+    ),
+    Example(
+        "tiny-mlp", "A tiny MLP: Matt Mazur's 2-2-2 network (vectors and matrices)",
+        "The network of Mazur's \"A Step by Step Backpropagation Example\", written with matrices: "
+        "his E = 0.298371109 and ∂E/∂w5 = 0.082167041 (here ∂E/∂W2 at row 0, column 0) come out.",
+        "h = sigmoid(W1 @ i + b1)\no = sigmoid(W2 @ h + b2)\nE = sum(0.5 * (t - o)^2)",
+        {"i": "[0.05, 0.10]", "W1": "[[0.15, 0.20], [0.25, 0.30]]", "b1": "0.35",
+         "W2": "[[0.40, 0.45], [0.50, 0.55]]", "b2": "0.60", "t": "[0.01, 0.99]"},
+        options={"rankdir": "TB"}, arrays=True,
+    ),
 ]
 
 
@@ -173,9 +201,17 @@ def command(example: Example) -> str:
 def texts(example: Example) -> dict[str, str]:
     """The deterministic files of one example: its page and its DOT."""
     result = differentiate(example.source, example.values)
-    report = check_gradients(example.source, example.values)
-    statuses = ", ".join(f"{c.name}: {c.status}" for c in report.checks)
-    kinks = [f"- {c.name}: {c.note}" for c in report.checks if c.note]
+    if example.arrays:
+        from backprop.arrays.check import check_array_gradients
+
+        report = check_array_gradients(result)
+        statuses = ", ".join(f"{c.name}: {'ok' if c.passed else 'FAILED'} ({len(c.elements)} of {c.size} elements)"
+                             for c in report.checks)
+        kinks = []
+    else:
+        report = check_gradients(example.source, example.values)
+        statuses = ", ".join(f"{c.name}: {c.status}" for c in report.checks)
+        kinks = [f"- {c.name}: {c.note}" for c in report.checks if c.note]
     page = [
         f"# {example.title}",
         "",
@@ -206,7 +242,10 @@ def texts(example: Example) -> dict[str, str]:
         "",
         "[All examples](README.md)",
     ]
-    dot = render_dot(result, wrt=example.wrt, rankdir=example.options.get("rankdir", "auto"))
+    if example.arrays:
+        dot = result.to_dot(rankdir=example.options.get("rankdir", "LR"))
+    else:
+        dot = render_dot(result, wrt=example.wrt, rankdir=example.options.get("rankdir", "auto"))
     return {f"{example.slug}.md": "\n".join(page) + "\n", f"{example.slug}.dot": dot}
 
 

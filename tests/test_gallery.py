@@ -36,6 +36,13 @@ def test_committed_file_is_up_to_date(name, text):
 def test_every_example_has_its_picture_and_passes_the_gradient_check(example):
     png = gallery.GALLERY / f"{example.slug}.png"
     assert png.read_bytes().startswith(b"\x89PNG")
+    if example.arrays:  # every element against a finite difference
+        from backprop import differentiate
+        from backprop.arrays.check import check_array_gradients
+
+        report = check_array_gradients(differentiate(example.source, example.values))
+        assert report.passed and all(len(c.elements) == c.size for c in report.checks)
+        return
     from backprop.check import check_gradients
 
     assert check_gradients(example.source, example.values).passed
@@ -61,3 +68,14 @@ def test_stamped_png_is_still_a_png():
     with Image.open(io.BytesIO(png)) as picture:
         picture.load()  # decodes every chunk, checking their CRCs
         assert picture.text[gallery.DOT_DIGEST_KEY] == gallery.dot_digest("digraph { a -> b }")
+
+
+def test_the_tiny_mlp_reproduces_mazurs_published_numbers():
+    from backprop import differentiate
+
+    example = next(e for e in gallery.EXAMPLES if e.slug == "tiny-mlp")
+    result = differentiate(example.source, example.values)
+    assert result.value == pytest.approx(0.298371109, abs=1e-9)
+    assert result.gradients["W2"][0][0] == pytest.approx(0.082167041, abs=1e-9)  # his ∂E/∂w5
+    page = (gallery.GALLERY / "tiny-mlp.md").read_text(encoding="utf-8")
+    assert "0.082167" in page  # and on the committed page
