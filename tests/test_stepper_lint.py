@@ -79,6 +79,25 @@ def test_every_lit_id_is_drawn_and_a_long_product_lights_its_path():
             assert finding["nodes"] and set(finding["nodes"]) | set(finding["edges"]) <= drawn, (program, finding)
 
 
+def test_a_big_graph_lights_only_what_is_drawn():
+    source = "h = 0.5*x; " + " ".join("h = 0.5*h;" for _ in range(60)) + " L = h"  # 0.5^61 vanishes
+    result = differentiate(source, {"x": 1})
+    page = render_html(result, max_nodes=30)
+    lit = re.search(r'data-kind="vanishing" data-edges="([^"]*)" data-nodes="([^"]*)"', page)
+    assert lit, "the vanishing product is a finding"
+    edges, nodes = lit.group(1).split(), lit.group(2).split()
+    assert 0 < len(edges) < 2 * 61 and set(edges) | set(nodes) <= svg_ids(page)
+    assert len(lint_view(result)["findings"][0]["edges"]) == 2 * 61  # the whole path, when nothing is left out
+
+
+def test_findings_past_the_cap_are_counted_in_words():
+    source = " + ".join(f"relu(-a{i})" for i in range(25))
+    page = render_html(differentiate(source, {f"a{i}": 1 for i in range(25)}))
+    assert page.count('class="bp-path-term bp-lint-finding"') == 40  # 20 dead relus, 20 zero gradients
+    assert page.count('<li class="bp-lint-plain"><span class="bp-lint-kind">dead relu</span>: and 5 more of this '
+                      'kind, not listed') == 1
+
+
 def test_user_text_in_a_finding_is_escaped():
     result = differentiate("relu(w*x)  # <b>&", {"w": -1, "x": 2})
     section = render_html(result).split("<script type=")[0]

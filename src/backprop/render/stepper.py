@@ -75,7 +75,7 @@ def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, ti
         "TANGENT_HEAD": f'<th scope="col" class="bp-wrap">{_escape(view["output"])}\u0307 (forward mode)</th>' if tangents else "",
         "FORMULAS": _symbolic_sections(result, symbolic, hessian) + _modes_sections(result, cost and mode != "forward",
                                                                                       paths, max_paths)
-                    + _lint_section(result, lint),
+                    + _lint_section(result, lint, set(re.findall(r'\bid="([^"]+)"', svg))),
         "STYLE": _asset("stepper.css"),
         "DATA": script_json(data),
         "SCRIPT": _asset("stepper.js"),
@@ -128,11 +128,12 @@ def _modes_sections(result, cost: bool, paths: bool, max_paths: int) -> str:
     return "\n".join(parts)
 
 
-def _lint_section(result, always: bool) -> str:
-    """The lint findings, as the text derivation prints them (a section only when it would)."""
+def _lint_section(result, always: bool, drawn: set[str]) -> str:
+    """The lint findings, as the text derivation prints them (a section only when it would);
+    ``drawn``: the ids of the drawing, which the findings may light."""
     from .stepper_lint import lint_section
 
-    section = lint_section(result, always=always)
+    section = lint_section(result, always=always, drawn=drawn)
     return "\n" + section if section else ""
 
 

@@ -16,9 +16,10 @@ from ..graph import CONST, INPUT
 from .lint_views import TITLES, _header, _pointed, findings_of
 
 
-def lint_view(result, *, always: bool = False) -> dict | None:
+def lint_view(result, *, always: bool = False, drawn: set[str] | None = None) -> dict | None:
     """The header and the findings (title, message, caret lines, nodes, edges); None when the
-    derivation would print no lint section."""
+    derivation would print no lint section. ``drawn``: the ids the page's drawing has (a big
+    graph is drawn in part); only those are kept, so a 10^5-edge product does not fill the page."""
     findings = findings_of(result)
     if not findings and not always:
         return None
@@ -26,6 +27,10 @@ def lint_view(result, *, always: bool = False) -> dict | None:
     rows = []
     for finding in findings:
         message, *pointer = _pointed(result, finding)
+        if finding.span is None and message.startswith("and "):  # "and 12 more of this kind": no node of its own
+            rows.append({"kind": finding.kind, "title": TITLES[finding.kind], "message": message,
+                         "pointer": [], "nodes": [], "edges": []})
+            continue
         node = graph.nodes[finding.node]
         nodes = [f"v{node.id}"] + ([] if node.op in (INPUT, CONST) else [f"o{node.id}"])
         edges = []
@@ -38,19 +43,24 @@ def lint_view(result, *, always: bool = False) -> dict | None:
             nodes.insert(0, f"v{finding.path[0]}")
         rows.append({"kind": finding.kind, "title": TITLES[finding.kind], "message": message,
                      "pointer": [line[2:] if line.startswith("  ") else line for line in pointer],
-                     "nodes": list(dict.fromkeys(nodes)), "edges": edges})
+                     "nodes": [key for key in dict.fromkeys(nodes) if drawn is None or key in drawn],
+                     "edges": [key for key in edges if drawn is None or key in drawn]})
     return {"header": _header(result, findings), "findings": rows}
 
 
-def lint_section(result, *, always: bool = False) -> str:
+def lint_section(result, *, always: bool = False, drawn: set[str] | None = None) -> str:
     """The lint section's HTML: a list of finding buttons (hover, focus or choose one to light its
     node, and a long product's path), or the header alone when nothing is found."""
-    view = lint_view(result, always=always)
+    view = lint_view(result, always=always, drawn=drawn)
     if view is None:
         return ""
     items = []
     for row in view["findings"]:
         pointer = "\n".join(row["pointer"])
+        if not row["nodes"]:  # nothing drawn to point at: the words alone
+            items.append(f'<li class="bp-lint-plain"><span class="bp-lint-kind">{_escape(row["title"])}</span>: '
+                         f'{_escape(row["message"])}</li>')
+            continue
         items.append(
             f'<li><button type="button" class="bp-path-term bp-lint-finding" aria-pressed="false" '
             f'data-kind="{_escape(row["kind"])}" data-edges="{_escape(" ".join(row["edges"]))}" '
