@@ -209,7 +209,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("pdf", (".pdf",), "the diagram as a PDF page", "Diagram", _image("pdf"), _IMAGE, ("graphviz",),
            binary=True, diagram=True),
     Format("html", (".html", ".htm"), "the interactive stepper, one self-contained page", "Stepper", _html,
-           DIAGRAM_OPTIONS | SYMBOLIC_OPTIONS | {"mode", "cost", "paths", "max_paths"}, ("graphviz",), diagram=True),
+           DIAGRAM_OPTIONS | SYMBOLIC_OPTIONS | {"mode", "cost", "paths", "max_paths", "lint"}, ("graphviz",), diagram=True),
     Format("gif", (".gif",), "the steps as an animation (--frame-ms per frame)", "Animation", _gif,
            frozenset({"rankdir", "max_nodes", "frame_ms"}), ("graphviz", "pillow"), binary=True, diagram=True),
 ]}

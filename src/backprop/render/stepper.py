@@ -33,11 +33,12 @@ _EDGE_KEY = re.compile(r"(?:v\d+_o\d+_\d+|o\d+_v\d+)")
 
 def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, title: str | None = None,
                 symbolic: bool = False, hessian: bool = False, mode: str = "reverse", cost: bool = False,
-                paths: bool = False, max_paths: int = 50) -> str:
+                paths: bool = False, max_paths: int = 50, lint: bool = False) -> str:
     """The interactive stepper page: graph, controls, step panel and summary, in one file
     (with ``symbolic``/``hessian``: the gradients as formulas, the second derivatives, beside it;
     ``mode="forward"``: forward mode's tangent sweeps as a third phase; ``cost``: the operation
-    counts of both modes; ``paths``: each gradient as a sum over paths, whose terms light their path)."""
+    counts of both modes; ``paths``: each gradient as a sum over paths, whose terms light their path;
+    the lint findings, whose entries light their node, when something is found and always with ``lint``)."""
     options = {"rankdir": rankdir}
     if max_nodes is not None:
         options["max_nodes"] = max_nodes
@@ -73,7 +74,8 @@ def render_html(result, *, rankdir: str = "LR", max_nodes: int | None = None, ti
                        + ('\n        <span class="bp-swatch bp-swatch-path"></span>a path (--paths)' if paths else ""),
         "TANGENT_HEAD": f'<th scope="col" class="bp-wrap">{_escape(view["output"])}\u0307 (forward mode)</th>' if tangents else "",
         "FORMULAS": _symbolic_sections(result, symbolic, hessian) + _modes_sections(result, cost and mode != "forward",
-                                                                                      paths, max_paths),
+                                                                                      paths, max_paths)
+                    + _lint_section(result, lint, set(re.findall(r'\bid="([^"]+)"', svg))),
         "STYLE": _asset("stepper.css"),
         "DATA": script_json(data),
         "SCRIPT": _asset("stepper.js"),
@@ -124,6 +126,15 @@ def _modes_sections(result, cost: bool, paths: bool, max_paths: int) -> str:
         parts.append('<details class="bp-all bp-pathsum" open><summary>Sums over paths: point at a term, or choose '
                       'it, to light its path</summary>' + "".join(body) + "</details>")
     return "\n".join(parts)
+
+
+def _lint_section(result, always: bool, drawn: set[str]) -> str:
+    """The lint findings, as the text derivation prints them (a section only when it would);
+    ``drawn``: the ids of the drawing, which the findings may light."""
+    from .stepper_lint import lint_section
+
+    section = lint_section(result, always=always, drawn=drawn)
+    return "\n" + section if section else ""
 
 
 def script_json(data) -> str:

@@ -394,14 +394,18 @@
       if (event.pointerType === "touch" && !(svg && svg.contains(event.composedPath()[0]))) hide();
     });
 
-    // ---- sums over paths (--paths): hovering or choosing a term lights its path ----
+    // ---- sums over paths (--paths) and lint findings: hovering or choosing a term lights its
+    // path; a finding lights its node (and a long product's path) in the lint colour ----
     let chosenPath = null;
     function lightPath(button) {
-      clearMarks(["bp-path-edge", "bp-path-node"]);
+      clearMarks(["bp-path-edge", "bp-path-node", "bp-lint-edge", "bp-lint-node"]);
       const shown = button || chosenPath;
       if (!shown) return;
-      for (const key of shown.dataset.edges.split(" ")) mark(key, "bp-path-edge");
-      for (const key of shown.dataset.nodes.split(" ")) mark(key, "bp-path-node");
+      const lint = shown.classList.contains("bp-lint-finding");
+      for (const key of shown.dataset.edges.split(" ")) if (key) mark(key, lint ? "bp-lint-edge" : "bp-path-edge");
+      for (const key of shown.dataset.nodes.split(" ")) if (key) mark(key, lint ? "bp-lint-node" : "bp-path-node");
+      const first = shown.dataset.nodes.split(" ")[0];
+      if (lint && first) follow(first); // a finding's node may be off screen in a big, zoomed graph
     }
     for (const button of root.querySelectorAll(".bp-path-term")) {
       button.addEventListener("pointerenter", () => lightPath(button));
