@@ -24,7 +24,8 @@ class TrainCommand(click.Command):
 @click.argument("program", required=False)
 @click.argument("pairs", nargs=-1)
 @click.option("--set", "-s", "assignments", multiple=True, metavar="NAME=VALUE",
-              help="Fixed inputs, and the starting value of parameters (several pairs may follow one --set).")
+              help="Fixed inputs, and the starting value of parameters (several pairs may follow one --set); "
+                   "arrays too: w=\"[0, 0]\", X=@features.csv.")
 @click.option("-f", "--file", "program_file", type=click.Path(allow_dash=True), help="Read the program from a file.")
 @click.option("--data", type=click.Path(), metavar="FILE.csv",
               help="Data points: a header line of names, one line per point; a column named like an input gives it "
@@ -57,10 +58,11 @@ def command(program, pairs, assignments, program_file, data, params, lr, steps, 
       backprop train "(w*x + b - y)^2" --data points.csv --params w,b --lr 0.05 --steps 300 -o curve.png
       backprop train "(x - 3)^2 + (y + 1)^2" --set x=0 y=0 --lr 0.1 --steps 50
       backprop train "tanh(w*x + b)" --set w=0.5 b=0 x=1 --params w,b --optimizer adam -o training.html
+      backprop train "sum((X @ w - y)^2)" --set X=@features.csv w="[0, 0]" y="[1, 2, 3, 4]" --params w
     """
     source = None
     try:
-        from ..train.outputs import check_outputs, wants_snapshots, write_output
+        from ..train.outputs import check_outputs, refuse_pages_of_arrays, wants_snapshots, write_output
 
         targets = check_outputs(outputs)
         from ..assignments import parse_assignments
@@ -81,6 +83,7 @@ def command(program, pairs, assignments, program_file, data, params, lr, steps, 
         setup = prepare_run(source, data=read_csv(data) if data is not None else None,
                             values=parse_assignments([*assignments, *pairs]),
                             params=params, lr=lr, steps=steps, optimizer=optimizer, batch=batch, seed=seed, init=init)
+        refuse_pages_of_arrays(setup, targets)
         for note in setup.notes:
             click.echo(f"Note: {note}", err=True)
         progress = _Progress(steps)

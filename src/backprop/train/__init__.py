@@ -30,20 +30,27 @@ def prepare_run(source: str, *, data: "str | Path | Dataset | Mapping[str, Seque
                 values: Mapping[str, float | str] | None = None, params: Sequence[str] | str | None = None,
                 lr: float = 0.1, steps: int = 100, optimizer: str = "sgd", batch: int | None = None,
                 seed: int | None = None, init: str = "zeros") -> "Setup":
-    """Parse and lower the program once and check the run's options (see ``train``)."""
+    """Parse and lower the program once and check the run's options (see ``train``).
+
+    An array program (array syntax, or an array value) gets an ``arrays_run.ArraySetup``: its
+    parameters are arrays, given their shape (and starting value) with ``values``."""
     from .setup import prepare
     from ..assignments import as_value
     from ..errors import BadAssignment
     from ..lower import lower
     from ..parse import parse
 
-    graph = lower(parse(source))
+    program = parse(source)
+    if isinstance(params, str):
+        params = [name.strip() for name in params.split(",") if name.strip()]
+    if program.arrays or any(_is_array_value(v) for v in (values or {}).values()):
+        return _prepare_arrays(source, program, data=data, values=values, params=params, lr=lr, steps=steps,
+                               optimizer=optimizer, batch=batch, seed=seed, init=init)
+    graph = lower(program)
     inputs = {name: as_value(name, value) for name, value in (values or {}).items()}
     for name, value in inputs.items():
         if not math.isfinite(value):
             raise BadAssignment(f"the value of {name} must be a finite number, not {value}")
-    if isinstance(params, str):
-        params = [name.strip() for name in params.split(",") if name.strip()]
     return prepare(source, graph, values=inputs, params=params, data=_dataset(data), lr=lr, steps=steps,
                    optimizer=optimizer, batch=batch, seed=seed, init=init)
 
@@ -55,10 +62,34 @@ def train(source: str, *, record: bool = False, **options) -> "Training":
     initial values; ``params``: what moves (default: every input that is not a data column);
     ``lr``, ``steps``, ``optimizer`` ("sgd", "momentum", "adam"), ``batch`` (minibatch size),
     ``seed``, ``init`` ("zeros" or "random", for parameters without a value).
+    Array programs (docs/training.md, "Vectors and matrices") train whole arrays: ``values`` may
+    hold lists, NumPy arrays, "[1, 2]" or "@file.csv"; every input needs a value (its shape).
     """
     from .run import run_training
 
     return run_training(prepare_run(source, **options), record=record)
+
+
+def _is_array_value(value) -> bool:
+    from ..api import _is_array_value as is_array
+
+    return is_array(value)
+
+
+def _prepare_arrays(source, program, *, data, values, **options):
+    """An array program: its own setup (train/arrays_run.py), where NumPy is imported."""
+    try:
+        from .arrays_run import prepare_arrays
+    except ImportError as error:
+        from ..errors import BackpropError
+
+        raise BackpropError(f"array programs need NumPy ({error}): pip install 'backprop[arrays]'") from None
+    if data is not None:
+        from .setup import TrainingError
+
+        raise TrainingError("--data is for scalar programs: an array program takes its data as whole arrays, "
+                            "e.g. --set X=@features.csv y=\"[1, 2, 3, 4]\" (see docs/training.md)")
+    return prepare_arrays(source, program, values=dict(values or {}), data=None, **options)
 
 
 def _dataset(data):

@@ -1,12 +1,11 @@
 """Gradient → parameter update: plain gradient descent, momentum and Adam.
 
-Each optimizer keeps its own state (velocities, moment estimates) and turns one gradient into
+A parameter is a float, or a NumPy array for array programs: the same arithmetic updates it
+elementwise. Each optimizer keeps its own state (velocities, moment estimates) and turns one gradient into
 one step per parameter; the run subtracts nothing itself, so the update printed is the update made.
 """
 
 from __future__ import annotations
-
-import math
 
 OPTIMIZERS = ("sgd", "momentum", "adam")
 DESCRIPTIONS = {
@@ -59,7 +58,8 @@ class Adam(Optimizer):
         self.m = [b1 * m + (1 - b1) * g for m, g in zip(self.m, gradient)]
         self.v = [b2 * v + (1 - b2) * g * g for v, g in zip(self.v, gradient)]
         correction1, correction2 = 1 - b1 ** self.t, 1 - b2 ** self.t
-        return [-self.lr * (m / correction1) / (math.sqrt(v / correction2) + self.epsilon)
+        # ** 0.5, not math.sqrt: a parameter may be a NumPy array (array programs), updated elementwise
+        return [-self.lr * (m / correction1) / ((v / correction2) ** 0.5 + self.epsilon)
                 for m, v in zip(self.m, self.v)]
 
 

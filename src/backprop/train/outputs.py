@@ -39,6 +39,15 @@ def check_outputs(outputs) -> list[Path]:
     return targets
 
 
+def refuse_pages_of_arrays(setup, targets: list[Path]) -> None:
+    """The training page replays scalar graphs only: refuse it for an array program before any step."""
+    if getattr(setup, "is_array", False):
+        for target in targets:
+            if target.suffix.lower() in (".html", ".htm"):
+                raise RenderError(f"-o {target}: the training page replays scalar programs only; for an array "
+                                  f"program write the curve (-o curve.png) or the history (-o run.json, -o run.csv)")
+
+
 def wants_snapshots(targets: list[Path]) -> bool:
     """Only the page replays the graph: record snapshots only for it."""
     return any(target.suffix.lower() in (".html", ".htm") for target in targets)

@@ -41,6 +41,19 @@ def _round_stride(target: float) -> int:
     return int(10 * power)
 
 
+def show_param(value, full: bool = False) -> str:
+    """A parameter's value: a number, or an array compactly ("[0.51, -0.98]"; a large one by shape and summary)."""
+    if isinstance(value, (int, float)):
+        return format_number(value)
+    from ..arrays.render import is_small, show_value  # an array program: NumPy is loaded already
+
+    if full or is_small(value) or getattr(value, "ndim", 0) == 0:
+        return show_value(value)
+    from ..arrays.shapes import show_shape
+
+    return f"{show_shape(value.shape)} mean {format_number(float(value.mean()))} sd {format_number(float(value.std()))}"
+
+
 def describe_loss(training: Training, ascii: bool = False) -> str:
     """What the loss is: the program's output, or its mean over the data's rows."""
     setup = training.setup
@@ -56,13 +69,13 @@ def render_report(training: Training, ascii: bool = False) -> str:
     """The run as terminal text: what was trained, the table of steps, and the final parameters."""
     setup = training.setup
     names = [display_name(name, ascii) for name in setup.parameters]
-    started = ", ".join(f"{n} = {format_number(setup.initial[p])}" for n, p in zip(names, setup.parameters))
+    started = ", ".join(f"{n} = {show_param(setup.initial[p], full=True)}" for n, p in zip(names, setup.parameters))
     init = " (--init random, seed " + str(setup.seed) + ")" if setup.init == "random" else ""
     lines = [f"Training {'; '.join(setup.graph.echo(ascii=ascii))}",
              f"  loss: {describe_loss(training, ascii)}",
              f"  parameters: {started}{init}"]
     if setup.fixed:
-        lines.append("  fixed: " + ", ".join(f"{display_name(n, ascii)} = {format_number(v)}"
+        lines.append("  fixed: " + ", ".join(f"{display_name(n, ascii)} = {show_param(v, full=True)}"
                                             for n, v in setup.fixed.items()))
     lines.append(f"  optimizer: {DESCRIPTIONS[setup.optimizer]}, lr = {format_number(setup.lr)}, "
                  f"{setup.steps} step{'s' if setup.steps != 1 else ''}")
@@ -72,7 +85,7 @@ def render_report(training: Training, ascii: bool = False) -> str:
     shown = set(shown_steps(steps))
     grad = "|grad|" if ascii else "‖∇loss‖"
     header = ["step", "loss", grad, *names]
-    rows = [[str(r.step), format_number(r.loss), format_number(r.grad_norm), *map(format_number, r.params)]
+    rows = [[str(r.step), format_number(r.loss), format_number(r.grad_norm), *map(show_param, r.params)]
             for r in history if r.step in shown]
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines.append("  ".join(cell.rjust(width) for cell, width in zip(header, widths)).rstrip())
@@ -84,7 +97,7 @@ def render_report(training: Training, ascii: bool = False) -> str:
     lines.append("")
     final = training.final
     if final is not None:
-        values = ", ".join(f"{n} = {format_number(v)}" for n, v in zip(names, final.params))
+        values = ", ".join(f"{n} = {show_param(v, full=True)}" for n, v in zip(names, final.params))
         label = "Parameters when the loss diverged" if training.stopped == "diverged" else "Final parameters"
         lines.append(f"{label} (step {final.step}): {values}")
         first = history[0].loss
@@ -103,7 +116,11 @@ _ASCII = str.maketrans({"←": "<-", "−": "-", "·": "*", "∂": "d", "β": "b
                         "√": "sqrt ", "\u0302": "_hat", "×": "*", "‖": "|", "∇": "grad ", "²": "^2", "→": "->", "…": "..."})
 
 
-def _number(x: float):
+def _number(x):
+    if not isinstance(x, (int, float)):  # an array program's parameter: nested lists (strict JSON)
+        if getattr(x, "ndim", 0) == 0:
+            return _number(float(x))
+        return [_number(item) for item in x]
     if math.isfinite(x):
         return x
     return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
@@ -142,7 +159,24 @@ def render_json(training: Training) -> str:
 def render_csv(training: Training) -> str:
     """Every recorded step as CSV: step, loss, grad_norm, then one column per parameter."""
     setup = training.setup
-    lines = [",".join(["step", "loss", "grad_norm", *setup.parameters])]
+    columns = _csv_columns(setup)
+    lines = [",".join(["step", "loss", "grad_norm", *(name for name, _ in columns)])]
     for r in training.history:
-        lines.append(",".join([str(r.step), repr(r.loss), repr(r.grad_norm), *map(repr, r.params)]))
+        cells = [repr(float(r.params[index] if at is None else r.params[index][at])) for _, (index, at) in columns]
+        lines.append(",".join([str(r.step), repr(r.loss), repr(r.grad_norm), *cells]))
     return "\n".join(lines) + "\n"
+
+
+def _csv_columns(setup) -> list:
+    """One column per parameter, or per element of an array parameter ("w[0]", "W[1][2]")."""
+    columns = []
+    for index, name in enumerate(setup.parameters):
+        value = setup.initial[name]
+        if isinstance(value, (int, float)) or getattr(value, "ndim", 0) == 0:
+            columns.append((name, (index, None)))
+            continue
+        import itertools
+
+        for at in itertools.product(*(range(n) for n in value.shape)):
+            columns.append((name + "".join(f"[{i}]" for i in at), (index, at)))
+    return columns

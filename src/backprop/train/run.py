@@ -101,6 +101,10 @@ def snapshot_count(setup: Setup) -> int:
 def run_training(setup: Setup, *, record: bool = False,
                  progress: Callable[[int, float], None] | None = None) -> Training:
     """Descend the gradient for ``setup.steps`` steps (fewer if the loss diverges or Ctrl-C is pressed)."""
+    if getattr(setup, "is_array", False):  # an array program: whole arrays per step (arrays_run.py)
+        from .arrays_run import run_array_training
+
+        return run_array_training(setup, record=record, progress=progress)
     started = time.perf_counter()
     engine = BatchedGraph(setup.graph, setup.parameters)
     optimizer = make_optimizer(setup.optimizer, setup.lr, len(setup.parameters))
