@@ -179,13 +179,14 @@ def _stop(training: Training, setup: ArraySetup, step: int, params: list, error:
     """A value that is not finite: divergence when the parameters grew or the loss was rising, else a failure."""
     rising = _rising_since(training.history)
     grew = any(not np.all(np.isfinite(p)) or float(np.max(np.abs(p), initial=0.0)) > 1e100 for p in params)
-    if rising is not None or grew or " is inf" in error.message or " is -inf" in error.message:
+    if rising is not None or grew:
         training.stopped = "diverged"
         training.message = _divergence(setup, step, math.inf, params, None, rising)
     else:
         training.stopped = "failed"
         moved = ", ".join(f"{n} = {show_value(p)}" for n, p in zip(setup.parameters, params))
-        training.message = f"at step {step} ({moved}): {error.message}"
+        training.message = (f"at step {step} ({moved}): {error.message} (if the step moved the parameters "
+                            f"too far, lower --lr, now {format_number(setup.lr)})")
 
 
 def _divergence(setup: ArraySetup, step: int, loss: float, params: list, gradient: list | None,
