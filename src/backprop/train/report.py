@@ -51,7 +51,8 @@ def show_param(value, full: bool = False) -> str:
         return show_value(value)
     from ..arrays.shapes import show_shape
 
-    return f"{show_shape(value.shape)} mean {format_number(float(value.mean()))} sd {format_number(float(value.std()))}"
+    # three digits: a table column, which the final line and -o run.json give in full
+    return f"{show_shape(value.shape)} mean {float(value.mean()):.3g} sd {float(value.std()):.3g}"
 
 
 def describe_loss(training: Training, ascii: bool = False) -> str:
