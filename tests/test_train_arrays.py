@@ -191,6 +191,12 @@ def test_ctrl_c_keeps_the_steps_done(monkeypatch):
     assert training.message.startswith("interrupted at step 3 of 100")
 
 
+def test_without_params_every_input_moves_and_a_note_says_so():
+    setup = prepare_run("L = sum((X @ w - y)^2)", values={"X": "[[1, 2], [3, 4]]", "w": "[0, 0]", "y": "[1, 2]"})
+    assert setup.parameters == ["X", "w", "y"]
+    assert setup.notes == ["every input moves (X, w, y), data included: name the parameters with --params"]
+
+
 def test_scalar_values_keep_the_scalar_path():
     setup = prepare_run("(w - 3)^2", values={"w": 0}, lr=0.1, steps=3)
     assert not getattr(setup, "is_array", False)

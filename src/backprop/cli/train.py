@@ -39,7 +39,8 @@ class TrainCommand(click.Command):
 @click.option("--batch", type=int, default=None, help="Minibatches of this many rows, in a shuffled order (--seed).")
 @click.option("--seed", type=int, default=None, help="Seed of every random choice (minibatch order, --init random).")
 @click.option("--init", type=click.Choice(["zeros", "random"]), default="zeros", show_default=True,
-              help="Starting value of parameters not given with --set (random: uniform in [-1, 1]).")
+              help="Starting value of parameters not given with --set (random: uniform in [-1, 1]; an array "
+                   "parameter's --set value then gives only its shape).")
 @click.option("-o", "--output", "outputs", multiple=True, type=click.Path(), metavar="PATH",
               help="Write the loss curve (.png, .svg; needs matplotlib), the training page (.html: the curve and "
                    "the graph at any recorded step and data point), or the history (.json, .csv). May repeat.")

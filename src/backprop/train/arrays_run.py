@@ -93,8 +93,12 @@ def prepare_arrays(source: str, program, *, values: Mapping[str, object], params
         raise TrainingError("the program has no inputs, so there is nothing to train")
     if isinstance(params, str):
         params = [name.strip() for name in params.split(",") if name.strip()]
+    notes = []
     if params is None:
         parameters = list(inputs)
+        if len(inputs) > 1:  # the data are inputs too here: moving them is rarely what is meant
+            notes.append(f"every input moves ({', '.join(inputs)}), data included: name the parameters "
+                         f"with --params")
     else:
         parameters = []
         for name in params:
@@ -105,8 +109,8 @@ def prepare_arrays(source: str, program, *, values: Mapping[str, object], params
                 parameters.append(name)
         if not parameters:
             raise TrainingError("--params names no parameter: give at least one input, such as --params w,b")
-    notes = [f"--set {name}: '{name}' is not an input of the program: it is not used"
-             for name in values if name not in inputs]
+    notes += [f"--set {name}: '{name}' is not an input of the program: it is not used"
+              for name in values if name not in inputs]
     missing = [name for name in inputs if name not in values]
     if missing:
         listed = ", ".join(missing)
