@@ -110,6 +110,7 @@ def test_large_arrays_are_summarised_in_the_table():
     result = run(["L = sum((W - 1)^2)", "--set", "W=[[0,0,0,0,0],[0,0,0,0,0]]", "--lr", "0.1", "--steps", "2"])
     assert result.exit_code == 0, result.output
     assert "(2, 5) mean 0.2 sd 0" in result.output
+    assert "W = (2, 5) array: min 0.36, mean 0.36, max 0.36 (every element: -o run.json or -o run.csv)" in result.output
 
 
 @pytest.mark.slow

@@ -100,7 +100,9 @@ def render_report(training: Training, ascii: bool = False) -> str:
     if final is not None:
         values = ", ".join(f"{n} = {show_param(v, full=True)}" for n, v in zip(names, final.params))
         label = "Parameters when the loss diverged" if training.stopped == "diverged" else "Final parameters"
-        lines.append(f"{label} (step {final.step}): {values}")
+        summarised = any(" array: " in show_param(v, full=True) for v in final.params)  # a large array
+        every = " (every element: -o run.json or -o run.csv)" if summarised else ""
+        lines.append(f"{label} (step {final.step}): {values}{every}")
         first = history[0].loss
         arrow = "->" if ascii else "→"
         lines.append(f"Loss: {format_number(first)} {arrow} {format_number(final.loss)} in {final.step} "
