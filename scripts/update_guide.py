@@ -23,7 +23,10 @@ GUIDE = ROOT / "docs" / "guide.md"
 
 def refresh(match: re.Match) -> str:
     line = match.group(1)
-    args = shlex.split(line)[1:]
+    try:
+        args = shlex.split(line)[1:]
+    except ValueError:  # a command continued on the next lines: left as written
+        return match.group(0)
     if "|" in line or ">" in line or "-o" in args or "--timings" in args:
         return match.group(0)
     result = CliRunner().invoke(command, args)
