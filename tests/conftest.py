@@ -44,3 +44,11 @@ def golden(request):
         assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
 
     return check
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that drives Chromium (it asks for the browser fixture, directly or through another)
+    is slow by definition: the quick loop leaves it to the whole suite."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

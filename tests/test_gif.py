@@ -31,6 +31,7 @@ def frames_of(data: bytes):
     return image, frames
 
 
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_seed_gif_has_a_frame_per_step_plus_the_start():
     result = differentiate(SEED, SEED_VALUES)
     data = render_gif(result)
@@ -73,6 +74,7 @@ def test_frame_dot_hides_what_is_not_yet_known():
     assert 'id="v0_o4_0", color="#0072B2", penwidth=3' in first
 
 
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_cli_writes_gif_with_frame_ms(tmp_path):
     target = tmp_path / "steps.gif"
     result = CliRunner().invoke(command, SEED_ARGS + ["-o", str(target), "--frame-ms", "500"])
@@ -176,6 +178,7 @@ def test_the_question_marks_keep_the_layout_of_long_numbers(source, values):
     assert layout(0) == layout(len(result.steps) // 2) == layout(len(result.steps))
 
 
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_the_page_stays_white():
     image, frames = frames_of(render_gif(differentiate(SEED, SEED_VALUES), frame_ms=100))
     assert all(frame.getpixel((3, 3)) == (255, 255, 255) for frame, _ in frames)

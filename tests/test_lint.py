@@ -150,6 +150,7 @@ def test_json_lint_key():
     assert by_input["x"]["factors"] == [4.0] * 12 and by_input["x"]["path"] == ["x"] + [f"h{t}" for t in range(1, 13)]
 
 
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_a_deep_graph_is_linted_without_recursion_and_underflow_is_vanishing_not_zero():
     depth = 20_000  # 0.5^20000 underflows: the gradient is exactly 0, yet no factor is 0
     result = differentiate("h0 = x\n" + "\n".join(f"h{t + 1} = tanh(0.5*h{t})" for t in range(depth)), {"x": 1})

@@ -47,6 +47,7 @@ def test_derivation_formats_to_dot_and_save(seed, tmp_path):
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="Graphviz is not installed")
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_notebook_runs_and_displays_the_diagram(monkeypatch):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")

@@ -102,6 +102,7 @@ def test_dot_escapes_every_label():
     assert "<img" not in dot and "&lt;img" in dot and "&amp;" in dot
 
 
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_big_graphs_are_drawn_in_part_with_a_summary():
     result = differentiate(" + ".join(f"tanh(x{i % 5})" for i in range(300)), {f"x{i}": 1 for i in range(5)})
     dot = render_dot(result, max_nodes=100)

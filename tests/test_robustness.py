@@ -389,6 +389,7 @@ def test_dot_crashing_without_a_message(tmp_path, monkeypatch):
     assert_clean_error(run(SEED_ARGS + ["-o", str(tmp_path / "g.svg")]), "Graphviz's dot failed: exit status")
 
 
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_dot_too_slow_is_stopped(tmp_path, monkeypatch):
     from backprop.render.dot import run_dot
 
@@ -454,6 +455,7 @@ def test_empty_stdin():
 
 
 @pytest.mark.parametrize("fmt", ["json", "text", "markdown", "latex"])
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_stdout_closed_early_is_quiet(tmp_path, fmt):
     program = "+".join(["x"] * 2000)
     completed = subprocess.run(f"{sys.executable} -m backprop '{program}' --set x=1 --no-diagram --format {fmt} "

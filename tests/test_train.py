@@ -104,6 +104,7 @@ def test_divergence_names_the_step_and_the_parameter_and_says_lower_lr():
     assert training.final.step < 1000
 
 
+@pytest.mark.slow  # about 9 s: a whole recorded run
 def test_snapshots_cover_the_run_for_the_page():
     xs, ys = line_data()
     training = train("(w*x + b - y)^2", data={"x": xs, "y": ys}, lr=0.05, steps=250, record=True)

@@ -28,6 +28,7 @@ def regression(rows=40, seed=3):
 
 
 @pytest.mark.parametrize("optimizer, lr, steps", [("sgd", 0.1, 600), ("momentum", 0.02, 600), ("adam", 0.05, 2000)])
+@pytest.mark.slow  # over half a second (the quick loop stays under a minute)
 def test_matrix_linear_regression_converges_to_lstsq(optimizer, lr, steps):
     X, y = regression()
     training = train(LINEAR, values={"X": X, "w": np.zeros(3), "b": 0.0, "y": y, "n": len(y)}, params="w,b",
