@@ -19,6 +19,7 @@ class TrainCommand(click.Command):
 
 
 @click.command("train", cls=TrainCommand,
+               short_help="gradient descent on a program: a table of steps, a loss curve, a replay page",
                context_settings={"ignore_unknown_options": True, "help_option_names": ["-h", "--help"],
                                  "max_content_width": 100})
 @click.argument("program", required=False)
