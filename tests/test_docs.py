@@ -70,12 +70,19 @@ def test_schema_validates_real_output(source, values):
     jsonschema.validate(json.loads(differentiate(source, values).to_json()), schema)
     # --symbolic and --hessian add their keys, and the schema describes them too
     jsonschema.validate(json.loads(differentiate(source, values).to_json(symbolic=True, hessian=True)), schema)
+    # so are the keys of --mode forward, --cost, --paths, --lint and --step
+    result = differentiate(source, values)
+    jsonschema.validate(json.loads(result.to_json(mode="forward", cost=True, paths=True, lint=True)), schema)
+    from backprop.render.formats import FORMATS
+
+    jsonschema.validate(json.loads(FORMATS["json"].render(result, step=0.01)), schema)
 
 
 def test_schema_and_json_md_name_every_key():
     schema = json.loads((DOCS / "schema.json").read_text(encoding="utf-8"))
     document = json.loads(differentiate(SEED, SEED_VALUES).to_json())
-    assert list(schema["properties"]) == list(document) + ["formulas", "hessian", "shapes"]  # shapes: arrays only
+    optional = ["formulas", "hessian", "shapes", "forward_mode", "cost", "paths", "lint", "step"]  # shapes: arrays only
+    assert list(schema["properties"]) == list(document) + optional
     assert schema["required"] == list(document)  # the two added keys only when asked for
     text = (DOCS / "json.md").read_text(encoding="utf-8")
     for key in list(document) + list(document["nodes"][0]) + list(document["steps"][0]):
