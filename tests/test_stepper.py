@@ -107,22 +107,7 @@ def test_stepper_and_pillow_do_not_load_at_startup():
 
 
 # ---- in a real browser -------------------------------------------------------------------------
-# The first test (every step of the seed) runs in the quick loop too; the others are marked slow.
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("chromium is not installed (scripts/setup.sh --test installs it)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-        )
-        yield chromium
-        chromium.close()
-
+# Every test that asks for the browser (tests/conftest.py) is slow: the whole suite runs them.
 
 @pytest.fixture
 def open_page(browser, tmp_path):

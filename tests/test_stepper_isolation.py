@@ -17,7 +17,7 @@ from backprop.render.export import json_document
 from backprop.render.stepper import render_html
 
 from conftest import SEED, SEED_VALUES
-from test_stepper import SHARED, browser, open_page, state  # noqa: F401  (fixtures)
+from test_stepper import SHARED, open_page, state  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 

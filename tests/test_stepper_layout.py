@@ -15,7 +15,7 @@ from backprop.render.export import json_document
 from backprop.render.stepper import stepper_view
 
 from conftest import SEED, SEED_VALUES
-from test_stepper import NET, browser, open_page, state  # noqa: F401  (fixtures)
+from test_stepper import NET, open_page, state  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 

@@ -17,7 +17,7 @@ from backprop.render.stepper import render_html
 from backprop.render.stepper_lint import lint_view
 
 from conftest import SEED, SEED_VALUES
-from test_stepper import browser, open_page, page_data, state  # noqa: F401  (fixtures)
+from test_stepper import open_page, page_data, state  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 

@@ -16,7 +16,7 @@ from backprop.render.stepper import render_html
 from backprop.render.stepper_modes import path_view, tangent_phase
 
 from conftest import SEED, SEED_ARGS, SEED_VALUES
-from test_stepper import browser, open_page, page_data, state  # noqa: F401  (fixtures)
+from test_stepper import open_page, page_data, state  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 

@@ -96,20 +96,6 @@ def test_the_page_holds_python_numbers_for_each_step_and_point(points, tmp_path)
     assert len(data["rows"]) == 25 and data["rows"][0].startswith("line 2 of points.csv: x = ")
 
 
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    executable = shutil.which("chromium") or shutil.which("chromium-browser")
-    if executable is None:
-        pytest.skip("chromium is not installed (scripts/setup.sh --test installs it)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"])
-        yield chromium
-        chromium.close()
-
-
 @pytest.mark.slow
 @needs_dot
 def test_the_page_replays_any_step_and_point_in_a_browser(points, tmp_path, browser):
