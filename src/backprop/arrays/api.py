@@ -62,6 +62,44 @@ class ArrayResult:
         merged = {**self.inputs, **{k: np.asarray(v, dtype=float) for k, v in inputs.items()}}
         return float(forward(self.graph, merged)[self.graph.output])
 
+    @cached_property
+    def _formulas(self) -> dict:
+        from .symbolic import formulas
+
+        return formulas(self)
+
+    def formulas_for(self, wrt=None) -> dict:
+        """The ``symbolic.ArrayFormula`` of each input (or of the node ids in ``wrt``), by name."""
+        if wrt is None:
+            return self._formulas
+        return {name: f for name, f in self._formulas.items() if self.graph.nodes[self._input_id(name)].id in wrt}
+
+    def _input_id(self, name: str) -> int:
+        return next(i for i in self.graph.inputs if self.graph.nodes[i].name == name)
+
+    @property
+    def formulas(self) -> dict[str, str]:
+        """Each input's gradient as a matrix formula over the inputs: {"w": "2 Xᵀ(X w − y)", …}."""
+        return {name: formula.text() for name, formula in self._formulas.items()}
+
+    def formula(self, name: str, format: str = "text") -> str:
+        """One input's gradient as a formula, in "text", "ascii" or "latex"."""
+        if name not in self._formulas:
+            known = ", ".join(self._formulas) or "none"
+            raise UnknownName(f"'{name}' is not an input of the program; its inputs are: {known}")
+        if format == "ascii":
+            from .render import to_ascii
+
+            return to_ascii(self._formulas[name].text("ascii"))
+        return self._formulas[name].text(format)
+
+    def gradient_graph(self, simplify: str = "exact"):
+        """The backward pass as a graph of array operations (``gradient_graph.Adjoint``: ``.builder.nodes``,
+        ``.grads`` by program node id); with "exact" it evaluates to exactly ``gradients``."""
+        from .gradient_graph import adjoint
+
+        return adjoint(self.graph, simplify)
+
     def derivation(self, format: str = "text", **options) -> str:
         from .render import render_derivation
 

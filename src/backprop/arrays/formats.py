@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import RenderError
 
-_SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cost", "paths": "--paths",
+_SCALAR_ONLY = {"hessian": "--hessian", "cost": "--cost", "paths": "--paths",
                 "lint": "--lint", "step": "--step"}
 
 
@@ -12,7 +12,12 @@ def render_array(fmt, result, expand: bool = False, **options) -> bytes:
     """The bytes of one format for an array program; what arrays do not have yet is refused in one line."""
     if expand and fmt.name not in ("text", "ascii", "markdown", "latex", "json"):
         return render_array(fmt, result, **options)  # a diagram written beside an expanded derivation
+    symbolic = options.pop("symbolic", False)
     data = _render(fmt, result, **options)
+    if symbolic:
+        from .symbolic import with_formulas
+
+        data = with_formulas(fmt.name, result, data, wrt=options.get("wrt"), ascii=bool(options.get("ascii")))
     if not expand:
         return data
     from .expand import expansion_json, render_expansion

@@ -6,7 +6,9 @@ derivative is the registry's own rule (``Op.grads``) evaluated elementwise. So t
 stays the one place that knows ``tanh`` and its derivative. The operations that only exist
 on arrays (``@``, ``sum``, ``softmax``, indexing, …) are the entries of ``ARRAY_OPS``, each
 with its shape rule, its forward computation and, per operand, its vector-Jacobian product
-with the text that explains it by dimension analysis.
+with the text that explains it by dimension analysis, and the same product written as array
+operations (``adjoint``: the backward pass as a graph, for ``--symbolic``; tests check that it
+evaluates to exactly what ``vjp`` computes).
 
 An ``Operation`` receives a ``Site``: the node's operands' names and shapes and its params.
 NumPy is imported by this module: it is loaded only on the array path.
@@ -55,6 +57,9 @@ class Operation:
     rule: Callable  # (site, position) -> Rule
     show: Callable  # (site) -> "W @ x": the operation written with its operands' names
     differentiable: Callable = field(default=lambda site, position: True)
+    # (builder, site, position, g, operands, out) -> the node of the operand's gradient, emitted
+    # with ``builder.emit``: the vjp above written as array operations (arrays/gradient_graph.py)
+    adjoint: Callable | None = None
 
 
 def grad_name(name: str, output: str = "L") -> str:
@@ -135,6 +140,16 @@ def _elementwise_vjp(site: Site, position: int, g, values, out):
     return _masked_product(g, partial)
 
 
+def _elementwise_adjoint(b, site: Site, position: int, g, operands, out):
+    from ..rules import fold, rule_exprs
+
+    slots = {"x": operands[0], "out": out}
+    if len(operands) > 1:
+        slots["y"] = operands[1]
+    partial = fold(rule_exprs(OPS[site.op])[position], lambda leaf: b.const(leaf[1]), slots.__getitem__, b.emit)
+    return b.emit("mul", (g, partial))
+
+
 def _elementwise_rule(site: Site, position: int) -> Rule:
     from ..render.printer import rule_text
 
@@ -190,7 +205,8 @@ def _elementwise_differentiable(site: Site, position: int) -> bool:
 
 
 ELEMENTWISE_OPERATION = Operation("elementwise", _elementwise_infer, _elementwise_forward, _elementwise_vjp,
-                                  _elementwise_rule, _elementwise_show, _elementwise_differentiable)
+                                  _elementwise_rule, _elementwise_show, _elementwise_differentiable,
+                                  _elementwise_adjoint)
 
 
 # --- @ ----------------------------------------------------------------------------------------
@@ -222,6 +238,19 @@ def _matmul_vjp(site: Site, position: int, g, values, out):
     if b.ndim == 2:  # x @ W
         return b @ g if position == 0 else np.outer(a, g)
     return g * (b if position == 0 else a)  # a dot product
+
+
+def _matmul_adjoint(b, site: Site, position: int, g, operands, out):
+    a, c = operands
+    two_a, two_c = len(site.shapes[0]) == 2, len(site.shapes[1]) == 2
+    if two_a and two_c:
+        return b.emit("matmul", (g, b.emit("transpose", (c,)))) if position == 0 else \
+            b.emit("matmul", (b.emit("transpose", (a,)), g))
+    if two_a:  # W @ x
+        return b.emit("outer", (g, c)) if position == 0 else b.emit("matmul", (b.emit("transpose", (a,)), g))
+    if two_c:  # x @ W
+        return b.emit("matmul", (c, g)) if position == 0 else b.emit("outer", (a, g))
+    return b.emit("mul", (g, c if position == 0 else a))  # a dot product
 
 
 def _matmul_rule(site: Site, position: int) -> Rule:
@@ -310,6 +339,13 @@ def _reduce_vjp(site: Site, position: int, g, values, out):
     return np.broadcast_to(spread, x.shape)  # a view: the consumer's products read it without a copy
 
 
+def _reduce_adjoint(b, site: Site, position: int, g, operands, out):
+    axis = _axis(site)
+    if site.op == "mean":
+        g = b.emit("div", (g, b.const(float(_count(site)))))
+    return b.emit("spread", (g,), axis=None if axis is None else axis % len(site.shapes[0]), shape=site.shapes[0])
+
+
 def _reduce_rule(site: Site, position: int) -> Rule:
     (x,), (shape,) = site.names, site.shapes
     g = grad_name(site.out_name, site.output)
@@ -372,6 +408,18 @@ def _vector_vjp(site: Site, position: int, g, values, out):
     if site.op == "log_softmax":
         return g - np.exp(out) * np.sum(g, axis=-1, keepdims=True)
     return g[..., None] * softmax(x)
+
+
+def _vector_adjoint(b, site: Site, position: int, g, operands, out):
+    (x,) = operands
+    if site.op == "softmax":
+        weighted = b.emit("sum", (b.emit("mul", (g, out)),), axis=-1, keepdims=True)
+        return b.emit("mul", (out, b.emit("sub", (g, weighted))))
+    if site.op == "log_softmax":
+        total = b.emit("sum", (g,), axis=-1, keepdims=True)
+        return b.emit("sub", (g, b.emit("mul", (b.emit("exp", (out,)), total))))
+    return b.emit("mul", (b.emit("spread", (g,), axis=len(site.shapes[0]) - 1, shape=site.shapes[0]),
+                          b.emit("softmax", (x,))))
 
 
 def _vector_rule(site: Site, position: int) -> Rule:
@@ -452,6 +500,19 @@ def _cross_entropy_vjp(site: Site, position: int, g, values, out):
     return g * (softmax(z) - _onehot(z, class_targets(z, t))) / _rows(z)
 
 
+def _cross_entropy_adjoint(b, site: Site, position: int, g, operands, out):
+    z, t = operands
+    rows = b.const(1.0 if len(site.shapes[0]) == 1 else float(site.shapes[0][0]))
+    if position == 1:
+        return b.emit("div", (b.emit("mul", (b.emit("neg", (g,)), b.emit("log_softmax", (z,)))), rows))
+    if site.params["target"] == "probabilities":
+        total = b.emit("sum", (t,), axis=-1, keepdims=True)
+        error = b.emit("sub", (b.emit("mul", (b.emit("softmax", (z,)), total)), t))
+    else:
+        error = b.emit("sub", (b.emit("softmax", (z,)), b.emit("onehot", (t,), shape=site.shapes[0])))
+    return b.emit("div", (b.emit("mul", (g, error)), rows))
+
+
 def _cross_entropy_rule(site: Site, position: int) -> Rule:
     (z, t), (sz, _) = site.names, site.shapes
     g = grad_name(site.out_name, site.output)
@@ -500,6 +561,10 @@ def _index_vjp(site: Site, position: int, g, values, out):
     return grad
 
 
+def _index_adjoint(b, site: Site, position: int, g, operands, out):
+    return b.emit("scatter", (g,), key=site.params["key"], shape=site.shapes[0])
+
+
 def _index_text(key) -> str:
     def part(p):
         if isinstance(p, slice):
@@ -545,6 +610,14 @@ def _stack_rule(site: Site, position: int) -> Rule:
                 f"{site.names[position]}, so its gradient is that item of {grad_name(site.out_name, site.output)}")
 
 
+def _stack_adjoint(b, site: Site, position: int, g, operands, out):
+    return b.emit("index", (g,), key=(position,))
+
+
+def _transpose_adjoint(b, site: Site, position: int, g, operands, out):
+    return b.emit("transpose", (g,))
+
+
 def _transpose_forward(site: Site, x):
     return np.array(x.T)
 
@@ -555,23 +628,26 @@ def _transpose_vjp(site: Site, position: int, g, values, out):
 
 ARRAY_OPS: dict[str, Operation] = {op.name: op for op in [
     Operation("matmul", _matmul_infer, _matmul_forward, _matmul_vjp, _matmul_rule,
-              lambda s: f"{s.names[0]} @ {s.names[1]}"),
+              lambda s: f"{s.names[0]} @ {s.names[1]}", adjoint=_matmul_adjoint),
     Operation("transpose", _transpose_infer, _transpose_forward, _transpose_vjp, _transpose_rule,
-              lambda s: f"{s.names[0]}ᵀ"),
-    Operation("sum", _reduce_infer, _reduce_forward, _reduce_vjp, _reduce_rule, _reduce_show),
-    Operation("mean", _reduce_infer, _reduce_forward, _reduce_vjp, _reduce_rule, _reduce_show),
+              lambda s: f"{s.names[0]}ᵀ", adjoint=_transpose_adjoint),
+    Operation("sum", _reduce_infer, _reduce_forward, _reduce_vjp, _reduce_rule, _reduce_show,
+              adjoint=_reduce_adjoint),
+    Operation("mean", _reduce_infer, _reduce_forward, _reduce_vjp, _reduce_rule, _reduce_show,
+              adjoint=_reduce_adjoint),
     Operation("softmax", _vector_infer, _vector_forward, _vector_vjp, _vector_rule,
-              lambda s: f"softmax({s.names[0]})"),
+              lambda s: f"softmax({s.names[0]})", adjoint=_vector_adjoint),
     Operation("log_softmax", _vector_infer, _vector_forward, _vector_vjp, _vector_rule,
-              lambda s: f"log_softmax({s.names[0]})"),
+              lambda s: f"log_softmax({s.names[0]})", adjoint=_vector_adjoint),
     Operation("logsumexp", _vector_infer, _vector_forward, _vector_vjp, _vector_rule,
-              lambda s: f"logsumexp({s.names[0]})"),
+              lambda s: f"logsumexp({s.names[0]})", adjoint=_vector_adjoint),
     Operation("cross_entropy", _cross_entropy_infer, _cross_entropy_forward, _cross_entropy_vjp,
               _cross_entropy_rule, lambda s: f"cross_entropy({s.names[0]}, {s.names[1]})",
-              _cross_entropy_differentiable),
-    Operation("index", _index_infer, _index_forward, _index_vjp, _index_rule, _index_show),
+              _cross_entropy_differentiable, _cross_entropy_adjoint),
+    Operation("index", _index_infer, _index_forward, _index_vjp, _index_rule, _index_show,
+              adjoint=_index_adjoint),
     Operation("stack", _stack_infer, _stack_forward, _stack_vjp, _stack_rule,
-              lambda s: "[" + ", ".join(s.names) + "]"),
+              lambda s: "[" + ", ".join(s.names) + "]", adjoint=_stack_adjoint),
 ]}
 
 
