@@ -99,8 +99,8 @@ def test_the_cli_prints_the_derivation_and_the_check(tmp_path):
 def test_formats_arrays_do_not_have_yet_are_refused_in_one_line():
     assert "--mode forward is not available for array programs" in refused(
         ["L = sum(x)", "--set", "x=[1, 2]", "--mode", "forward"])
-    assert "--symbolic is not available for array programs" in refused(
-        ["L = sum(x)", "--set", "x=[1, 2]", "--symbolic", "--no-diagram"])
+    assert "--hessian is not available for array programs" in refused(
+        ["L = sum(x)", "--set", "x=[1, 2]", "--hessian", "--no-diagram"])
 
 
 def test_the_examples_in_docs_arrays_md_are_real_output(monkeypatch):

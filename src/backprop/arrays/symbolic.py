@@ -23,6 +23,7 @@ from .ops_array import ELEMENTWISE
 from .shapes import show_shape
 
 ADD, MUL, NEG, POW, POSTFIX, ATOM = range(6)
+SIZE_CAP = 10 ** 18  # sizes are counted up to this (a formula doubling per layer overflows nothing)
 READABLE_CHARACTERS = 100  # a formula longer than this written out names its shared parts too
 _INFIX = {"add": ("+", "+", "+", ADD), "sub": ("-", "-", "-", ADD)}  # as the scalar formulas print them
 _LATEX_FUNCTIONS = {"exp", "log", "sin", "cos", "tan", "sinh", "cosh", "tanh"}
@@ -43,6 +44,9 @@ class ArrayFormula:
     shared: list = field(default_factory=list)  # (name, node) defined in "where" lines
     written_out: int = 0  # operations of the formula written out in full (counted, never built)
     too_big: bool = False
+
+    def size_text(self) -> str:
+        return "more than 10¹⁸" if self.written_out >= SIZE_CAP else f"{self.written_out:,}"
 
     @property
     def shape(self) -> tuple:
@@ -65,7 +69,7 @@ class ArrayFormula:
     def text(self, style: str = "text") -> str:
         formula, where = self.lines(style)
         if self.too_big:
-            return f"(a formula of {self.written_out:,} operations written out: too big to print)"
+            return f"(a formula of {self.size_text()} operations written out: too big to print)"
         return formula + (f"   where {'; '.join(where)}" if where else "")
 
 
@@ -112,7 +116,7 @@ def _share(formula: ArrayFormula, taken: set) -> None:
     size: dict[int, int] = {}
     for item in sorted(order):  # ids are topological: operands first
         node = nodes[item]
-        size[item] = min(10 ** 18, (1 if node.args and not _invisible(node) else 0) + sum(size[a] for a in node.args))
+        size[item] = min(SIZE_CAP, (1 if node.args and not _invisible(node) else 0) + sum(size[a] for a in node.args))
     formula.written_out = size[formula.root]
     if formula.written_out <= INLINE_LIMIT and len(formula.builder and ArrayPrinter(formula.builder).print(
             formula.root)) <= READABLE_CHARACTERS:
@@ -336,7 +340,7 @@ class ArrayPrinter:
 
 # --- the sections of the derivation -----------------------------------------------------------
 
-_WHY_SHARED = ("written out in full this formula would have {n:,} operations; reverse mode's graph "
+_WHY_SHARED = ("written out in full this formula would have {n} operations; reverse mode's graph "
                "shares its parts, and so does this formula (the named parts are each computed once)")
 
 
@@ -353,10 +357,10 @@ def _rows(result, wrt, style: str):
                   else f"{d}{printer.name(out)}/{d}{printer.name(name)}")
         text, where = formula.lines(style)
         if formula.too_big:
-            text = f"(written out: {formula.written_out:,} operations; too big to print)"
+            text = f"(written out: {formula.size_text()} operations; too big to print)"
             if style == "latex":
                 text = rf"\text{{{text}}}"
-        why = _WHY_SHARED.format(n=formula.written_out) if formula.shared else None
+        why = _WHY_SHARED.format(n=formula.size_text()) if formula.shared else None
         rows.append((target, formula, text, where, why, show_value(formula.value)))
     return rows
 
