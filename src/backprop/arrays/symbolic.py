@@ -340,8 +340,8 @@ class ArrayPrinter:
 
 # --- the sections of the derivation -----------------------------------------------------------
 
-_WHY_SHARED = ("written out in full this formula would have {n} operations; reverse mode's graph "
-               "shares its parts, and so does this formula (the named parts are each computed once)")
+_WHY_SHARED = ("the named parts are each computed once, as reverse mode's graph computes them; written out in "
+               "full this formula would have {n} operations")
 
 
 def _rows(result, wrt, style: str):
