@@ -179,3 +179,23 @@ def test_what_arrays_do_not_have_yet_is_refused_in_one_line(tmp_path):
     result = run(LR_ARGS[:-1] + ["-o", str(tmp_path / "s.html")])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert result.stderr.startswith("Error: --symbolic with the html format is not available for array programs")
+
+
+def test_graph_gradient_draws_the_backward_pass_as_array_operations(tmp_path):
+    dot = run(LR_ARGS[:-2] + ["--graph", "gradient", "-o", str(tmp_path / "g.dot")])
+    assert dot.exit_code == 0, dot.output
+    source = (tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert source.startswith("digraph") and "backward nodes, as autograd builds them" in source
+    for gradient in ("∂L/∂X", "∂L/∂w", "∂L/∂y"):
+        assert f"<B>{gradient}</B>" in source
+    assert 'label="⊗"' in source and 'label="ᵀ"' in source  # ∂L/∂X = ∂L/∂a ⊗ w, ∂L/∂w = Xᵀ ∂L/∂a
+    from backprop.arrays.gradient_dot import render_gradient_dot
+
+    bias = render_gradient_dot(differentiate(*LINEAR_LAYER))
+    assert 'label="sum axis 0"' in bias  # the bias's broadcast undone, as a node of its own
+
+
+def test_graph_gradient_is_refused_in_one_line_where_it_cannot_be_drawn(tmp_path):
+    result = run(LR_ARGS[:-2] + ["--graph", "gradient", "-o", str(tmp_path / "g.html")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert result.stderr.startswith("Error: --graph gradient")

@@ -48,10 +48,12 @@ def _render(fmt, result, **options) -> bytes:
         raise RenderError("--style edges is not available for array programs yet (docs/arrays.md)")
     if options.get("mode", "reverse") != "reverse":
         raise RenderError("--mode forward is not available for array programs yet (docs/arrays.md)")
-    options.pop("graph", None) if options.get("graph", "forward") == "forward" else _refuse("--graph gradient")
+    gradient = options.pop("graph", "forward") == "gradient"
     from . import render
 
     name = fmt.name
+    if gradient:
+        return _gradient_graph(name, result, options)
     wrt = options.get("wrt")  # a steps.Focus: the node ids --wrt keeps
     if name in ("text", "ascii"):
         return render.render_text(result, ascii=name == "ascii" or bool(options.get("ascii")), wrt=wrt).encode("utf-8")
@@ -81,6 +83,20 @@ def _render(fmt, result, **options) -> bytes:
 
         return render_html(result, rankdir=options.get("rankdir", "LR"), title=options.get("title")).encode("utf-8")
     _refuse(f"the {name} format")
+
+
+def _gradient_graph(name: str, result, options) -> bytes:
+    """--graph gradient: the backward pass as array operations, drawn (DOT, PNG, SVG, PDF)."""
+    if name not in ("dot", "png", "svg", "pdf"):
+        raise RenderError(f"--graph gradient draws DOT, PNG, SVG or PDF for array programs, not {name} (docs/arrays.md)")
+    from .gradient_dot import render_gradient_dot
+
+    source = render_gradient_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"))
+    if name == "dot":
+        return source.encode("utf-8")
+    from ..render.dot import run_dot
+
+    return run_dot(source, name)
 
 
 def _refuse(what: str):

@@ -236,6 +236,12 @@ def _simplify(b: ArrayBuilder, op: str, args: tuple, params: dict, shape: tuple)
                 return args[other]  # x × 1 = x, bit for bit
             if u[mine] == -1.0 and nodes[args[other]].shape == shape:
                 return b.emit("neg", (args[other],))
+    if op == "div" and u[1] == 1.0 and nodes[args[0]].shape == shape:
+        return args[0]  # x / 1 = x, bit for bit
+    if op in ELEMENTWISE and args and all(nodes[a].shape == () and b.constant_value(a) is not None for a in args):
+        value = np.asarray(apply(op, params, [b.constant_value(a) for a in args]), dtype=float)
+        if np.isfinite(value):  # numbers of a rule (2 - 1): NumPy's own result, as the engine computes it
+            return b.const(value)
     if b.simplify != "algebra":
         return None
     if args and op in _FOLDABLE and all(b.constant_value(a) is not None for a in args):
