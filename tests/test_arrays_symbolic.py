@@ -175,10 +175,24 @@ def test_wrt_keeps_the_chosen_inputs_formulas():
     assert "∂L/∂w" in tail and "∂L/∂X" not in tail and "∂L/∂y" not in tail
 
 
-def test_what_arrays_do_not_have_yet_is_refused_in_one_line(tmp_path):
+def test_the_stepper_shows_the_formulas_below_its_steps(tmp_path, browser):
     result = run(LR_ARGS[:-1] + ["-o", str(tmp_path / "s.html")])
+    assert result.exit_code == 0, result.output
+    page = browser.new_page()
+    page.goto((tmp_path / "s.html").as_uri())
+    section = page.locator("#formulas")
+    assert section.is_visible()
+    assert "Gradients as formulas" in section.inner_text()
+    assert "∂L/∂w (2,) = 2 Xᵀ(X w - y) = [-2, -19]" in section.inner_text()
+    page.close()
+    plain = run(LR_ARGS[:-2] + ["-o", str(tmp_path / "plain.html")])
+    assert plain.exit_code == 0 and 'id="formulas"' not in (tmp_path / "plain.html").read_text(encoding="utf-8")
+
+
+def test_what_arrays_do_not_have_yet_is_refused_in_one_line():
+    result = run(LR_ARGS[:-2] + ["--hessian", "--no-diagram"])
     assert result.exit_code != 0 and "Traceback" not in result.output
-    assert result.stderr.startswith("Error: --symbolic with the html format is not available for array programs")
+    assert result.stderr.startswith("Error: --hessian is not available for array programs")
 
 
 def test_graph_gradient_draws_the_backward_pass_as_array_operations(tmp_path):

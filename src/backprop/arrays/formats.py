@@ -13,8 +13,10 @@ def render_array(fmt, result, expand: bool = False, **options) -> bytes:
     if expand and fmt.name not in ("text", "ascii", "markdown", "latex", "json"):
         return render_array(fmt, result, **options)  # a diagram written beside an expanded derivation
     symbolic = options.pop("symbolic", False)
+    if symbolic and fmt.name == "html":
+        options["formulas"] = True  # the stepper shows them below its steps
     data = _render(fmt, result, **options)
-    if symbolic:
+    if symbolic and fmt.name != "html":
         from .symbolic import with_formulas
 
         data = with_formulas(fmt.name, result, data, wrt=options.get("wrt"), ascii=bool(options.get("ascii")))
@@ -81,7 +83,8 @@ def _render(fmt, result, **options) -> bytes:
     if name == "html":
         from .stepper import render_html
 
-        return render_html(result, rankdir=options.get("rankdir", "LR"), title=options.get("title")).encode("utf-8")
+        return render_html(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"),
+                           formulas=bool(options.get("formulas"))).encode("utf-8")
     _refuse(f"the {name} format")
 
 

@@ -25,7 +25,9 @@ button:disabled { opacity: .4; cursor: default; }
 #diagram svg { max-width: 100%; height: auto; }
 #panel { padding: 8px 20px 24px; border-top: 1px solid #ddd; }
 #phase { font-weight: 600; }
-#text { font: 14px/1.5 ui-monospace, monospace; white-space: pre-wrap; margin: 6px 0 0; }
+#text, #formulas pre { font: 14px/1.5 ui-monospace, monospace; white-space: pre-wrap; margin: 6px 0 0; }
+#formulas { padding: 8px 20px 24px; border-top: 1px solid #ddd; }
+#formulas h2 { font-size: 15px; margin: 0; }
 .bp-current > path { stroke: #e8590c !important; stroke-width: 4px; }
 @media (prefers-color-scheme: dark) {
   body { background: #1c1c1e; color: #f2f2f7; } button { background: #2c2c2e; color: #f2f2f7; }
@@ -68,8 +70,9 @@ _SCRIPT = """
 """
 
 
-def render_html(result, *, rankdir: str = "LR", title: str | None = None, **_) -> str:
-    """The page, self-contained: inline SVG, style, script and the JSON document (docs/json.md)."""
+def render_html(result, *, rankdir: str = "LR", title: str | None = None, formulas: bool = False, **_) -> str:
+    """The page, self-contained: inline SVG, style, script and the JSON document (docs/json.md);
+    ``formulas`` (--symbolic) adds each gradient as a matrix formula below the steps."""
     svg = run_dot(render_dot(result, rankdir=rankdir), "svg").decode("utf-8")
     svg = svg[svg.index("<svg"):]  # the XML prologue and DOCTYPE do not belong inside HTML
     document = json.loads(render_json(result))
@@ -82,5 +85,15 @@ def render_html(result, *, rankdir: str = "LR", title: str | None = None, **_) -
             f'<button id="next">Next ▶</button></header>'
             f'<div id="diagram">{svg}</div>'
             f'<section id="panel"><div id="phase"></div><pre id="text"></pre></section>'
+            f"{_formulas_section(result) if formulas else ''}"
             f'<script type="application/json" id="bp-data">{script_json(document)}</script>'
             f"<script>{_SCRIPT}</script></body></html>\n")
+
+
+def _formulas_section(result) -> str:
+    """--symbolic: the formulas as the text derivation prints them (arrays/symbolic.py)."""
+    from .symbolic import formulas_text
+
+    heading, *lines = formulas_text(result).strip("\n").split("\n")
+    return (f'<section id="formulas"><h2>{html.escape(heading)}</h2>'
+            f'<pre>{html.escape(chr(10).join(line[2:] if line.startswith("  ") else line for line in lines))}</pre></section>')
