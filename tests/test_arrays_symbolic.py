@@ -213,3 +213,59 @@ def test_graph_gradient_is_refused_in_one_line_where_it_cannot_be_drawn(tmp_path
     result = run(LR_ARGS[:-2] + ["--graph", "gradient", "-o", str(tmp_path / "g.html")])
     assert result.exit_code != 0 and "Traceback" not in result.output
     assert result.stderr.startswith("Error: --graph gradient")
+
+
+def _random_program(rng) -> str:
+    """A random scalar-valued array program over u, v (3,), A (2, 3), C (3, 3), a, k ()."""
+    def expr(depth: int, shape: str) -> str:
+        if depth == 0:
+            return rng.choice({"v": ["u", "v"], "m": ["A"], "s": ["a", "k", "2", "0.5"]}[shape])
+        roll = rng.random()
+        if roll < 0.3:
+            op = rng.choice(["+", "-", "*", "/"])
+            left, right = expr(depth - 1, shape), expr(depth - 1, rng.choice([shape, "s"]))
+            return f"({left} / (2 + {right}^2))" if op == "/" else f"({left} {op} {right})"
+        if roll < 0.5:
+            function = rng.choice(["tanh", "sigmoid", "exp", "relu", "softplus", "abs", "sin", "-"])
+            return f"-({expr(depth - 1, shape)})" if function == "-" else f"{function}({expr(depth - 1, shape)})"
+        pick = rng.random()
+        if shape == "s":
+            return rng.choice([f"sum({expr(depth - 1, 'm')})", f"({expr(depth - 1, 'v')} @ {expr(depth - 1, 'v')})",
+                               f"logsumexp({expr(depth - 1, 'v')})", f"mean({expr(depth - 1, 'm')})"])
+        if shape == "v":
+            return rng.choice([f"([1, -1] @ {expr(depth - 1, 'm')})", f"sum({expr(depth - 1, 'm')}, 0)",
+                               f"softmax({expr(depth - 1, 'v')})", f"{expr(depth - 1, 'm')}[1]",
+                               f"log_softmax({expr(depth - 1, 'v')})"])
+        return f"({expr(depth - 1, 'm')} @ C)" if pick < 0.4 else f"softmax({expr(depth - 1, 'm')})" if pick < 0.6 \
+            else f"({expr(depth - 1, 'm')} * {expr(depth - 1, 'v')})"
+
+    return "L = " + expr(rng.randint(1, 4), "s")
+
+
+def test_random_programs_exact_graph_formulas_and_engine_agree():
+    import random
+
+    rng = random.Random(11)
+    values = {"u": [0.3, -0.2, 0.5], "v": [0.1, 0.4, -0.6], "A": [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]], "a": 0.7,
+              "k": -0.3, "C": [[0.2, 0.1, 0], [0.1, -0.2, 0.3], [0.5, 0.5, -0.1]]}
+    checked = 0
+    for _ in range(40):
+        source = _random_program(rng)
+        used = {name: value for name, value in values.items() if name in source.replace("softmax", "")}
+        result = differentiate(source, used)
+        if not getattr(result, "is_array", False):
+            continue  # a program over the numbers alone is a scalar one
+        built = result.gradient_graph("exact")
+        computed = evaluate(built.builder.nodes, result.values)
+        simplified = evaluate_formulas(result)
+        for i in result.graph.inputs:
+            name = result.graph.nodes[i].name
+            expected = result.gradients[name]
+            if i in built.grads:
+                assert np.array_equal(computed[built.grads[i]], expected), (source, name)
+            np.testing.assert_allclose(simplified.get(name, np.zeros_like(expected)), expected, rtol=1e-8,
+                                       atol=1e-10, err_msg=f"{source}: {name}")
+            for style in ("text", "ascii", "latex"):
+                assert result.formula(name, style)
+        checked += 1
+    assert checked >= 30
