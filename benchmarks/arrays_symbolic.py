@@ -18,7 +18,8 @@ from backprop import differentiate
 def measure(layers: int) -> tuple[float, float, str]:
     lines = ["h0 = x"] + [f"h{k} = tanh(W @ h{k - 1}) * h{k - 1}" for k in range(1, layers + 1)]
     started = time.perf_counter()
-    result = differentiate("; ".join(lines) + f"; L = sum(h{layers})", {"x": [0.1, 0.2], "W": [[0.5, -0.1], [0.2, 0.3]]})
+    values = {"x": [0.1, 0.2], "W": [[0.5, -0.1], [0.2, 0.3]]}
+    result = differentiate("; ".join(lines) + f"; L = sum(h{layers})", values)
     derived = time.perf_counter()
     text = result.formula("x")
     done = time.perf_counter()
@@ -31,7 +32,8 @@ def main() -> None:
     parser.add_argument("--layers", type=int, nargs="*", default=[10, 60, 600, 3000])
     for layers in parser.parse_args().layers:
         derivation, formulas, shown = measure(layers)
-        print(f"{layers:>6} layers: derivation {derivation * 1000:8.1f} ms, formulas {formulas * 1000:8.1f} ms: {shown}")
+        print(f"{layers:>6} layers: derivation {derivation * 1000:8.1f} ms, "
+              f"formulas {formulas * 1000:8.1f} ms: {shown}")
 
 
 if __name__ == "__main__":

@@ -202,7 +202,7 @@ def test_graph_gradient_draws_the_backward_pass_as_array_operations(tmp_path):
     assert source.startswith("digraph") and "backward nodes, as autograd builds them" in source
     for gradient in ("∂L/∂X", "∂L/∂w", "∂L/∂y"):
         assert f"<B>{gradient}</B>" in source
-    assert 'label="⊗"' in source and 'label="ᵀ"' in source  # ∂L/∂X = ∂L/∂a ⊗ w, ∂L/∂w = Xᵀ ∂L/∂a
+    assert 'label="⊗"' in source and 'label="ᵀ"' in source  # ∂L/∂X: ∂L/∂a ⊗ w; ∂L/∂w: Xᵀ ∂L/∂a
     from backprop.arrays.gradient_dot import render_gradient_dot
 
     bias = render_gradient_dot(differentiate(*LINEAR_LAYER))

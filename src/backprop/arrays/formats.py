@@ -91,7 +91,8 @@ def _render(fmt, result, **options) -> bytes:
 def _gradient_graph(name: str, result, options) -> bytes:
     """--graph gradient: the backward pass as array operations, drawn (DOT, PNG, SVG, PDF)."""
     if name not in ("dot", "png", "svg", "pdf"):
-        raise RenderError(f"--graph gradient draws DOT, PNG, SVG or PDF for array programs, not {name} (docs/arrays.md)")
+        raise RenderError(f"--graph gradient draws DOT, PNG, SVG or PDF for array programs, not {name} "
+                          f"(docs/arrays.md)")
     from .gradient_dot import render_gradient_dot
 
     source = render_gradient_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"))

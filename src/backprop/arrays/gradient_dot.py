@@ -7,6 +7,7 @@ shape and value (small ones as tables); each input's gradient in bold, named ∂
 
 from __future__ import annotations
 
+from ..numfmt import format_number
 from .dot import _SYMBOLS, _escape, _table
 from .gradient_graph import adjoint, evaluate
 from .graph import CONST, INPUT
@@ -64,7 +65,8 @@ def render_gradient_dot(result, *, rankdir: str = "LR", title: str | None = None
         backward = node.id not in forward
         colour = GRAD_COLOUR if backward else VALUE_COLOUR
         name = names.get(node.id, "") if backward else (node.name or "")
-        lines.append(f"  v{node.id} [shape=plaintext, label={_box(name, node.shape, values[node.id], colour, node.id in outputs)}];")
+        box = _box(name, node.shape, values[node.id], colour, node.id in outputs)
+        lines.append(f"  v{node.id} [shape=plaintext, label={box}];")
         if node.op in (INPUT, CONST):
             continue
         symbol = _op_label(node)
@@ -75,10 +77,9 @@ def render_gradient_dot(result, *, rankdir: str = "LR", title: str | None = None
         for position, arg in enumerate(node.args):
             operand = nodes[arg]
             if operand.op == CONST and operand.shape == ():
-                from ..numfmt import format_number
-
+                number = format_number(float(operand.value))
                 lines.append(f'  c{node.id}_{position} [shape=plaintext, fontcolor="#555555", '
-                             f'label="{_escape(operand.text if getattr(operand, "text", None) else format_number(float(operand.value)))}"];')
+                             f'label="{_escape(number)}"];')
                 tag = f' [label="{"①②"[position]}", fontcolor="#555555"]' if node.op in _ORDERED else ""
                 lines.append(f"  c{node.id}_{position} -> op{node.id}{tag};")
             else:
@@ -88,7 +89,8 @@ def render_gradient_dot(result, *, rankdir: str = "LR", title: str | None = None
         node_id = built.grads.get(input_id)
         if node_id in forward:
             key = f"g{input_id}"
-            box = _box(f"∂{out}/∂{graph.nodes[input_id].name}", nodes[node_id].shape, values[node_id], GRAD_COLOUR, True)
+            name = f"∂{out}/∂{graph.nodes[input_id].name}"
+            box = _box(name, nodes[node_id].shape, values[node_id], GRAD_COLOUR, True)
             lines.append(f"  {key} [shape=plaintext, label={box}];")
             lines.append(f'  v{node_id} -> {key} [style=dashed, arrowhead=none, label="="];')
     caption = (f'<<FONT POINT-SIZE="11"><FONT COLOR="{VALUE_COLOUR}">blue: forward nodes</FONT>    '

@@ -95,5 +95,5 @@ def _formulas_section(result) -> str:
     from .symbolic import formulas_text
 
     heading, *lines = formulas_text(result).strip("\n").split("\n")
-    return (f'<section id="formulas"><h2>{html.escape(heading)}</h2>'
-            f'<pre>{html.escape(chr(10).join(line[2:] if line.startswith("  ") else line for line in lines))}</pre></section>')
+    body = "\n".join(line[2:] if line.startswith("  ") else line for line in lines)
+    return f'<section id="formulas"><h2>{html.escape(heading)}</h2><pre>{html.escape(body)}</pre></section>'
