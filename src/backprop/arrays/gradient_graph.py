@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import BackpropError
 from .graph import CONST, INPUT, ArrayGraph
 from .ops_array import ELEMENTWISE, NUMPY_FORWARD, _masked_product, log_softmax, logsumexp, operation, softmax
 from .shapes import broadcast, broadcast_axes
 
+MAX_REWRITE_DEPTH = 40  # nested rewrites of one emit (each is a few levels; a cycle would be endless)
 MAX_GRADIENT_NODES = 200_000  # a gradient graph bigger than this is refused (never a hang)
 
 
@@ -41,7 +43,7 @@ class GNode:
     source: int | None = None  # the program graph's node this copies (None: made by the transform)
 
 
-class GradientTooLarge(ValueError):
+class GradientTooLarge(BackpropError):
     pass
 
 
@@ -58,6 +60,7 @@ class ArrayBuilder:
         self.simplify = simplify
         self.nodes: list[GNode] = []
         self._made: dict = {}
+        self._depth = 0
 
     def __len__(self) -> int:
         return len(self.nodes)
@@ -120,9 +123,14 @@ class ArrayBuilder:
     def emit(self, op: str, args, **params) -> int:
         args = tuple(args)
         shape = infer_shape(op, [self.nodes[a].shape for a in args], params)
-        simpler = _simplify(self, op, args, params, shape)
-        if simpler is not None and self.nodes[simpler].shape == shape:
-            return simpler
+        if self._depth < MAX_REWRITE_DEPTH:  # rewrites emit rewrites; a bound makes sure they end
+            self._depth += 1
+            try:
+                simpler = _simplify(self, op, args, params, shape)
+            finally:
+                self._depth -= 1
+            if simpler is not None and self.nodes[simpler].shape == shape:
+                return simpler
         key = (op, args, _params_key(params))
         found = self._made.get(key)
         if found is None:
@@ -332,6 +340,15 @@ def _simplify(b: ArrayBuilder, op: str, args: tuple, params: dict, shape: tuple)
             return x
         if nodes[x].op == "transpose":
             return nodes[x].args[0]  # (Aᵀ)ᵀ = A
+    if op in ("matmul", "outer", "transpose", "unbroadcast", "scatter", "spread", "index", "mul") or \
+            op == "sum" and params.get("keepdims"):
+        for position, arg in enumerate(args):  # a division by one number moves outside: (A / n) B = A B / n
+            quotient = nodes[arg]
+            if quotient.op == "div" and nodes[quotient.args[1]].shape == () and quotient.shape != () and \
+                    _number(b, quotient.args[0]) is None and not (op == "mul" and any(
+                        _number(b, a) is not None for a in args)):  # 2 (x / n) stays: numbers lead
+                inner = b.emit(op, args[:position] + (quotient.args[0],) + args[position + 1:], **params)
+                return b.emit("div", (inner, quotient.args[1]))
     if op in ("matmul", "outer", "transpose", "unbroadcast", "scatter", "spread", "index") or \
             op == "sum" and params.get("keepdims"):
         # linear in each operand: a number's factor (or a minus) moves in front

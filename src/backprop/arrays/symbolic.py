@@ -59,9 +59,14 @@ class ArrayFormula:
         if self.too_big:
             return "", []
         printer = ArrayPrinter(self.builder, style, dict((node, name) for name, node in self.shared))
-        where = [f"{printer.name(name)} = {printer.print(node, top=True)}" for name, node in self.shared]
-        formula = printer.print(self.root)
-        if len(formula) + sum(map(len, where)) > MAX_CHARACTERS:
+        budget = MAX_CHARACTERS
+        where = []
+        try:  # printing stops as soon as the text is over budget: a deep formula never costs its square
+            for name, node in self.shared:
+                where.append(f"{printer.name(name)} = {printer.print(node, top=True, limit=budget)}")
+                budget -= len(where[-1])
+            formula = printer.print(self.root, limit=budget)
+        except TooLong:
             self.too_big = True
             return "", []
         return formula, where
@@ -143,6 +148,10 @@ def _invisible(node) -> bool:
     return node.op == "spread" and node.params.get("axis") is None
 
 
+class TooLong(Exception):
+    """A formula's text went over its budget while being printed."""
+
+
 class ArrayPrinter:
     """Prints nodes of a gradient graph as matrix formulas, in "text", "ascii" or "latex"."""
 
@@ -166,8 +175,9 @@ class ArrayPrinter:
         text = self.scalar(("num", float(value)))
         return text, NEG if value < 0 else ATOM
 
-    def print(self, root: int, top: bool = False) -> str:
-        """The expression below ``root`` (shared nodes by name, except ``root`` itself when ``top``)."""
+    def print(self, root: int, top: bool = False, limit: int | None = None) -> str:
+        """The expression below ``root`` (shared nodes by name, except ``root`` itself when ``top``);
+        raises TooLong as soon as a part is longer than ``limit`` characters."""
         done: dict[int, tuple[str, int]] = {}
         todo = [root]
         while todo:
@@ -187,6 +197,8 @@ class ArrayPrinter:
                 continue
             todo.pop()
             done[item] = self.compose(node, [done[a] for a in node.args])
+            if limit is not None and len(done[item][0]) > limit:
+                raise TooLong
         return done[root][0]
 
     def leaf(self, item: int) -> tuple[str, int]:
