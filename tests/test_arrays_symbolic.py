@@ -269,3 +269,25 @@ def test_random_programs_exact_graph_formulas_and_engine_agree():
                 assert result.formula(name, style)
         checked += 1
     assert checked >= 30
+
+
+def test_a_gradient_graph_too_big_to_build_still_prints_the_derivation(monkeypatch):
+    from backprop.arrays import gradient_graph, symbolic
+
+    monkeypatch.setattr(gradient_graph, "MAX_GRADIENT_NODES", 5)  # as a 100,000-deep program meets 200,000
+    monkeypatch.setattr(symbolic, "MAX_GRADIENT_NODES", 5)
+    result = run(LR_ARGS[:2] + ["X=[[1, 2], [3, -1], [0, 1]]", "w=[0.5, -1]", "y=[1, 2, 3]", "--symbolic",
+                                "--no-diagram"])
+    assert result.exit_code == 0, result.output
+    assert "Result" in result.stdout
+    assert "∂L/∂w (2,) = (written out: more than 5 nodes of gradient graph, so far more operations; too big to " \
+           "print) = [-2, -19]" in result.stdout
+    document = json.loads(run(LR_ARGS + ["--format", "json"]).stdout)
+    assert document["formulas"]["w"] == {"text": None, "latex": None, "value": [-2.0, -19.0], "shape": [2]}
+
+
+@pytest.mark.slow
+def test_a_deep_program_gets_its_derivation_and_a_summarised_formula():
+    depth = 3000
+    result = differentiate("L = sum(" + "tanh(" * depth + "x" + ")" * depth + ")", {"x": [0.1, 0.2]})
+    assert "too big to print" in result.formula("x")

@@ -27,7 +27,7 @@ from .ops_array import ELEMENTWISE, NUMPY_FORWARD, _masked_product, log_softmax,
 from .shapes import broadcast, broadcast_axes
 
 MAX_REWRITE_DEPTH = 40  # nested rewrites of one emit (each is a few levels; a cycle would be endless)
-MAX_GRADIENT_NODES = 200_000  # a gradient graph bigger than this is refused (never a hang)
+MAX_GRADIENT_NODES = 200_000  # a gradient graph bigger than this is not built (its formulas say so)
 
 
 @dataclass(eq=False)
@@ -306,6 +306,9 @@ def _simplify(b: ArrayBuilder, op: str, args: tuple, params: dict, shape: tuple)
             return x
         if x == y:
             return b.emit("mul", (b.const(2.0), x))
+        collected = _collect(b, x, y)
+        if collected is not None:
+            return collected
         if nodes[y].op == "neg":
             return b.emit("sub", (x, nodes[y].args[0]))
         if nodes[x].op == "neg":
@@ -371,6 +374,34 @@ def _coefficient(b: ArrayBuilder, node_id: int):
         return node.args[0], node.args[1]
     if node.op == "mul" and _number(b, node.args[0]) is not None:
         return node.args[0], node.args[1]
+    return None
+
+
+def _scaled(b: ArrayBuilder, node_id: int) -> tuple[float, int]:
+    """(c, term) with the node = c × term (c = 1 when it has no number in front)."""
+    node = b.nodes[node_id]
+    if node.op == "mul" and _number(b, node.args[0]) is not None:
+        return _number(b, node.args[0]), node.args[1]
+    return 1.0, node_id
+
+
+def _collect(b: ArrayBuilder, x: int, y: int) -> int | None:
+    """Like terms of a sum collected: 2 y + y = 3 y, (a + y) + y = a + 2 y."""
+    cy, term = _scaled(b, y)
+    cx, other = _scaled(b, x)
+    shape = b.nodes[term].shape
+    if other == term:
+        return b.emit("mul", (b.const(cx + cy), term))
+    node = b.nodes[x]
+    if node.op == "add" and b.constant_value(y) is not None:  # (a + 3) + 1 = a + 4
+        for mine, rest in ((node.args[1], node.args[0]), (node.args[0], node.args[1])):
+            if b.constant_value(mine) is not None and b.nodes[rest].shape == b.nodes[x].shape:
+                return b.emit("add", (rest, b.emit("add", (mine, y))))
+    if node.op == "add":
+        for mine, rest in ((node.args[1], node.args[0]), (node.args[0], node.args[1])):
+            c, found = _scaled(b, mine)
+            if found == term and b.nodes[rest].shape == b.nodes[x].shape and shape == b.nodes[x].shape:
+                return b.emit("add", (rest, b.emit("mul", (b.const(c + cy), term))))
     return None
 
 

@@ -181,9 +181,10 @@ def latex_math(text: str) -> str:
     for unicode, latex in (("∂", r"\partial "), ("ᵀ", r"^{\top}"), ("⊙", r"\odot "), ("⊗", r"\otimes "), ("→", r"\to "), ("·", r"\cdot "),
                            ("×", r"\times "), ("−", "-"), ("Σ", r"\sum "), ("—", "-")):
         text = text.replace(unicode, latex)
-    text = re.sub(r"\b(softmax|log_softmax|logsumexp|cross_entropy|onehot|sum|mean|zeros)\b",
-                  lambda m: r"\operatorname{" + m.group(1).replace("_", r"\_") + "}", text)
-    return text
+    parts = re.split(r"(\\text\{[^}]*\})", text)  # words already in \text{} stay words (no maths inside)
+    return "".join(part if part.startswith("\\text{") else re.sub(
+        r"\b(softmax|log_softmax|logsumexp|cross_entropy|onehot|sum|mean|zeros)\b",
+        lambda m: r"\operatorname{" + m.group(1).replace("_", r"\_") + "}", part) for part in parts)
 
 
 def _latex_name(name: str) -> str:
@@ -231,6 +232,8 @@ def _latex_text(text: str) -> str:
     text = text.replace("\\", r"\textbackslash{}")
     for char in "&%$#_{}":
         text = text.replace(char, "\\" + char)
+    text = text.replace("^", r"\^{}").replace("~", r"\~{}")  # text mode: e ^ 2 in a "since" line
+    text = text.replace("<", r"$<$").replace(">", r"$>$")  # not ¡ and ¿ (OT1 text fonts)
     return "".join(f"${latex_math(c)}$" if c in "∂ᵀ⊙⊗→·×Σ" else c for c in text.replace("−", "-"))
 
 

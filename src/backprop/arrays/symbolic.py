@@ -17,7 +17,7 @@ import numpy as np
 
 from ..numfmt import format_number
 from ..symbolic import INLINE_LIMIT, MAX_CHARACTERS
-from .gradient_graph import ArrayBuilder, adjoint, evaluate
+from .gradient_graph import MAX_GRADIENT_NODES, ArrayBuilder, GradientTooLarge, adjoint, evaluate
 from .graph import CONST, INPUT
 from .ops_array import ELEMENTWISE
 from .shapes import show_shape
@@ -42,10 +42,12 @@ class ArrayFormula:
     root: int | None  # None: the input does not reach the output through anything differentiable
     value: object  # the engine's gradient (the input's shape)
     shared: list = field(default_factory=list)  # (name, node) defined in "where" lines
-    written_out: int = 0  # operations of the formula written out in full (counted, never built)
+    written_out: int | None = 0  # operations written out in full (counted, never built); None: not even built
     too_big: bool = False
 
     def size_text(self) -> str:
+        if self.written_out is None:
+            return f"more than {MAX_GRADIENT_NODES:,} nodes of gradient graph, so far more"
         return "more than 10¹⁸" if self.written_out >= SIZE_CAP else f"{self.written_out:,}"
 
     @property
@@ -54,10 +56,10 @@ class ArrayFormula:
 
     def lines(self, style: str = "text") -> tuple[str, list[str]]:
         """(the formula, its 'where' lines) in one style: "text", "ascii" or "latex"."""
-        if self.root is None:
-            return "0", []
         if self.too_big:
             return "", []
+        if self.root is None:
+            return "0", []
         printer = ArrayPrinter(self.builder, style, dict((node, name) for name, node in self.shared))
         budget = MAX_CHARACTERS
         where = []
@@ -81,7 +83,13 @@ class ArrayFormula:
 def formulas(result, wrt=None) -> dict[str, ArrayFormula]:
     """∂output/∂input for each input (or each in ``wrt``, node ids), simplified, by input name."""
     graph = result.graph
-    built = adjoint(graph, "algebra")
+    try:
+        built = adjoint(graph, "algebra")
+    except GradientTooLarge:  # the derivation still prints; the formulas say why they do not
+        return {graph.nodes[i].name: ArrayFormula(graph.nodes[i].name, ArrayBuilder(), None,
+                                                  result.gradients[graph.nodes[i].name], written_out=None,
+                                                  too_big=True)
+                for i in graph.inputs if wrt is None or i in wrt}
     out = {}
     for i in graph.inputs:
         if wrt is not None and i not in wrt:
@@ -429,8 +437,9 @@ def formulas_json(result, wrt=None) -> dict:
         if where:
             entry["where"] = [{"text": t, "latex": lt} for t, lt in zip(where, latex_where)]
         if formula.too_big:
-            entry = {"text": None, "latex": None, "value": _list(formula.value), "shape": list(formula.shape),
-                     "size": formula.written_out}
+            entry = {"text": None, "latex": None, "value": _list(formula.value), "shape": list(formula.shape)}
+            if formula.written_out is not None:
+                entry["size"] = formula.written_out
         document[name] = entry
     return document
 
