@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..numfmt import format_number
 from ..symbolic import INLINE_LIMIT, MAX_CHARACTERS
 from .gradient_graph import MAX_GRADIENT_NODES, ArrayBuilder, GradientTooLarge, adjoint, evaluate
 from .graph import CONST, INPUT
