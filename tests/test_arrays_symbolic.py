@@ -291,3 +291,10 @@ def test_a_deep_program_gets_its_derivation_and_a_summarised_formula():
     depth = 3000
     result = differentiate("L = sum(" + "tanh(" * depth + "x" + ")" * depth + ")", {"x": [0.1, 0.2]})
     assert "too big to print" in result.formula("x")
+
+
+def test_a_gradient_graph_too_big_to_draw_is_refused_in_one_line(tmp_path):
+    program = "L = sum(" + "tanh(" * 400 + "x" + ")" * 400 + ")"
+    result = run([program, "--set", "x=[0.1, 0.2]", "--graph", "gradient", "-o", str(tmp_path / "g.dot")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "this gradient graph has" in result.stderr and "more than the 600 it draws" in result.stderr

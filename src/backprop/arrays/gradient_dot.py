@@ -18,6 +18,7 @@ _LABELS = {**_SYMBOLS, "outer": "⊗", "spread": "spread", "onehot": "onehot", "
            "softmax": "softmax", "log_softmax": "log_softmax", "logsumexp": "logsumexp"}
 
 
+MAX_DRAWN = 600  # nodes of a gradient graph drawn at most
 _ORDERED = {"sub", "div", "pow", "matmul", "outer"}  # their operands' edges say which is first (①) and second (②)
 
 
@@ -57,6 +58,11 @@ def render_gradient_dot(result, *, rankdir: str = "LR", title: str | None = None
             continue
         keep.add(item)
         todo.extend(a for a in nodes[item].args if a not in keep)
+    if len(keep) > MAX_DRAWN:  # Graphviz would take minutes over a picture no one can read
+        from ..errors import RenderError
+
+        raise RenderError(f"--graph gradient: this gradient graph has {len(keep):,} nodes, more than the "
+                          f"{MAX_DRAWN} it draws; --symbolic writes its formulas at any size")
     lines = ["digraph backprop {", f'  graph [rankdir={rankdir}, bgcolor="white", nodesep=0.3, ranksep=0.4, pad=0.3];',
              '  node [fontname="Helvetica", fontsize=11];', '  edge [color="#555555", arrowsize=0.7];']
     for node in nodes:
