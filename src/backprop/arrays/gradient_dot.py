@@ -48,7 +48,12 @@ def render_gradient_dot(result, *, rankdir: str = "LR", title: str | None = None
     nodes = built.builder.nodes
     values = evaluate(nodes, result.values)
     forward = {i for i, node in enumerate(nodes) if node.source is not None}
-    names = {built.grads[p]: f"∂{out}/∂{graph.nodes[p].name}" for p in built.grads if p != graph.output}
+    names: dict[int, str] = {}
+    for p in sorted(built.grads, reverse=True):  # one node may be several gradients: ∂E/∂d = ∂E/∂c
+        if p != graph.output:
+            gradient = f"∂{out}/∂{graph.nodes[p].name}"
+            node_id = built.grads[p]
+            names[node_id] = f"{names[node_id]} = {gradient}" if node_id in names else gradient
     outputs = {built.grads[i] for i in graph.inputs if i in built.grads}
     keep = set(forward)
     todo = list(outputs)
