@@ -63,6 +63,7 @@ def test_the_printed_formulas_graph_evaluates_to_the_engines_gradients(source, v
     values_of_formulas = evaluate_formulas(result)
     for name, expected in result.gradients.items():
         got = values_of_formulas.get(name, np.zeros_like(expected))
+        assert got.shape == expected.shape, name  # each formula has its input's shape
         np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-13, err_msg=name)
         assert result.formula(name)  # every input gets a formula
 
@@ -263,6 +264,7 @@ def test_random_programs_exact_graph_formulas_and_engine_agree():
             expected = result.gradients[name]
             if i in built.grads:
                 assert np.array_equal(computed[built.grads[i]], expected), (source, name)
+            assert simplified.get(name, expected).shape == expected.shape, (source, name)
             np.testing.assert_allclose(simplified.get(name, np.zeros_like(expected)), expected, rtol=1e-8,
                                        atol=1e-10, err_msg=f"{source}: {name}")
             for style in ("text", "ascii", "latex"):

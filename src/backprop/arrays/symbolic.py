@@ -106,8 +106,7 @@ def evaluate_formulas(result, built=None) -> dict[str, np.ndarray]:
     graph = result.graph
     built = built or adjoint(graph, "algebra")
     values = evaluate(built.builder.nodes, result.values)
-    return {graph.nodes[i].name: np.broadcast_to(values[built.grads[i]], graph.nodes[i].shape)
-            for i in graph.inputs if i in built.grads}
+    return {graph.nodes[i].name: values[built.grads[i]] for i in graph.inputs if i in built.grads}
 
 
 def _share(formula: ArrayFormula, taken: set) -> None:
