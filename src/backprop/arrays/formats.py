@@ -36,6 +36,11 @@ def _with_expansion_json(data: bytes, expansion: dict) -> bytes:
 
 
 def _render(fmt, result, **options) -> bytes:
+    sections = _take_views(fmt.name, result, options)  # --lint, --step, --mode forward, --cost, --style edges
+    if sections is not None:
+        from .views import add_sections
+
+        return add_sections(fmt.name, _render(fmt, result, **options), sections)
     for key, flag in _SCALAR_ONLY.items():
         if options.get(key):
             raise RenderError(f"{flag} is not available for array programs yet (docs/arrays.md)")
@@ -76,6 +81,30 @@ def _render(fmt, result, **options) -> bytes:
 
         return render_html(result, rankdir=options.get("rankdir", "LR"), title=options.get("title")).encode("utf-8")
     _refuse(f"the {name} format")
+
+
+_DERIVATIONS = ("text", "ascii", "markdown", "latex", "json")
+
+
+def _take_views(name: str, result, options: dict):
+    """Take the array views out of ``options``: the sections (lint, step, forward mode, cost) to add to a derivation,
+    or None when none is asked for; refuse --paths and --hessian with what to do instead."""
+    from . import views
+
+    views.refuse_scalar_views(options)
+    asked = {key: options.pop(key, None) for key in ("lint", "step", "params", "cost")}
+    mode = options.pop("mode", "reverse") or "reverse"
+    options.pop("max_paths", None)
+    if not (asked["lint"] or asked["step"] is not None or asked["cost"] or mode != "reverse"):
+        return None
+    if name not in _DERIVATIONS:
+        flag = "--lint" if asked["lint"] else "--mode forward" if mode != "reverse" else "--cost" if asked["cost"] \
+            else "--step"
+        raise RenderError(f"{flag} is written in an array program's derivation (text, markdown, latex, json), not "
+                          f"in its {name} output yet: leave -o for the diagram, or print the derivation")
+    return views.compute(result, lint=bool(asked["lint"]), step=asked["step"], params=asked["params"],
+                         forward=mode == "forward", cost=bool(asked["cost"]),
+                         ascii=name == "ascii" or bool(options.get("ascii")))
 
 
 def _refuse(what: str):
