@@ -120,3 +120,150 @@ def test_the_array_gif_has_a_frame_for_the_inputs_and_one_per_step(tmp_path):
         frames = gif.n_frames
     steps = json.loads(run(ARRAY + ["--format", "json"]).stdout)["steps"]
     assert frames == len(steps) + 1
+
+
+# --- --lint, --step, --mode forward, --cost in every derivation format -------------------------------
+
+LAYER = ["h = relu(W @ x); L = sum(tanh(h))", "--set", "W=[[1,2],[3,-4]]", "x=[1,1]", "--no-diagram"]
+VIEWS = {"--lint": (["--lint"], ("Lint: ", "## Lint", "\\section*{Lint}", '"lint"')),
+         "--step": (["--step", "0.01"], ("One step of gradient descent", "One step of gradient descent",
+                                         "One step of gradient descent", '"step"')),
+         "--mode": (["--mode", "forward"], ("Forward mode: one sweep per input element", "## Forward mode",
+                                            "\\section*{Forward mode}", '"forward_mode"')),
+         "--cost": (["--cost"], ("Cost on this program", "## Cost of each mode", "\\section*{Cost of each mode}",
+                                 '"cost"'))}
+FORMAT_COLUMN = {"text": 0, "ascii": 0, "markdown": 1, "latex": 2, "json": 3}
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("fmt", FORMAT_COLUMN)
+def test_each_array_view_is_written_in_each_derivation_format(view, fmt):
+    args, marks = VIEWS[view]
+    result = run(LAYER + args + ["--format", fmt])
+    assert result.exit_code == 0, result.output
+    assert marks[FORMAT_COLUMN[fmt]] in result.stdout
+    if fmt == "ascii":
+        assert result.stdout.isascii()
+    if fmt == "json":
+        json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("view", ["--lint", "--mode", "--cost"])  # --step: the stepper never takes it
+def test_an_array_view_the_stepper_does_not_show_is_refused_before_any_output(view, tmp_path):
+    result = run(LAYER + VIEWS[view][0] + ["-o", str(tmp_path / "steps.html")])
+    assert result.exit_code != 0
+    assert result.stdout == "" and result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert "derivation (text, markdown, latex, json)" in result.stderr
+
+
+def test_every_array_view_combines_with_the_others():
+    result = run(LAYER + ["--lint", "--step", "0.01", "--mode", "forward", "--cost", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert {"lint", "step", "forward_mode", "cost"} <= set(document)
+
+
+def test_the_schema_accepts_the_array_views():
+    jsonschema = pytest.importorskip("jsonschema")
+    from pathlib import Path
+
+    schema = json.loads((Path(__file__).parents[1] / "docs" / "schema.json").read_text(encoding="utf-8"))
+    result = run(LAYER + ["--lint", "--step", "0.01", "--mode", "forward", "--cost", "--format", "json"])
+    jsonschema.validate(json.loads(result.stdout), schema)
+
+
+def test_lint_counts_the_dead_relu_units_and_names_their_indices_with_the_caret():
+    result = run(LAYER + ["--lint"])
+    text = result.stdout
+    assert "dead relu: h = relu(a) is dead in 1 of 2 units ([1]): its input is ≤ 0" in text
+    assert "h = relu(W @ x); L = sum(tanh(h))\n         ^^^^^^^^^^^" in text
+    assert "zero gradient: the gradient of W is exactly 0 in 2 of 4 elements ([1, 0], [1, 1])" in text
+
+
+def test_lint_finds_saturated_elements_and_exp_overflow_per_element():
+    from backprop import differentiate
+    from backprop.arrays.lint import array_lint
+
+    result = differentiate("L = sum(tanh(x)) + sum(exp(z))", {"x": [0.1, 30, -40], "z": [1, 100]})
+    kinds = {f.kind: f for f in array_lint(result)}
+    assert kinds["saturated"].count == 2 and kinds["saturated"].of == 3
+    assert kinds["saturated"].indices == ((1,), (2,))
+    assert kinds["exp-overflow"].indices == ((1,),)
+    assert "dead-relu" not in kinds and "zero-gradient" not in kinds
+
+
+def test_lint_says_nothing_found_when_the_flow_is_healthy():
+    result = run(["L = sum(W @ x)", "--set", "W=[[1,2],[3,4]]", "x=[1,-1]", "--no-diagram", "--lint"])
+    assert "Lint: nothing found; checked: saturated tanh/sigmoid elements" in result.stdout
+
+
+def test_step_moves_every_element_against_its_gradient_and_predicts_the_change():
+    from backprop import differentiate
+    from backprop.arrays.step import take_array_step
+
+    result = differentiate("L = sum((X @ w - y)^2)", {"X": [[1, 2], [3, 4]], "w": [0.5, -1], "y": [1, 2]})
+    nudge = take_array_step(result, 0.001, ["w"])
+    (update,) = nudge.updates
+    gradient = 2 * np.array([[1, 3], [2, 4]]) @ (np.array([[1, 2], [3, 4]]) @ [0.5, -1] - [1, 2])  # 2Xᵀ(Xw − y)
+    np.testing.assert_allclose(update.gradient, gradient)
+    np.testing.assert_allclose(update.new, np.array([0.5, -1]) - 0.001 * gradient)
+    assert nudge.predicted == pytest.approx(-0.001 * float(gradient @ gradient))
+    assert nudge.after == pytest.approx(result.value_at({"w": update.new}))
+    assert abs(nudge.actual - nudge.predicted) < 0.05 * abs(nudge.predicted)  # a small step: first order holds
+
+
+def test_step_refuses_a_params_name_that_is_not_an_input():
+    result = run(LAYER + ["--step", "0.1", "--params", "q"])
+    assert result.exit_code != 0 and result.stdout == ""
+    assert "'q' is not an input of the program" in result.stderr
+
+
+def test_forward_mode_sweeps_once_per_element_and_agrees_with_reverse_mode():
+    from backprop import differentiate
+    from backprop.arrays.modes import forward_mode
+
+    values = {"W": [[0.2, -0.5], [1.5, 1.3], [0, 0.25]], "x": [1, 2], "b": [0.1, 0, -0.1]}
+    result = differentiate("L = cross_entropy(W @ x + b, 2) + sum(softmax(W @ x) * b)", values)
+    mode = forward_mode(result)
+    assert mode.total == mode.run == 6 + 2 + 3
+    for name, gradient in result.gradients.items():
+        np.testing.assert_allclose(mode.gradients[name], gradient, rtol=1e-12, atol=1e-15)
+    first = mode.sweeps[0]
+    assert first.index == (0, 0) and first.tangents[first.input][0, 0] == 1 and first.tangents[first.input].sum() == 1
+
+
+def test_forward_mode_stops_at_its_budget_and_says_so():
+    from backprop import differentiate
+    from backprop.arrays.modes import forward_mode
+    from backprop.arrays.modes_views import forward_lines
+
+    result = differentiate("L = sum(W @ x)", {"W": np.ones((4, 5)), "x": np.ones(5)})
+    mode = forward_mode(result, budget=100)
+    assert mode.budget_hit and mode.run < mode.total
+    assert any("sweeps were not run" in line for line in forward_lines(result, mode))
+
+
+def test_cost_counts_one_sweep_per_input_element_in_forward_mode_and_one_in_reverse():
+    from backprop import differentiate
+    from backprop.arrays.modes import array_cost
+
+    result = differentiate("y = W @ x; L = sum(y^2)", {"W": np.ones((3, 4)), "x": np.ones(4)})
+    cost = array_cost(result)
+    edges = 3 * 4 + 3 * 4 + 3 + 3  # W @ x: each of 3 outputs reads a row of W and all of x; then ^2, sum
+    assert cost["edges"] == edges and cost["inputs"] == 16
+    assert cost["forward"] == {"sweeps": 16, "multiplications": 16 * edges}
+    assert cost["reverse"] == {"sweeps": 1, "multiplications": edges}
+
+
+def test_cost_edges_equal_the_expanded_scalar_graphs_multiplications_for_elementwise_programs():
+    """For a program of elementwise steps the Jacobians' nonzeros are the scalar graph's edges."""
+    from backprop import differentiate
+    from backprop.arrays.expand import scalar_program
+    from backprop.arrays.modes import array_cost
+    from backprop.modes import cost
+
+    result = differentiate("L = sum(tanh(a * b))", {"a": [1, 2, 3], "b": [0.5, -1, 2]})
+    program, inputs = scalar_program(result)
+    scalar = differentiate(program, inputs)
+    # the scalar graph writes sum of 3 terms as 2 binary additions (4 edges); its Jacobian has 3 nonzeros
+    assert array_cost(result)["edges"] == cost(scalar.graph)["edges"] - 1
