@@ -52,8 +52,6 @@ def test_scalar_jobs_refuse_array_programs_in_one_line(args):
 
 @pytest.mark.parametrize("option, says", [
     (["-o", "x.png", "--style", "edges"], "--style edges is not available for array programs yet"),
-    (["--paths"], "use --expand (tiny shapes) to see the scalar graph"),
-    (["--hessian"], "--hessian is for scalar programs"),
 ])
 def test_views_arrays_do_not_have_are_refused_not_ignored(option, says, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -267,3 +267,25 @@ def test_cost_edges_equal_the_expanded_scalar_graphs_multiplications_for_element
     scalar = differentiate(program, inputs)
     # the scalar graph writes sum of 3 terms as 2 binary additions (4 edges); its Jacobian has 3 nonzeros
     assert array_cost(result)["edges"] == cost(scalar.graph)["edges"] - 1
+
+
+# --- --paths and --hessian on the expanded scalar graph ----------------------------------------------
+
+def test_paths_and_hessian_work_on_the_expanded_scalar_graph():
+    result = run(ARRAY + ["--expand", "--paths", "--hessian", "--no-diagram"])
+    assert result.exit_code == 0, result.output
+    text = result.stdout
+    assert "Hessian: second derivatives ∂²L/∂row ∂column" in text
+    assert "∂L/∂x_0: 2 paths" in text and "sum = 1 + 3 = 4 = ∂L/∂x_0 ✓" in text  # x_0 reaches L through W[0,0], W[1,0]
+    document = json.loads(run(ARRAY + ["--expand", "--paths", "--hessian", "--format", "json"]).stdout)
+    hessian = document["expanded"]["hessian"]
+    names = hessian["names"]
+    assert hessian["matrix"][names.index("W_0_0")][names.index("x_0")] == 1  # ∂²(W x)/∂W₀₀∂x₀ = 1
+    assert document["expanded"]["paths"]["x_1"]["count"] == 2
+
+
+@pytest.mark.parametrize("flag", ["--paths", "--hessian"])
+def test_paths_and_hessian_without_expand_say_to_add_it(flag):
+    result = run(ARRAY + [flag, "--no-diagram"])
+    assert result.exit_code != 0 and result.stdout == ""
+    assert "add --expand" in result.stderr

@@ -11,15 +11,29 @@ _SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cos
 def render_array(fmt, result, expand: bool = False, **options) -> bytes:
     """The bytes of one format for an array program; what arrays do not have yet is refused in one line."""
     if expand and fmt.name not in ("text", "ascii", "markdown", "latex", "json"):
-        return render_array(fmt, result, **options)  # a diagram written beside an expanded derivation
+        # a diagram written beside an expanded derivation, which shows --paths and --hessian
+        return render_array(fmt, result, **{k: v for k, v in options.items() if k not in ("paths", "hessian")})
+    # --paths and --hessian are the scalar graph's: with --expand they are computed on it
+    on_scalars = {key: options.pop(key) for key in ("paths", "hessian") if expand and options.get(key)}
+    max_paths = options.get("max_paths", 50)
     data = _render(fmt, result, **options)
     if not expand:
         return data
     from .expand import expansion_json, render_expansion
 
     if fmt.name == "json":
-        return _with_expansion_json(data, expansion_json(result))
+        document = expansion_json(result)
+        if on_scalars:
+            from .views import scalar_views_json
+
+            document.update(scalar_views_json(result, max_paths=max_paths, **on_scalars))
+        return _with_expansion_json(data, document)
     text = render_expansion(result, ascii=fmt.name == "ascii" or bool(options.get("ascii")))
+    if on_scalars:
+        from .views import scalar_views_text
+
+        text += scalar_views_text(result, max_paths=max_paths, ascii=fmt.name in ("ascii", "latex") or bool(options.get("ascii")),
+                                  **on_scalars)
     if fmt.name == "markdown":
         text = "\n## Expanded to scalars\n\n```text" + text + "```\n"
     elif fmt.name == "latex":

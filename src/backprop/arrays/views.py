@@ -21,14 +21,54 @@ class Sections:
 
 
 def refuse_scalar_views(options: dict) -> None:
-    """--paths and --hessian have no cheap array meaning: say what to use instead."""
+    """--paths and --hessian belong to the scalar graph: without --expand, say how to get them."""
     if options.get("paths"):
-        raise RenderError("--paths lists each gradient as a sum over the paths of the scalar graph, which an array "
-                          "program does not print: use --expand (tiny shapes) to see the scalar graph, and --mode "
-                          "forward or --cost for how the gradient is accumulated")
+        raise RenderError("--paths lists each gradient as a sum over the paths of the scalar graph: add --expand "
+                          "(tiny shapes) to list them on the program's scalar graph")
     if options.get("hessian"):
-        raise RenderError("--hessian is for scalar programs (one second derivative per pair of inputs): write the "
-                          "program with scalars (--expand shows its scalar form) to get it")
+        raise RenderError("--hessian gives one second derivative per pair of scalar inputs: add --expand (tiny "
+                          "shapes) to get it for every pair of input elements, on the program's scalar graph")
+
+
+def _scalar_result(result):
+    from ..api import differentiate
+    from .expand import scalar_program
+
+    program, inputs = scalar_program(result)
+    if not inputs:
+        raise RenderError("--paths and --hessian need an input: this program has none")
+    return differentiate(program, inputs)
+
+
+def scalar_views_text(result, *, paths: bool = False, hessian: bool = False, max_paths: int = 50,
+                      ascii: bool = False) -> str:
+    """--paths and --hessian on the expanded scalar graph, written by the scalar sections' own printers."""
+    scalar = _scalar_result(result)
+    lines: list[str] = []
+    if hessian:
+        from ..render.symbolic_views import hessian_text
+
+        lines += hessian_text(scalar, False, ascii)
+    if paths:
+        from ..render.modes_views import modes_text
+
+        lines += modes_text(scalar, paths=True, max_paths=max_paths, ascii=ascii)
+    return "\n".join(lines) + "\n"
+
+
+def scalar_views_json(result, *, paths: bool = False, hessian: bool = False, max_paths: int = 50) -> dict:
+    """The ``hessian`` and ``paths`` keys of the JSON's ``expanded`` object (the scalar document's)."""
+    scalar = _scalar_result(result)
+    document = {}
+    if hessian:
+        from ..render.symbolic_views import hessian_json
+
+        document["hessian"] = hessian_json(scalar)
+    if paths:
+        from ..render.modes_views import modes_json
+
+        document.update(modes_json(scalar, paths=True, max_paths=max_paths))
+    return document
 
 
 def compute(result, *, lint: bool, step, params, forward: bool, cost: bool, ascii: bool = False) -> Sections:
