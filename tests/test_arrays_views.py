@@ -289,3 +289,24 @@ def test_paths_and_hessian_without_expand_say_to_add_it(flag):
     result = run(ARRAY + [flag, "--no-diagram"])
     assert result.exit_code != 0 and result.stdout == ""
     assert "add --expand" in result.stderr
+
+
+# --- --style edges -----------------------------------------------------------------------------------
+
+def test_style_edges_writes_each_value_and_gradient_on_its_edge(tmp_path):
+    result = run(ARRAY + ["-o", str(tmp_path / "g.dot"), "--style", "edges"])
+    assert result.exit_code == 0, result.output
+    dot = (tmp_path / "g.dot").read_text()
+    assert "shape=circle" in dot and "tailport=e" in dot and "headport=w" in dot
+    assert "<HR/>" in dot  # the rule between the value (above) and its gradient (below)
+    assert ">-1</FONT>" in dot and "#b3261e" in dot  # ∂L/∂W's cells, in the gradient colour
+    assert "vermillion, below: gradient ∂L/∂value" in dot
+
+
+def test_style_edges_top_down_and_with_wrt(tmp_path):
+    result = run(ARRAY + ["-o", str(tmp_path / "g.dot"), "--style", "edges", "--rankdir", "TB", "--wrt", "x"])
+    assert result.exit_code == 0, result.output
+    dot = (tmp_path / "g.dot").read_text()
+    assert "<VR/>" in dot and "tailport=s" in dot and "left: value" in dot
+    w_line = next(line for line in dot.splitlines() if line.startswith("  v0 "))
+    assert "#b3261e" not in w_line  # --wrt x: W's gradient is not drawn

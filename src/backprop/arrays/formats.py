@@ -58,8 +58,6 @@ def _render(fmt, result, **options) -> bytes:
     for key, flag in _SCALAR_ONLY.items():
         if options.get(key):
             raise RenderError(f"{flag} is not available for array programs yet (docs/arrays.md)")
-    if options.get("style") == "edges":
-        raise RenderError("--style edges is not available for array programs yet (docs/arrays.md)")
     if options.get("mode", "reverse") != "reverse":
         raise RenderError("--mode forward is not available for array programs yet (docs/arrays.md)")
     options.pop("graph", None) if options.get("graph", "forward") == "forward" else _refuse("--graph gradient")
@@ -77,9 +75,11 @@ def _render(fmt, result, **options) -> bytes:
         return render.render_json(result).encode("utf-8")
     if name in ("dot", "png", "svg", "pdf"):
         from .dot import render_dot
+        from .edges import render_edges
 
-        source = render_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"), wrt=wrt,
-                            max_nodes=options.get("max_nodes"))
+        draw = render_edges if options.get("style") == "edges" else render_dot
+        source = draw(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"), wrt=wrt,
+                      max_nodes=options.get("max_nodes"))
         if name == "dot":
             return source.encode("utf-8")
         from ..render.dot import run_dot
