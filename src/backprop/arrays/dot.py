@@ -102,7 +102,10 @@ def render_dot(result, *, rankdir: str = "LR", title: str | None = None, wrt=Non
         symbol = _SYMBOLS.get(node.op, node.op)
         site = graph.site(node)
         shape = "circle" if len(symbol) <= 3 else "ellipse"
-        lines.append(f'  op{node.id} [shape={shape}, label="{_escape(symbol)}", tooltip="{_escape(operation(node.op).show(site))}"];')
+        # a GIF's forward step fills its operation in the pass's colour, as the scalar GIF does
+        filled = (f', style=filled, fillcolor="{current_colour}", color="{current_colour}", fontcolor="white"'
+                  if node.id == current and current_colour == VALUE_COLOUR else "")
+        lines.append(f'  op{node.id} [shape={shape}, label="{_escape(symbol)}", tooltip="{_escape(operation(node.op).show(site))}"{filled}];')
         lines.append(f"  op{node.id} -> v{node.id};")
         for position, arg in enumerate(node.args):
             operand = graph.nodes[arg]
