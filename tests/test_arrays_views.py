@@ -310,3 +310,14 @@ def test_style_edges_top_down_and_with_wrt(tmp_path):
     assert "<VR/>" in dot and "tailport=s" in dot and "left: value" in dot
     w_line = next(line for line in dot.splitlines() if line.startswith("  v0 "))
     assert "#b3261e" not in w_line  # --wrt x: W's gradient is not drawn
+
+
+def test_forward_mode_and_cost_keep_to_the_wrt_inputs():
+    result = run(["y = W @ x; L = sum(y^2)", "--set", "W=[[1, 2], [3, 4]]", "x=[1, -1]", "--mode", "forward",
+                  "--cost", "--wrt", "x", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    forward = document["forward_mode"]
+    assert forward["sweeps_total"] == forward["sweeps_run"] == 2
+    assert [s["input"] for s in forward["sweeps"]] == ["x", "x"] and forward["gradients"] == {"x": [-8.0, -12.0]}
+    assert document["cost"]["forward"]["sweeps"] == 2

@@ -118,7 +118,7 @@ def _take_views(name: str, result, options: dict):
                           f"in its {name} output yet: leave -o for the diagram, or print the derivation")
     return views.compute(result, lint=bool(asked["lint"]), step=asked["step"], params=asked["params"],
                          forward=mode == "forward", cost=bool(asked["cost"]),
-                         ascii=name == "ascii" or bool(options.get("ascii")))
+                         ascii=name == "ascii" or bool(options.get("ascii")), wrt=options.get("wrt"))
 
 
 def _refuse(what: str):

@@ -61,8 +61,9 @@ def _edges(graph, node, position: int) -> int:
     return out * operand
 
 
-def array_cost(result) -> dict:
-    """Sweeps and multiply-adds of each mode, counted from the shapes, with each operation's share."""
+def array_cost(result, wrt=None) -> dict:
+    """Sweeps and multiply-adds of each mode, counted from the shapes, with each operation's share;
+    forward mode sweeps once per element of the inputs ``wrt`` keeps (or all)."""
     graph = result.graph
     live = _live(graph)
     per_operation = []
@@ -76,7 +77,7 @@ def array_cost(result) -> dict:
                     if live[arg] and rules.differentiable(site, p))
         edges += count
         per_operation.append({"node": node.name, "operation": rules.show(site), "edges": count})
-    inputs = [graph.nodes[i] for i in graph.inputs]
+    inputs = [graph.nodes[i] for i in graph.inputs if wrt is None or i in wrt]
     elements = sum(_size(node.shape) for node in inputs)
     return {"inputs": elements, "arrays": len(inputs), "edges": edges,
             "forward": {"sweeps": elements, "multiplications": elements * edges},
@@ -144,12 +145,15 @@ def local_jacobians(result) -> dict:
     return jacobians
 
 
-def forward_mode(result, *, shown: int = MAX_SWEEPS_SHOWN, budget: int | None = WORK_BUDGET) -> ArrayForwardMode:
-    """One tangent sweep per input element, while the multiply-adds stay within ``budget``."""
+def forward_mode(result, *, shown: int = MAX_SWEEPS_SHOWN, budget: int | None = WORK_BUDGET,
+                 wrt=None) -> ArrayForwardMode:
+    """One tangent sweep per input element (of the inputs ``wrt`` keeps, or all), while the multiply-adds
+    stay within ``budget``."""
     graph = result.graph
     jacobians = local_jacobians(result)
-    seeds = [(i, index) for i in graph.inputs for index in np.ndindex(graph.nodes[i].shape)]
-    mode = ArrayForwardMode([], {graph.nodes[i].name: np.full(graph.nodes[i].shape, np.nan) for i in graph.inputs},
+    chosen = [i for i in graph.inputs if wrt is None or i in wrt]
+    seeds = [(i, index) for i in chosen for index in np.ndindex(graph.nodes[i].shape)]
+    mode = ArrayForwardMode([], {graph.nodes[i].name: np.full(graph.nodes[i].shape, np.nan) for i in chosen},
                             total=len(seeds))
     for number, (input_id, index) in enumerate(seeds):
         if budget is not None and mode.work > budget:

@@ -97,7 +97,7 @@ def forward_json(result, mode) -> dict:
                     "tangents": {graph.nodes[i].name: _list(t) for i, t in s.tangents.items()
                                  if graph.nodes[i].op != INPUT or i == s.input}}
                    for s in mode.sweeps],
-        "run": mode.run, "total": mode.total,
+        "sweeps_total": mode.total, "sweeps_run": mode.run,  # the scalar document's keys
         "gradients": {name: _list(g) for name, g in mode.gradients.items()},
         "note": (f"{mode.total - mode.run} sweeps were not run: they would exceed the budget" if mode.budget_hit
                  else None),

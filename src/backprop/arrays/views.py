@@ -71,7 +71,8 @@ def scalar_views_json(result, *, paths: bool = False, hessian: bool = False, max
     return document
 
 
-def compute(result, *, lint: bool, step, params, forward: bool, cost: bool, ascii: bool = False) -> Sections:
+def compute(result, *, lint: bool, step, params, forward: bool, cost: bool, ascii: bool = False, wrt=None) -> Sections:
+    """The sections' data; ``wrt`` (a steps.Focus) limits forward mode's sweeps and the cost to the chosen inputs."""
     nudge = None
     if step is not None:
         from .step import take_array_step
@@ -81,12 +82,12 @@ def compute(result, *, lint: bool, step, params, forward: bool, cost: bool, asci
     if forward:
         from .modes import forward_mode
 
-        mode = forward_mode(result)
+        mode = forward_mode(result, wrt=wrt)
     counted = None
     if cost:
         from .modes import array_cost
 
-        counted = array_cost(result)
+        counted = array_cost(result, wrt)
     return Sections(result, lint, nudge, mode, counted, ascii)
 
 
