@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import RenderError
 
+# Refused here; _take_views takes out lint, step, cost, paths and hessian before this check sees them.
 _SCALAR_ONLY = {"symbolic": "--symbolic", "hessian": "--hessian", "cost": "--cost", "paths": "--paths",
                 "lint": "--lint", "step": "--step"}
 
@@ -32,8 +33,8 @@ def render_array(fmt, result, expand: bool = False, **options) -> bytes:
     if on_scalars:
         from .views import scalar_views_text
 
-        text += scalar_views_text(result, max_paths=max_paths, ascii=fmt.name in ("ascii", "latex") or bool(options.get("ascii")),
-                                  **on_scalars)
+        plain = fmt.name in ("ascii", "latex") or bool(options.get("ascii"))  # LaTeX's verbatim: ASCII
+        text += scalar_views_text(result, max_paths=max_paths, ascii=plain, **on_scalars)
     if fmt.name == "markdown":
         text = "\n## Expanded to scalars\n\n```text" + text + "```\n"
     elif fmt.name == "latex":
@@ -50,7 +51,7 @@ def _with_expansion_json(data: bytes, expansion: dict) -> bytes:
 
 
 def _render(fmt, result, **options) -> bytes:
-    sections = _take_views(fmt.name, result, options)  # --lint, --step, --mode forward, --cost, --style edges
+    sections = _take_views(fmt.name, result, options)  # --lint, --step, --mode forward, --cost
     if sections is not None:
         from .views import add_sections
 
@@ -58,8 +59,6 @@ def _render(fmt, result, **options) -> bytes:
     for key, flag in _SCALAR_ONLY.items():
         if options.get(key):
             raise RenderError(f"{flag} is not available for array programs yet (docs/arrays.md)")
-    if options.get("mode", "reverse") != "reverse":
-        raise RenderError("--mode forward is not available for array programs yet (docs/arrays.md)")
     options.pop("graph", None) if options.get("graph", "forward") == "forward" else _refuse("--graph gradient")
     from . import render
 
