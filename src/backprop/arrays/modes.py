@@ -19,12 +19,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import RenderError
-from ..modes import MAX_SWEEPS_SHOWN, WORK_BUDGET
+from ..modes import MAX_SWEEPS_SHOWN
 from .graph import CONST, INPUT
 from .ops_array import ELEMENTWISE, operation
 from .shapes import broadcast_axes
 
 MAX_JACOBIAN_ENTRIES = 4_000_000  # dense local Jacobians forward mode may hold (32 MB of float64)
+# Multiply-adds (dense Jacobian entries times tangents) the sweeps of one derivation may spend. NumPy does
+# them at a few hundred million a second (benchmarks/arrays_modes.py: 5 million in 10 ms with the Jacobians),
+# so this keeps forward mode to about a second; the scalar budget (modes.WORK_BUDGET) counts Python steps.
+WORK_BUDGET = 300_000_000
 
 
 def _size(shape: tuple) -> int:
