@@ -320,3 +320,13 @@ def test_forward_mode_and_cost_keep_to_the_wrt_inputs():
     assert "(2 sweeps for 2 elements)" in text and "for W[" not in text
     assert "∂L/∂x (2,) = [-8, -12]   (equals reverse mode's)" in text
     assert "forward mode: 2 sweeps (one per input element)" in text
+
+
+def test_each_sweep_step_says_how_the_tangent_is_made():
+    result = run(["h = tanh(W @ x + b); L = sum(h * h) - mean(softmax(h))", "--set", "W=[[1, 2], [3, 4]]",
+                  "x=[1, -1]", "b=0.5", "--mode", "forward", "--no-diagram"])
+    text = result.stdout
+    for line in ("ȧ = Ẇ @ x   (2,)", "ḣ = (∂h/∂c) ⊙ ċ   (2,)", "ḋ = ḣ ⊙ h + h ⊙ ḣ   (2,)",
+                 "ė = sum(ḋ)   ()", "ḟ = (∂f/∂h) · ḣ   (2,)", "L̇ = ė − ġ   ()"):
+        assert line in text, line
+    assert "ȧ = W @ ẋ   (2,)" in text  # the sweeps for x's elements

@@ -3,10 +3,13 @@ LaTeX and JSON. The numbers come from ``arrays/modes.py``; these printers only p
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..numfmt import format_number
 from .graph import INPUT
+from .ops_array import ELEMENTWISE, operation
 from .render import _latex_name, _latex_text, _list, show_value
 from .shapes import show_shape
 
@@ -24,6 +27,39 @@ def _agrees(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
+_LINEAR = ("sum", "mean", "transpose", "index")  # linear in their operand: the tangent goes through the op itself
+
+
+def tangent_formula(graph, node, tangents: dict) -> str:
+    """How a node's tangent is made from its operands' (those the seed reaches): ``Ẇ @ x + W @ ẋ``,
+    ``ȧ + ḃ``, ``(∂h/∂a) ⊙ ȧ`` for an elementwise function, ``sum(ȧ)``; ``(∂p/∂z) · ż`` (the local
+    Jacobian times the tangent) for softmax and the other operations that mix a row's elements."""
+    site = graph.site(node)
+    terms = []
+    for position, arg in enumerate(node.args):
+        if arg not in tangents:
+            continue
+        names = list(site.names)
+        names[position] = dot(names[position])
+        tangent = names[position]
+        op = node.op
+        if op == "matmul":
+            terms.append(f"{names[0]} @ {names[1]}")
+        elif op in _LINEAR:
+            terms.append(operation(op).show(replace(site, names=tuple(names))))
+        elif op == "add" or op == "sub" and position == 0:
+            terms.append(tangent)
+        elif op in ("sub", "neg"):
+            terms.append(f"−{tangent}")
+        elif op == "mul":
+            terms.append(f"{names[0]} ⊙ {names[1]}")
+        elif op in ELEMENTWISE:
+            terms.append(f"(∂{node.name}/∂{site.names[position]}) ⊙ {tangent}")
+        else:
+            terms.append(f"(∂{node.name}/∂{site.names[position]}) · {tangent}")
+    return " + ".join(terms).replace("+ −", "− ")
+
+
 def forward_lines(result, mode) -> list[str]:
     """The sweeps as text lines: the first ones in full, then what the others found."""
     graph, out = result.graph, result.output
@@ -31,8 +67,8 @@ def forward_lines(result, mode) -> list[str]:
     lines = ["", f"Forward mode: one sweep per input element ({n:,} sweep{'s' if n != 1 else ''} for {n:,} "
                  f"element{'s' if n != 1 else ''}), carrying each node's tangent (its derivative with respect to "
                  f"that one element, an array of the node's shape) from the inputs to {out}; each operation's "
-                 f"tangent is its local Jacobian times its operands' tangents, and a node the element does not "
-                 f"reach keeps the tangent 0 and is not printed"]
+                 f"tangent is its local Jacobian times its operands' tangents (⊙: elementwise), and a node the "
+                 f"element does not reach keeps the tangent 0 and is not printed"]
     for number, sweep in enumerate(mode.sweeps, start=1):
         seed = graph.nodes[sweep.input]
         others = [graph.nodes[i].name for i in graph.inputs if i != sweep.input]
@@ -43,9 +79,8 @@ def forward_lines(result, mode) -> list[str]:
         for node in graph.nodes[sweep.input + 1:]:
             if node.id not in sweep.tangents:
                 continue
-            fed = [graph.nodes[a].name for p, a in enumerate(node.args) if a in sweep.tangents]
-            terms = " + ".join(f"∂{node.name}/∂{name} · {dot(name)}" for name in fed)
-            lines.append(f"    {dot(node.name)} = {terms}   {show_shape(node.shape)}")
+            lines.append(f"    {dot(node.name)} = {tangent_formula(graph, node, sweep.tangents)}   "
+                         f"{show_shape(node.shape)}")
             lines.append(f"       = {show_value(sweep.tangents[node.id])}")
         reverse = float(np.asarray(result.gradients[seed.name])[sweep.index])
         check = "✓" if _agrees(sweep.gradient, reverse) else "✗"
