@@ -97,9 +97,9 @@ def test_the_cli_prints_the_derivation_and_the_check(tmp_path):
 
 
 def test_formats_arrays_do_not_have_yet_are_refused_in_one_line():
-    assert "--mode forward is not available for array programs" in refused(
-        ["L = sum(x)", "--set", "x=[1, 2]", "--mode", "forward"])
-    assert "--hessian is not available for array programs" in refused(
+    assert "--paths lists each gradient as a sum over the paths of the scalar graph" in refused(
+        ["L = sum(x)", "--set", "x=[1, 2]", "--paths", "--no-diagram"])
+    assert "--hessian gives one second derivative per pair of scalar inputs: add --expand" in refused(
         ["L = sum(x)", "--set", "x=[1, 2]", "--hessian", "--no-diagram"])
 
 

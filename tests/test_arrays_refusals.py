@@ -50,15 +50,6 @@ def test_scalar_jobs_refuse_array_programs_in_one_line(args):
     assert "scalar programs only" in result.output and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("option, flag", [(["--lint"], "--lint"), (["--step", "0.1"], "--step"),
-                                          (["-o", "x.png", "--style", "edges"], "--style edges")])
-def test_views_arrays_do_not_have_yet_are_refused_not_ignored(option, flag, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = run(ARRAY + ["--no-diagram"] + option)
-    assert result.exit_code != 0
-    assert f"Error: {flag} is not available for array programs yet" in result.output
-
-
 @pytest.mark.slow
 def test_an_array_gif_is_written(tmp_path):
     result = run(ARRAY + ["-o", str(tmp_path / "steps.gif")])

@@ -72,4 +72,4 @@ def test_the_gif_has_one_captioned_frame_per_step(tmp_path):
     path.write_bytes(data)
     with Image.open(path) as image:
         steps = len(__import__("json").loads(result.to_json())["steps"])
-        assert image.n_frames == steps
+        assert image.n_frames == steps + 1  # frame 0: the graph and its inputs, then one per step

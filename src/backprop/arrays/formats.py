@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from ..errors import RenderError
 
-_SCALAR_ONLY = {"hessian": "--hessian", "cost": "--cost", "paths": "--paths",
-                "lint": "--lint", "step": "--step"}
 
 
 def render_array(fmt, result, expand: bool = False, **options) -> bytes:
     """The bytes of one format for an array program; what arrays do not have yet is refused in one line."""
     if expand and fmt.name not in ("text", "ascii", "markdown", "latex", "json"):
-        return render_array(fmt, result, **options)  # a diagram written beside an expanded derivation
+        # a diagram written beside an expanded derivation, which shows --paths and --hessian
+        return render_array(fmt, result, **{k: v for k, v in options.items() if k not in ("paths", "hessian")})
+    # --paths and --hessian are the scalar graph's: with --expand they are computed on it
+    on_scalars = {key: options.pop(key) for key in ("paths", "hessian") if expand and options.get(key)}
+    max_paths = options.get("max_paths", 50)
     symbolic = options.pop("symbolic", False)
     if symbolic and fmt.name == "html":
         options["formulas"] = True  # the stepper shows them below its steps
@@ -25,8 +27,18 @@ def render_array(fmt, result, expand: bool = False, **options) -> bytes:
     from .expand import expansion_json, render_expansion
 
     if fmt.name == "json":
-        return _with_expansion_json(data, expansion_json(result))
+        document = expansion_json(result)
+        if on_scalars:
+            from .views import scalar_views_json
+
+            document.update(scalar_views_json(result, max_paths=max_paths, **on_scalars))
+        return _with_expansion_json(data, document)
     text = render_expansion(result, ascii=fmt.name == "ascii" or bool(options.get("ascii")))
+    if on_scalars:
+        from .views import scalar_views_text
+
+        plain = fmt.name in ("ascii", "latex") or bool(options.get("ascii"))  # LaTeX's verbatim: ASCII
+        text += scalar_views_text(result, max_paths=max_paths, ascii=plain, **on_scalars)
     if fmt.name == "markdown":
         text = "\n## Expanded to scalars\n\n```text" + text + "```\n"
     elif fmt.name == "latex":
@@ -43,13 +55,11 @@ def _with_expansion_json(data: bytes, expansion: dict) -> bytes:
 
 
 def _render(fmt, result, **options) -> bytes:
-    for key, flag in _SCALAR_ONLY.items():
-        if options.get(key):
-            raise RenderError(f"{flag} is not available for array programs yet (docs/arrays.md)")
-    if options.get("style") == "edges":
-        raise RenderError("--style edges is not available for array programs yet (docs/arrays.md)")
-    if options.get("mode", "reverse") != "reverse":
-        raise RenderError("--mode forward is not available for array programs yet (docs/arrays.md)")
+    sections = _take_views(fmt.name, result, options)  # --lint, --step, --mode forward, --cost
+    if sections is not None:
+        from .views import add_sections
+
+        return add_sections(fmt.name, _render(fmt, result, **options), sections)
     gradient = options.pop("graph", "forward") == "gradient"
     from . import render
 
@@ -67,9 +77,11 @@ def _render(fmt, result, **options) -> bytes:
         return render.render_json(result).encode("utf-8")
     if name in ("dot", "png", "svg", "pdf"):
         from .dot import render_dot
+        from .edges import render_edges
 
-        source = render_dot(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"), wrt=wrt,
-                            max_nodes=options.get("max_nodes"))
+        draw = render_edges if options.get("style") == "edges" else render_dot
+        source = draw(result, rankdir=options.get("rankdir", "LR"), title=options.get("title"), wrt=wrt,
+                      max_nodes=options.get("max_nodes"))
         if name == "dot":
             return source.encode("utf-8")
         from ..render.dot import run_dot
@@ -101,6 +113,30 @@ def _gradient_graph(name: str, result, options) -> bytes:
     from ..render.dot import run_dot
 
     return run_dot(source, name)
+
+
+_DERIVATIONS = ("text", "ascii", "markdown", "latex", "json")
+
+
+def _take_views(name: str, result, options: dict):
+    """Take the array views out of ``options``: the sections (lint, step, forward mode, cost) to add to a derivation,
+    or None when none is asked for; refuse --paths and --hessian with what to do instead."""
+    from . import views
+
+    views.refuse_scalar_views(options)
+    asked = {key: options.pop(key, None) for key in ("lint", "step", "params", "cost")}
+    mode = options.pop("mode", "reverse") or "reverse"
+    options.pop("max_paths", None)
+    if not (asked["lint"] or asked["step"] is not None or asked["cost"] or mode != "reverse"):
+        return None
+    if name not in _DERIVATIONS:
+        flag = "--lint" if asked["lint"] else "--mode forward" if mode != "reverse" else "--cost" if asked["cost"] \
+            else "--step"
+        raise RenderError(f"{flag} is written in an array program's derivation (text, markdown, latex, json), not "
+                          f"in its {name} output yet: leave -o for the diagram, or print the derivation")
+    return views.compute(result, lint=bool(asked["lint"]), step=asked["step"], params=asked["params"],
+                         forward=mode == "forward", cost=bool(asked["cost"]),
+                         ascii=name == "ascii" or bool(options.get("ascii")), wrt=options.get("wrt"))
 
 
 def _refuse(what: str):

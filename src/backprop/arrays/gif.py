@@ -1,6 +1,11 @@
-"""The array derivation as an animated GIF: one frame per step (the JSON document's steps), the
-step's node outlined in the diagram and the step's text below it. Frames are composed and
-captioned by the scalar GIF's own helpers, so both look alike."""
+"""The array derivation as an animated GIF, revealed step by step like the scalar GIF.
+
+Frame 0 shows the graph with its inputs (and constants); every other value and gradient reads
+"?". Then one frame per step of the JSON document: a forward step fills in its node's value, a
+backward step its node's gradient (a broadcast or several uses take a few steps: the gradient
+appears with the last of them), the step's node outlined in the pass's colour and the step's
+text below. Every cell keeps one width in every frame, so Graphviz lays each frame out the same
+and nothing jumps. Frames are composed, captioned and timed by the scalar GIF's own helpers."""
 
 from __future__ import annotations
 
@@ -11,31 +16,76 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import RenderError
 from ..render.dot import run_dot
-from ..render.gif import DEFAULT_FRAME_MS, HOLD_LAST, MAX_FRAMES, _compose
-from .dot import render_dot
-from .render import render_json
+from ..render.gif import DEFAULT_FRAME_MS, MAX_FRAMES, _compose, _keep_white, frame_durations
+from .dot import GRAD_COLOUR, VALUE_COLOUR, render_dot
+from .graph import CONST, INPUT
+from .render import render_json, show_value
 
-_COLOURS = {"forward": "#1f4e9c", "backward": "#b3261e"}
+MAX_WIDTH_INCHES = 1600 / 144  # Graphviz draws wider diagrams smaller (the scalar GIF's width)
+
+
+def reveal_schedule(result, steps: list[dict]) -> list[tuple[set, set]]:
+    """For each frame (0 … len(steps)): the node ids whose value, and whose gradient, are known."""
+    graph = result.graph
+    values = {node.id for node in graph.nodes if node.op in (INPUT, CONST)}
+    last_backward = {}
+    for number, step in enumerate(steps, start=1):
+        if step["phase"] == "backward":
+            last_backward[step["node"]] = number  # a gradient is whole at its node's last step
+    grads: set = set()
+    frames = [(set(values), set())]
+    for number, step in enumerate(steps, start=1):
+        if step["phase"] == "forward":
+            values.add(step["node"])
+        elif last_backward[step["node"]] == number:
+            grads.add(step["node"])
+        frames.append((set(values), set(grads)))
+    return frames
+
+
+def _start_text(result) -> str:
+    graph = result.graph
+    shown = [f"{n.name} {show_value(result.values[n.id])}" for n in graph.nodes if n.op == INPUT]
+    return (f"The inputs: {'; '.join(shown)}. Every other value and every gradient is '?' until its step "
+            f"computes it.")
 
 
 def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR", **_) -> bytes:
     from PIL import Image
 
+    if frame_ms <= 0:
+        raise ValueError("frame_ms must be positive")
     steps = json.loads(render_json(result))["steps"]
-    if len(steps) > MAX_FRAMES:
-        raise RenderError(f"a GIF of this program would have {len(steps):,} frames, more than {MAX_FRAMES}: "
+    if len(steps) + 1 > MAX_FRAMES:
+        raise RenderError(f"a GIF of this program would have {len(steps) + 1:,} frames, more than {MAX_FRAMES}: "
                           f"step through it with -o steps.html instead")
-    sources = [render_dot(result, rankdir=rankdir, current=step["node"]) for step in steps]
+    schedule = reveal_schedule(result, steps)
+    size = f'  graph [size="{MAX_WIDTH_INCHES:.3f},1000"];'
+    sources = []
+    for k, known in enumerate(schedule):
+        step = steps[k - 1] if k else None
+        colour = (VALUE_COLOUR if step["phase"] == "forward" else GRAD_COLOUR) if step else None
+        source = render_dot(result, rankdir=rankdir, reveal=known, current=step["node"] if step else None,
+                            current_colour=colour or "#333333")
+        sources.append(source.replace("\n", "\n" + size + "\n", 1))
     with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
         pngs = list(pool.map(lambda source: run_dot(source, "png"), sources))
     graphs = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
-    captions = [(_COLOURS[step["phase"]], f"Step {k} / {len(steps)} · {step['phase']} pass", step["text"])
-                for k, step in enumerate(steps, start=1)]
+    captions = [("#1F2328", f"Step 0 / {len(steps)} · the graph and its inputs", _start_text(result))]
+    sizes = {phase: sum(1 for s in steps if s["phase"] == phase) for phase in ("forward", "backward")}
+    counts = dict.fromkeys(sizes, 0)
+    for k, step in enumerate(steps, start=1):
+        counts[step["phase"]] += 1
+        colour = VALUE_COLOUR if step["phase"] == "forward" else GRAD_COLOUR
+        heading = f"Step {k} / {len(steps)} · {step['phase'].capitalize()} pass {counts[step['phase']]} of " \
+                  f"{sizes[step['phase']]}"
+        captions.append((colour, heading, step["text"]))
     frames = _compose(graphs, captions)
+    # one palette for every frame, from the last (it has every colour), no dithering: flat colours stay flat
     palette = frames[-1].quantize(colors=128, method=Image.Quantize.MEDIANCUT)
+    _keep_white(palette)
     frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
-    durations = [frame_ms] * len(frames)
-    durations[-1] = frame_ms * HOLD_LAST
+    durations = frame_durations([text for _, _, text in captions], frame_ms)
     out = io.BytesIO()
     frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
     return out.getvalue()

@@ -41,6 +41,8 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
                    "mode": mode, "cost": cost, "paths": paths, "max_paths": 50 if max_paths is None else max_paths,
                    "lint": lint, "step": step, "params": params or wrt, "expand": expand}
         ascii_text = ascii_only or fmt == "ascii" or not out.stdout_takes_unicode()
+        # Validate first: a file -o names that would be refused is refused before stdout gets a byte.
+        prepared = _prepare_file(result, plan, dict(options, ascii=ascii_only))
         report = None
         if check and getattr(result, "is_array", False):
             from ..arrays.check import run_check
@@ -57,7 +59,7 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
             out.write_stdout(stdout.render_chunks(result, **options))
         if plan.file is not None or plan.default_diagram:
             out.write_file(result, plan.file or out.DEFAULT_DIAGRAM_PATH, default=plan.file is None,
-                           ascii=ascii_only, **options)
+                           ascii=ascii_only, data=prepared, **options)
         result.timings["render"] = time.perf_counter() - render_started
         if timings:
             for phase in ("parse", "lower", "forward", "backward", "render"):
@@ -72,3 +74,39 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
     except BackpropError as error:
         raise click.ClickException(format_error(error, source)) from None
 
+
+def _prepare_file(result, plan, options: dict):
+    """The bytes of the file -o names when they must exist before stdout is written, else None.
+
+    An array program's file is rendered first, whole (array documents are bounded by
+    --max-elements and the GIF's frame limit), so any refusal of its writer comes before the
+    derivation. A scalar program's file streams after stdout as before; its refusals that
+    depend on the program (a GIF's frame limit, --step's parameters, --hessian's size) are
+    checked here instead, cheaply."""
+    if plan.file is None:
+        return None
+    from ..render.formats import format_for_path
+
+    file_format = format_for_path(plan.file)
+    if getattr(result, "is_array", False):
+        from ..render.dot import DEFAULT_MAX_NODES
+
+        return file_format.render(result, max_nodes=options.get("max_nodes") or DEFAULT_MAX_NODES,
+                                  **{k: v for k, v in options.items() if k != "max_nodes"})
+    if file_format.name == "gif":
+        from ..errors import RenderError
+        from ..render.gif import MAX_FRAMES
+
+        if len(result.steps) + 1 > MAX_FRAMES:
+            raise RenderError(f"a GIF of this program would have {len(result.steps) + 1:,} frames, more than "
+                              f"{MAX_FRAMES}: step through it with -o graph.html instead")
+    if options.get("step") is not None and "step" in file_format.options:
+        from ..train.nudge import step_options
+
+        step_options(result, options["step"], options.get("params"))
+    if options.get("hessian") and "hessian" in file_format.options:
+        from ..symbolic import MAX_HESSIAN_INPUTS
+
+        if len(result.graph.inputs) > MAX_HESSIAN_INPUTS:
+            result.hessian()  # raises the one-line refusal naming the limit
+    return None

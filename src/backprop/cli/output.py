@@ -106,13 +106,19 @@ def stderr(message: str) -> None:
         pass
 
 
-def write_file(result, path: Path, *, default: bool, **options) -> None:
-    """Save one file and say so on stderr; for the default diagram a failure is a warning."""
+def write_file(result, path: Path, *, default: bool, data: bytes | None = None, **options) -> None:
+    """Save one file and say so on stderr; for the default diagram a failure is a warning.
+    ``data``: the file's bytes when they were rendered already (to refuse before stdout)."""
     from ..render.dot import DEFAULT_MAX_NODES, drawn_size, nodes_to_draw
+    from ..render.formats import Saved, write_atomically
 
     options["max_nodes"] = options.get("max_nodes") or DEFAULT_MAX_NODES
     try:
-        saved = result.save(path, **options)
+        if data is not None:
+            write_atomically(path, data)
+            saved = Saved(path)
+        else:
+            saved = result.save(path, **options)
     except RenderError as error:
         if not default:
             raise
