@@ -193,7 +193,7 @@ def test_the_stepper_shows_the_formulas_below_its_steps(tmp_path, browser):
 def test_what_arrays_do_not_have_yet_is_refused_in_one_line():
     result = run(LR_ARGS[:-2] + ["--hessian", "--no-diagram"])
     assert result.exit_code != 0 and "Traceback" not in result.output
-    assert result.stderr.startswith("Error: --hessian is not available for array programs")
+    assert result.stderr.startswith("Error: --hessian gives one second derivative per pair of scalar inputs: add --expand")
 
 
 def test_graph_gradient_draws_the_backward_pass_as_array_operations(tmp_path):
