@@ -362,7 +362,7 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
         command += ["-Gdpi=144", f"-Gsize={_capped_size(graph_size(source))}"]
     elif fmt == "pdf":
         command.append("-Gmargin=0")  # Graphviz's default half inch around a PDF page
-    source = graphviz_program.for_layout(name, source)
+    source, font = graphviz_program.for_layout(name, source)
     try:
         completed = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -374,7 +374,7 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
         message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = message[-1] if message else f"exit status {completed.returncode}"
         raise RenderError(f"{who} failed: {detail}")
-    return graphviz_program.from_layout(name, fmt, completed.stdout)
+    return graphviz_program.from_layout(fmt, completed.stdout, font)
 
 
 # The parts of DOT that matter for finding the root graph's size. Strings and HTML labels (whose

@@ -89,19 +89,25 @@ def missing_hint(fmt: str) -> str:
     return INSTALL_HOW
 
 
-def for_layout(name: str, source: str) -> str:
-    """The DOT as the program should read it: graphviz-pure measures text in METRICS_FONT."""
+def for_layout(name: str, source: str) -> tuple[str, str | None]:
+    """The DOT as the program should read it, and the font name to give back to its SVG.
+
+    graphviz-pure measures text in METRICS_FONT instead of the font our DOT names: the scalar
+    diagrams' list, or the array diagrams' Helvetica (src/backprop/arrays/dot.py), which a
+    browser without Helvetica draws in a wider font too.
+    """
     if name != PURE:
-        return source
+        return source, None
     from .dot import FONT
 
-    return source.replace(f'fontname="{FONT}"', f'fontname="{METRICS_FONT}"')
+    for font in (FONT, "Helvetica"):
+        if f'fontname="{font}"' in source:
+            return source.replace(f'fontname="{font}"', f'fontname="{METRICS_FONT}"'), font
+    return source, None
 
 
-def from_layout(name: str, fmt: str, output: bytes) -> bytes:
-    """The program's SVG with our font list back, so a viewer draws it in the font dot's SVG names."""
-    if name != PURE or fmt != "svg":
+def from_layout(fmt: str, output: bytes, font: str | None) -> bytes:
+    """The program's SVG with our font back, so a viewer draws it in the font dot's SVG names."""
+    if font is None or fmt != "svg":
         return output
-    from .dot import FONT
-
-    return output.replace(f'font-family="{METRICS_FONT}"'.encode(), f'font-family="{FONT}"'.encode())
+    return output.replace(f'font-family="{METRICS_FONT}"'.encode(), f'font-family="{font}"'.encode())
