@@ -350,7 +350,7 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
 
     chosen = graphviz_program.program(fmt)
     if chosen is None:
-        raise RenderError(f"{NEEDED}: {graphviz_program.missing_hint(fmt)}")
+        raise RenderError(graphviz_program.missing_message(fmt))
     name, executable = chosen
     who = "Graphviz's dot" if name == graphviz_program.DOT else name
     command = [executable, f"-T{fmt}"]

@@ -85,8 +85,17 @@ def missing_hint(fmt: str) -> str:
     if fmt in PURE_FORMATS:
         return f"{INSTALL_GRAPHVIZ}; or, for SVG and the HTML stepper only, {PURE_INSTALL}{OTHERWISE}"
     if wanted == PURE or find_pure():
-        return f"graphviz-pure draws SVG and the HTML stepper only; for this, {INSTALL_HOW}"
+        return f"graphviz-pure draws SVG and the HTML stepper only (-o graph.svg, -o steps.html); {INSTALL_HOW}"
     return INSTALL_HOW
+
+
+def missing_message(fmt: str) -> str:
+    """The one-line error when nothing here draws ``fmt``."""
+    from .dot import NEEDED
+
+    if fmt not in PURE_FORMATS and (choice() == PURE or find_pure()):
+        return f"Graphviz's 'dot' program is needed to draw {fmt.upper()}: {missing_hint(fmt)}"
+    return f"{NEEDED}: {missing_hint(fmt)}"
 
 
 def for_layout(name: str, source: str) -> tuple[str, str | None]:
