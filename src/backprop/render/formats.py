@@ -236,9 +236,12 @@ def missing_needs(fmt: Format) -> list[str]:
     """The needs of a format this machine lacks (checked cheaply, before any work)."""
     import importlib.util
 
-    from .graphviz_program import can_draw
+    def graphviz() -> bool:
+        from .graphviz_program import can_draw  # only for a format that draws
 
-    present = {"graphviz": lambda: can_draw(drawn_as(fmt)),
+        return can_draw(drawn_as(fmt))
+
+    present = {"graphviz": graphviz,
                "pillow": lambda: importlib.util.find_spec("PIL") is not None}
     return [NEEDS[need] for need in fmt.needs if not present[need]()]
 
