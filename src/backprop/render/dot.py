@@ -1,5 +1,7 @@
 """Result → Graphviz DOT, and DOT → PNG/SVG/PDF through the ``dot`` program.
 
+Where ``dot`` is missing, graphviz-pure draws SVG (graphviz_program.py says which program runs).
+
 One box per value (name, value in blue, gradient in vermillion: the Okabe–Ito pair, safe
 for colour-blind readers) and one small circle per operation, as in CS231n's figures.
 Inputs sit on the left and the output on the right (``rankdir`` TB for top-down).

@@ -44,7 +44,7 @@ def find_pure() -> str | None:
     """The graphviz-pure program: on PATH, or beside this Python (a virtual environment not activated)."""
     found = shutil.which(PURE)
     if found is None:
-        scripts = Path(sysconfig.get_path("scripts")) / PURE
+        scripts = Path(sysconfig.get_path("scripts")) / (PURE + (".exe" if os.name == "nt" else ""))
         if scripts.is_file() and os.access(scripts, os.X_OK):
             found = str(scripts)
     return found
