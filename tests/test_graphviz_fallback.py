@@ -208,3 +208,19 @@ def test_stepper_without_dot_shows_the_graph_in_chromium(browser, tmp_path):
     assert drawn["values"] == 29  # 12 inputs, the constant 2 and 16 operations
     assert "∂L/∂w11 = 0.576256" in drawn["text"] and "∂L/∂h2 = -0.690362" in drawn["text"]
     assert drawn["overflow"] == []  # every number inside its box, in the font the browser really uses
+
+
+@pytest.mark.parametrize("program, values", [
+    ("(a*b+c)*f", {"a": 2, "b": 3, "c": -10, "f": 5}),
+    ("L = sum((X @ w - y)^2)", {"X": "[[1, 2], [3, 4]]", "w": "[0.5, -1]", "y": "[1, 2]"}),  # the array diagrams
+])
+def test_graphviz_pure_measures_every_diagram_in_dejavu_sans(program, values):
+    if "@" in program:
+        pytest.importorskip("numpy")
+    source = differentiate(program, values).to_dot()
+    laid_out, font = graphviz_program.for_layout(graphviz_program.PURE, source)
+    assert font is not None and f'fontname="{font}"' not in laid_out  # a font its width tables miss or
+    assert 'fontname="DejaVu Sans"' in laid_out  # that a browser draws wider: measured as DejaVu Sans
+    svg = b'<text font-family="DejaVu Sans">x</text>'
+    assert graphviz_program.from_layout("svg", svg, font) == f'<text font-family="{font}">x</text>'.encode()
+    assert graphviz_program.for_layout(graphviz_program.DOT, source) == (source, None)  # dot measures real fonts
