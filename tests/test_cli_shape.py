@@ -221,6 +221,7 @@ def test_lang_c_falls_back_to_ascii_even_in_utf8_mode(tmp_path):
 
 def test_html_without_graphviz_says_so_before_any_work(tmp_path, monkeypatch):
     monkeypatch.setattr("shutil.which", lambda name, *a, **k: None)
+    monkeypatch.setattr("backprop.render.graphviz_program.find_pure", lambda: None)  # nor graphviz-pure
     result = run(SEED_ARGS + ["-o", str(tmp_path / "g.html")])
     one_line_error(result, f"Graphviz's 'dot' program is needed for -o {tmp_path / 'g.html'} (the interactive stepper")
     assert result.stdout == ""

@@ -32,6 +32,7 @@ def test_repr_svg_and_html_show_the_diagram(seed):
 
 def test_reprs_degrade_without_graphviz(seed, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr("backprop.render.graphviz_program.find_pure", lambda: None)  # nor graphviz-pure
     assert seed._repr_svg_() is None  # Jupyter then falls back to another format
     page = seed._repr_html_()
     assert "<table" in page and "<td>a</td>" in page and "<svg" not in page

@@ -369,6 +369,7 @@ def test_dot_missing(tmp_path, monkeypatch):
 
 def test_dot_missing_from_path(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr("backprop.render.graphviz_program.find_pure", lambda: None)  # nor graphviz-pure
     assert_clean_error(run(SEED_ARGS + ["-o", str(tmp_path / "g.svg")]), "apt-get install graphviz")
 
 

@@ -40,9 +40,10 @@ def plan(given: dict[str, str], fmt: str, output: str | None, program_file: str 
     for chosen, by in ((file_format, f"-o {output}"), (FORMATS[fmt], f"--format {fmt}")):
         missing = missing_needs(chosen) if chosen is not None else []
         if missing:
-            from ..render.dot import INSTALL_HOW
+            from ..render.formats import drawn_as
+            from ..render.graphviz_program import missing_hint
 
-            hint = f": {INSTALL_HOW}" if "Graphviz" in missing[0] else ": install it with pip install pillow"
+            hint = f": {missing_hint(drawn_as(chosen))}" if "Graphviz" in missing[0] else ": install it with pip install pillow"
             raise RenderError(f"{missing[0]} is needed for {by} ({chosen.summary}){hint}")
     stdout = FORMATS[fmt]
     if stdout.binary and "--check" not in given and _is_terminal():

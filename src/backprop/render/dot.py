@@ -1,5 +1,7 @@
 """Result → Graphviz DOT, and DOT → PNG/SVG/PDF through the ``dot`` program.
 
+Where ``dot`` is missing, graphviz-pure draws SVG (graphviz_program.py says which program runs).
+
 One box per value (name, value in blue, gradient in vermillion: the Okabe–Ito pair, safe
 for colour-blind readers) and one small circle per operation, as in CS231n's figures.
 Inputs sit on the left and the output on the right (``rankdir`` TB for top-down).
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import subprocess
 from collections import deque
 
@@ -38,12 +39,12 @@ SLIDE_INCHES = (13.33, 7.5)
 STYLES = ("boxes", "edges")
 OPERAND_MARKS = ("①", "②")  # a − b: ① on a's edge, ② on b's
 MAX_PNG_INCHES = 40.0  # 5760 px at 144 dpi
-INSTALL_HOW = (
-    "install it with 'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) or from "
-    "https://graphviz.org/download/ — or write DOT with -o graph.dot, or skip the picture with --no-diagram"
-)
-INSTALL_HINT = ("Graphviz's 'dot' program is needed to lay out diagrams (PNG, SVG, PDF, the HTML stepper, GIF): "
-                + INSTALL_HOW)
+INSTALL_GRAPHVIZ = ("install it with 'apt-get install graphviz' (Debian/Ubuntu), 'brew install graphviz' (macOS) "
+                    "or from https://graphviz.org/download/")
+OTHERWISE = " — or write DOT with -o graph.dot, or skip the picture with --no-diagram"
+INSTALL_HOW = INSTALL_GRAPHVIZ + OTHERWISE
+NEEDED = "Graphviz's 'dot' program is needed to lay out diagrams (PNG, SVG, PDF, the HTML stepper, GIF)"
+INSTALL_HINT = f"{NEEDED}: {INSTALL_HOW}"
 
 
 def _escape(text: str) -> str:
@@ -342,10 +343,18 @@ def without_titles(svg: bytes) -> bytes:
 
 
 def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
-    """DOT source → image bytes; a missing, failing or slow dot raises RenderError."""
-    executable = shutil.which("dot")
-    if executable is None:
-        raise RenderError(INSTALL_HINT)
+    """DOT source → image bytes; a missing, failing or slow dot raises RenderError.
+
+    Where dot is missing, graphviz-pure draws SVG and plain (see graphviz_program), through
+    the same subprocess call and time limit.
+    """
+    from . import graphviz_program
+
+    chosen = graphviz_program.program(fmt)
+    if chosen is None:
+        raise RenderError(graphviz_program.missing_message(fmt))
+    name, executable = chosen
+    who = "Graphviz's dot" if name == graphviz_program.DOT else name
     command = [executable, f"-T{fmt}"]
     if fmt == "png":
         # Sharp on slides and high-density screens; a drawing wider or taller than 40 inches
@@ -355,18 +364,19 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
         command += ["-Gdpi=144", f"-Gsize={_capped_size(graph_size(source))}"]
     elif fmt == "pdf":
         command.append("-Gmargin=0")  # Graphviz's default half inch around a PDF page
+    source, font = graphviz_program.for_layout(name, source)
     try:
         completed = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"Graphviz's dot took longer than {timeout:g} s and was stopped; "
+        raise RenderError(f"{who} took longer than {timeout:g} s and was stopped; "
                           f"write DOT with -o graph.dot, or lower --max-nodes") from None
     except OSError as error:
-        raise RenderError(f"could not run Graphviz's dot: {error.strerror or error}") from None
+        raise RenderError(f"could not run {who}: {error.strerror or error}") from None
     if completed.returncode != 0:
         message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
         detail = message[-1] if message else f"exit status {completed.returncode}"
-        raise RenderError(f"Graphviz's dot failed: {detail}")
-    return completed.stdout
+        raise RenderError(f"{who} failed: {detail}")
+    return graphviz_program.from_layout(fmt, completed.stdout, font)
 
 
 # The parts of DOT that matter for finding the root graph's size. Strings and HTML labels (whose

@@ -235,11 +235,20 @@ def format_for_path(path: Path) -> Format:
 def missing_needs(fmt: Format) -> list[str]:
     """The needs of a format this machine lacks (checked cheaply, before any work)."""
     import importlib.util
-    import shutil
 
-    present = {"graphviz": lambda: shutil.which("dot") is not None,
+    def graphviz() -> bool:
+        from .graphviz_program import can_draw  # only for a format that draws
+
+        return can_draw(drawn_as(fmt))
+
+    present = {"graphviz": graphviz,
                "pillow": lambda: importlib.util.find_spec("PIL") is not None}
     return [NEEDS[need] for need in fmt.needs if not present[need]()]
+
+
+def drawn_as(fmt: Format) -> str:
+    """The picture Graphviz draws for a format: the HTML stepper inlines SVG, a GIF's frames are PNG."""
+    return {"html": "svg", "gif": "png"}.get(fmt.name, fmt.name)
 
 
 def render_derivation(result, fmt: str = "text", *, wrt=None, standalone: bool = False, symbolic: bool = False,

@@ -17,7 +17,6 @@ NOUNS = {".png": "Loss curve", ".svg": "Loss curve", ".html": "Training page", "
 def check_outputs(outputs) -> list[Path]:
     """Every -o path is one a run writes, in a folder that exists, with what drawing it needs installed."""
     import importlib.util
-    import shutil
 
     from ..render.formats import check_writable
 
@@ -28,10 +27,11 @@ def check_outputs(outputs) -> list[Path]:
         if suffix not in NOUNS:
             raise RenderError(f"-o {output}: backprop train writes {', '.join(NOUNS)} files")
         check_writable(target)
-        if suffix in (".html", ".htm") and shutil.which("dot") is None:
-            from ..render.dot import INSTALL_HOW
+        if suffix in (".html", ".htm"):
+            from ..render.graphviz_program import can_draw, missing_hint
 
-            raise RenderError(f"-o {output} draws the graph with Graphviz's 'dot' program: {INSTALL_HOW}")
+            if not can_draw("svg"):
+                raise RenderError(f"-o {output} draws the graph with Graphviz's 'dot' program: {missing_hint('svg')}")
         if suffix in (".png", ".svg") and importlib.util.find_spec("matplotlib") is None:
             raise RenderError(f"-o {output} draws the loss curve with matplotlib, which is not installed: "
                               f"pip install 'backprop[train]' (or pip install matplotlib)")
