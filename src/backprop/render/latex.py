@@ -112,6 +112,9 @@ class LatexWriter:
         self.values = result.values
         self.equations = Equations(result)
         self.print = printer("latex")
+        from .step_text import step_texts_for
+
+        self.texts = step_texts_for(self.equations, self.print)
         self.out = self.name(self.graph.output)
 
     # --- names and expressions
@@ -182,28 +185,24 @@ class LatexWriter:
     # --- steps
     def forward(self, step: Step) -> list[str]:
         """The stages of a forward step: name, operation, numbers, value (repeats dropped)."""
-        from .equations import print_stages
-
-        return print_stages(self.print, self.equations.forward(step))
+        return self.texts.forward(step)
 
     def backward(self, step: Step) -> tuple[list[str], str | None]:
         """The stages of a backward step's equation, and its remark (output, or no effect), if any."""
-        from .equations import print_stages
-
-        equation = self.equations.backward(step)
+        equation = self.texts.backward(step)
         remark = equation.remark
         if remark and " does not feed into" in remark:
             remark = remark.split(", so")[0]
-        return print_stages(self.print, equation.stages), remark
+        return equation.stages, remark
 
     def reasons(self, step: Step) -> list[tuple[str, str]]:
         """("since", math) and ("note", prose) lines of a backward step, without repeats."""
-        from .equations import Since, print_since
+        from .step_text import PrintedSince
 
         lines: list[tuple[str, str]] = []
-        for reason in self.equations.backward(step).reasons if step.reaches_output else ():
-            if isinstance(reason, Since):
-                definition, rule = print_since(self.print, reason)
+        for reason in self.texts.backward(step).reasons if step.reaches_output else ():
+            if isinstance(reason, PrintedSince):
+                definition, rule = reason.definition, reason.rule
                 since = f"{definition},\\quad {rule}"
                 if reason.which:
                     since += r"\ \text{(as the " + reason.which + " operand)}"
