@@ -102,34 +102,43 @@ def equation_digits(compute: Callable[..., float], operands: Sequence[float], va
     for x in operands:
         if not isfinite(x):
             return DIGITS
-    # The common case, decided from each number's six-digit text read back (kept per number):
-    # the same test as the search below at six digits, without formatting anything again.
+    # Six digits, decided from each number's six-digit text read back (kept per number): the
+    # same test as _checks_out, without formatting or parsing anything again.
     shown, claimed = _six(value)
-    printed = []
+    read = [_six(x) for x in operands]
+    printed = [r[0] for r in read]
     exact = shown == value
     biggest = abs(shown)
-    for x in operands:
-        read_back = _six(x)[0]
+    for x, read_back in zip(operands, printed):
         if read_back != x:
             exact = False
         if abs(read_back) > biggest:
             biggest = abs(read_back)
-        printed.append(read_back)
     try:
         if exact and compute(*operands) == value:
             # Printed as themselves (3 + 1.5 = 4.5): the step checks out iff the arithmetic is exact.
             return DIGITS
         recomputed = compute(*printed)
+        if not isfinite(recomputed):
+            return DIGITS
+        gap = abs(recomputed - shown)
+        allowed = claimed + 1e-12 * biggest
+        if gap <= allowed:
+            return DIGITS
+        for i, (_, half_unit) in enumerate(read):
+            if half_unit:
+                nudged = printed[:i] + [printed[i] + half_unit] + printed[i + 1:]
+                allowed += abs(compute(*nudged) - recomputed)
     except (ArithmeticError, ValueError):
         return DIGITS  # as _checks_out: printed operands outside the domain compare to nothing
-    if not isfinite(recomputed) or abs(recomputed - shown) <= claimed + 1e-12 * biggest:
+    if not gap > allowed * (1 + 1e-9):
         return DIGITS
-    return _search_digits(compute, operands, value)
+    return _search_digits(compute, operands, value, DIGITS + 1)
 
 
-def _search_digits(compute: Callable[..., float], operands: Sequence[float], value: float) -> int:
-    """The fewest digits from six up at which the printed step checks out (``_checks_out``)."""
-    for digits in range(DIGITS, _MAX_DIGITS + 1):
+def _search_digits(compute: Callable[..., float], operands: Sequence[float], value: float, start: int = DIGITS) -> int:
+    """The fewest digits from ``start`` up at which the printed step checks out (``_checks_out``)."""
+    for digits in range(start, _MAX_DIGITS + 1):
         texts = [format_number(x, digits) for x in operands]
         if _checks_out(compute, texts, format_number(value, digits), digits):
             return digits
