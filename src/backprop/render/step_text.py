@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..graph import CONST
 from ..numfmt import DIGITS, equation_digits
 from ..ops import OPS
 from ..rules import rule_exprs, substitute
@@ -32,6 +33,8 @@ _NEG = ("num", True)
 _POS = ("num", False)
 _D = ("d",)
 _MORE = ("more",)
+_MUL = ("op", "mul")
+_ADD = ("op", "add")
 _KEPT = 1 << 16  # entries per cache: reuse is local (a node's uses are near it), memory stays bounded
 
 
@@ -127,32 +130,54 @@ class StepTexts:
         self.nodes = equations.graph.nodes
         self.values = equations.values
         self.output = equations.graph.output
+        self.aliases = equations.graph.alias_uses
         self._template_printer = None
         self._composed: dict[tuple, tuple] = {}  # (op, operand kinds) → (%-format, order)
+        self._binary: dict[tuple, str] = {}  # (op, kind, kind) → %-format, operands in order
         self._rules: dict[tuple, tuple] = {}  # (op, position, kinds of x, y, out) → (format, order, top kind)
         self._leaves: dict[int, tuple] = {}  # node → (printed ref, kind)
         self._operations: dict[int, str] = {}  # node → its operation over names, printed
         self._targets: dict[int, str] = {}  # node → ∂L/∂node, printed
         self._last: tuple | None = None
+        self.out = self.leaf(self.output)
 
-    # --- per node, from the generic printer (once each)
+    # --- per node (once each)
     def leaf(self, node_id: int) -> tuple:
+        """A node as an operand: (its name or literal, printed; its kind)."""
         found = self._leaves.get(node_id)
         if found is None:
-            ref = self.equations.ref(node_id)
-            found = _keep(self._leaves, node_id, (self.print(ref), kind_of(ref)))
+            node = self.nodes[node_id]
+            if node.op == CONST and not node.named:
+                ref = self.equations.ref(node_id)
+                found = (self.print(ref), kind_of(ref))
+            else:
+                found = (self.print.name(node.name), ("name", "/" in node.name))
+            _keep(self._leaves, node_id, found)
         return found
 
     def operation(self, node_id: int) -> str:
+        """The node's operation over its operands' names (or literals), as the generic printer prints it."""
         found = self._operations.get(node_id)
         if found is None:
-            found = _keep(self._operations, node_id, self.print(self.equations.operation(node_id)))
+            node = self.nodes[node_id]
+            aliases = self.aliases
+            if node.args and not (aliases and any((node_id, p) in aliases for p in range(len(node.args)))):
+                found = self.compose(node.op, [self.leaf(arg) for arg in node.args])[0]
+            else:  # a constant (pi) or an operand written as an alias (f = e): the generic printer
+                found = self.print(self.equations.operation(node_id))
+            _keep(self._operations, node_id, found)
         return found
 
     def target(self, node_id: int) -> str:
+        """∂L/∂node."""
         found = self._targets.get(node_id)
         if found is None:
-            found = _keep(self._targets, node_id, self.print(self.equations.partial(self.output, node_id)))
+            bottom, kind = self.leaf(node_id)
+            if kind == _NAME and self.out[1] == _NAME:
+                found = self.print.partial(self.out[0], bottom)
+            else:
+                found = self.print(self.equations.partial(self.output, node_id))
+            _keep(self._targets, node_id, found)
         return found
 
     # --- templates
@@ -161,11 +186,24 @@ class StepTexts:
         key = (op, *[kind for _, kind in operands])
         found = self._composed.get(key)
         if found is None:
-            stand_ins = tuple(_stand_in(kind, i) for i, (_, kind) in enumerate(operands))
-            text = self.print._compose(("op", op, stand_ins), [_marker(i) for i in range(len(operands))])
-            found = self._composed[key] = _format(text, len(operands))
+            found = self._composed[key] = self._template(op, [kind for _, kind in operands])
         form, order = found
         return form % tuple([operands[i][0] for i in order]), ("op", op)
+
+    def binary(self, op: str, left: str, left_kind: tuple, right: str, right_kind: tuple) -> str:
+        """``compose`` for two operands, the common case, without building lists."""
+        form = self._binary.get((op, left_kind, right_kind))
+        if form is None:
+            form, order = self._template(op, [left_kind, right_kind])
+            if order != (0, 1):
+                return self.compose(op, [(left, left_kind), (right, right_kind)])[0]
+            self._binary[op, left_kind, right_kind] = form
+        return form % (left, right)
+
+    def _template(self, op: str, kinds: list) -> tuple:
+        stand_ins = tuple(_stand_in(kind, i) for i, kind in enumerate(kinds))
+        text = self.print._compose(("op", op, stand_ins), [_marker(i) for i in range(len(kinds))])
+        return _format(text, len(kinds))
 
     def rule(self, consumer: int, position: int, slots: list) -> tuple:
         """∂consumer/∂operand (the registry's rule) with x, y, out filled by (text, kind) operands."""
@@ -198,11 +236,20 @@ class StepTexts:
         node_id = step.node
         node = self.nodes[node_id]
         values = self.values
-        operands = [values[arg] for arg in node.args]
-        digits = equation_digits(OPS[node.op].forward, operands, step.value)
+        number = self.print.number
+        args = node.args
+        value = step.value
+        if len(args) == 2:
+            a, b = values[args[0]], values[args[1]]
+            digits = equation_digits(OPS[node.op].forward, (a, b), value)
+            numeric = self.binary(node.op, number(a, digits), _NEG if a < 0 else _POS,
+                                  number(b, digits), _NEG if b < 0 else _POS)
+        else:
+            operands = [values[arg] for arg in args]
+            digits = equation_digits(OPS[node.op].forward, operands, value)
+            numeric = self.compose(node.op, [self.number(v, digits) for v in operands])[0]
         printed = [self.leaf(node_id)[0]]
-        for text in (self.operation(node_id), self.compose(node.op, [self.number(v, digits) for v in operands])[0],
-                     self.print.number(step.value, digits)):
+        for text in (self.operation(node_id), numeric, number(value, digits)):
             if text != printed[-1]:
                 printed.append(text)
         return printed
@@ -227,40 +274,55 @@ class StepTexts:
         joiner = "dot" if several else "mul"
         values = self.values
         nodes = self.nodes
-        name, name_kind = self.leaf(node_id)
+        number = self.print.number
+        binary = self.binary
+        leaf = self.leaf
+        name, name_kind = leaf(node_id)
         chain, symbolic, substituted, local, contributions, reasons = [], [], [], [], [], []
         seen: set = set()
         for t in terms:
             consumer = t.consumer
             args = nodes[consumer].args
-            upstream = self.number(t.upstream, digits)
+            up = t.upstream
+            up_text, up_kind = number(up, digits), (_NEG if up < 0 else _POS)
             if consumer == self.output:
                 if several:
                     partial = self.print(("d", self.equations.operation(consumer), self.equations.ref(node_id)))
                 else:
                     partial = self.target(node_id)
             else:
-                top, top_kind = self.leaf(consumer)
+                top, top_kind = leaf(consumer)
                 if top_kind == _NAME and name_kind == _NAME:
                     partial = self.print.partial(top, name)
                 else:
                     partial = self.print(self.equations.partial(consumer, node_id))
-            chain.append(self.compose(joiner, [(self.target(consumer), _D), (partial, _D)]))
-            rule_over_names = self.rule(consumer, t.position, [self.leaf(arg) for arg in args] + [self.leaf(consumer)])
-            symbolic.append(self.compose("mul", [upstream, rule_over_names]))
-            numbers = [self.number(values[arg], digits) for arg in args] + [self.number(values[consumer], digits)]
-            substituted.append(self.compose("mul", [upstream, self.rule(consumer, t.position, numbers)]))
-            local.append(self.compose("mul", [upstream, self.number(t.local, digits)]))
+            chain.append((binary(joiner, self.target(consumer), _D, partial, _D), ("op", joiner)))
+            position = t.position
+            consumer_leaf = leaf(consumer)
+            if len(args) == 2:
+                over_names = self.rule(consumer, position, [leaf(args[0]), leaf(args[1]), consumer_leaf])
+                x, y, out = values[args[0]], values[args[1]], values[consumer]
+                numbers = [(number(x, digits), _NEG if x < 0 else _POS), (number(y, digits), _NEG if y < 0 else _POS),
+                           (number(out, digits), _NEG if out < 0 else _POS)]
+            else:
+                over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
+                numbers = [self.number(values[arg], digits) for arg in args] + [self.number(values[consumer], digits)]
+            over_numbers = self.rule(consumer, position, numbers)
+            symbolic.append((binary("mul", up_text, up_kind, *over_names), _MUL))
+            substituted.append((binary("mul", up_text, up_kind, *over_numbers), _MUL))
+            local_value = t.local
+            local.append((binary("mul", up_text, up_kind, number(local_value, digits),
+                                 _NEG if local_value < 0 else _POS), _MUL))
             if several:
                 contributions.append(self.number(t.contribution, digits))
             which = None
             if args.count(node_id) > 1:
-                which = "left" if t.position == 0 else "right"
-            key = (consumer, t.position if which else None)
+                which = "left" if position == 0 else "right"
+            key = (consumer, position if which else None)
             if key not in seen:
                 seen.add(key)
-                reasons.append(PrintedSince(f"{self.leaf(consumer)[0]} = {self.operation(consumer)}",
-                                            f"{partial} = {rule_over_names[0]}", which, gate_phrase(t)))
+                reasons.append(PrintedSince(f"{consumer_leaf[0]} = {self.operation(consumer)}",
+                                            f"{partial} = {over_names[0]}", which, gate_phrase(t)))
             if t.note and t.note not in seen:
                 seen.add(t.note)
                 reasons.append(t.note)
@@ -270,7 +332,7 @@ class StepTexts:
                   self._sum(substituted, more), self._sum(local, more)]
         if several:
             stages.append(self._sum(contributions, more))
-        stages.append(self.print.number(step.value, digits))
+        stages.append(number(step.value, digits))
         printed = [stages[0]]
         for text in stages[1:]:
             if text != printed[-1]:
@@ -278,12 +340,13 @@ class StepTexts:
         return PrintedBackward(printed, None, self.equations.uses(step) if several else None, reasons)
 
     def _sum(self, terms: list, more: int) -> str:
-        total = terms[0]
-        for term in terms[1:]:
-            total = self.compose("add", [total, term])
+        """Terms joined by + from the left, then "… and N more" (as ``equations._sum``)."""
+        text, kind = terms[0]
+        for term_text, term_kind in terms[1:]:
+            text, kind = self.binary("add", text, kind, term_text, term_kind), _ADD
         if more:
-            total = self.compose("add", [total, (self.print.more(more), _MORE)])
-        return total[0]
+            text = self.binary("add", text, kind, self.print.more(more), _MORE)
+        return text
 
 
 class GenericStepTexts:
