@@ -12,6 +12,7 @@ both ways in all five formats with the options that add sections, and must agree
 from __future__ import annotations
 
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -226,3 +227,52 @@ def test_a_step_that_needs_more_digits_still_gets_them():
     assert equation_digits(OPS["sub"].forward, [1.0000001, 1.0], 1.0000001 - 1.0) > DIGITS
     assert equation_digits(OPS["add"].forward, [1024.0, 0.001], 1024.001) > DIGITS
     assert equation_digits(OPS["mul"].forward, [3.0, 1 / 3], 1.0) == DIGITS
+
+
+# --- latex_fit.visible_length's faster fraction loop against the plain one it replaces
+
+_FRACTION = re.compile(r"\\frac\{((?:[^{}]|\{[^{}]*\})*)\}\{((?:[^{}]|\{[^{}]*\})*)\}")
+
+
+def _plain_visible_length(tex: str) -> int:
+    from backprop.render.latex_fit import _COMMAND, _FUNCTION, _SPACES, _WRAPPER
+
+    text = tex
+    for command, spaces in _SPACES.items():
+        text = text.replace(command, spaces)
+    while True:  # every fraction, leftmost first, searching again from the start each time
+        found = _FRACTION.search(text)
+        if found is None:
+            break
+        wider = max(found.group(1), found.group(2), key=_plain_visible_length)
+        text = text[:found.start()] + wider + "x" + text[found.end():]
+    binary = len(re.findall(r"\\(?:times|cdot)\b", text))
+    text = _WRAPPER.sub(r"\1", text)
+    text = _FUNCTION.sub(r"\1", text)
+    text = re.sub(r"\\(left|right)", "", text)
+    text = _COMMAND.sub("x", text)
+    text = re.sub(r"[{}_^&]", "", text)
+    operators = sum(text.count(op) for op in ("=", "+", " - "))
+    return len(text.replace(" ", "")) + operators + binary + text.count("    ") * 2
+
+
+LATEX_PIECES = st.sampled_from(["\\frac{", "}{", "}", "{", "a", "x_{1}", " + ", " - ", "=", "\\quad", "\\qquad",
+                                "\\times ", "\\cdot", "\\sin", "\\sinx", "\\text{", "\\mathit{w", "\\left(",
+                                "\\right)", " ", "    ", "\\,", "^{2}", "&", "\\partial ", "-0.5", "\\"])
+
+
+@settings(SETTINGS, max_examples=examples(2000))
+@given(st.lists(LATEX_PIECES, max_size=40).map("".join))
+def test_visible_length_agrees_with_the_plain_measure(tex):
+    from backprop.render.latex_fit import _MEASURED, visible_length
+
+    _MEASURED.clear()  # measured afresh, not remembered from another example
+    assert visible_length(tex) == _plain_visible_length(tex)
+
+
+def test_visible_length_of_nested_fractions():
+    from backprop.render.latex_fit import visible_length
+
+    for tex in [r"\frac{\frac{a}{\frac{b}{c}}}{d} + \frac{1}{2}", r"x = \frac{\partial L}{\partial \mathit{ab}} \cdot 3",
+                r"} \frac{a}{b} { \frac{\frac{a}{bb}}{c}", r"\frac{a}{b}\frac{cc}{d}"]:
+        assert visible_length(tex) == _plain_visible_length(tex)

@@ -9,6 +9,7 @@ characters (a fraction counts as its wider part), which is all a line break need
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 # About 360 pt of 11 pt math (article's text width) in visible characters, the aligned left side included.
 LINE_CHARS = 50
@@ -20,24 +21,67 @@ _COMMAND = re.compile(r"\\[a-zA-Z]+ ?|\\[,;:! ]")
 _SPACES = {r"\qquad": "    ", r"\quad": "  "}
 
 
+_BINARY = re.compile(r"\\(?:times|cdot)\b")
+_LEFT_RIGHT = re.compile(r"\\(left|right)")
+_MARKUP = re.compile(r"[{}_^&]")
+_BRACE = re.compile(r"[{}]")
+_GROUP = itemgetter(1)  # a match's first group, called from C (a "\\1" template is expanded in Python)
+_MEASURED: dict[str, int] = {}  # widths already measured: a derivation repeats its fractions (∂L/∂x) and rows
+_MEASURED_LIMIT = 1 << 16
+
+
+def _fractions_measured(text: str) -> str:
+    """Each fraction, leftmost first, replaced by its wider part and an "x" (its rule overhangs),
+    until none is left. Replacing one can let an enclosing fraction match (its parts had braces
+    two deep), so the search starts again from the start, unless no brace is open there: then
+    nothing before it can enclose it, and the search goes on from where the replacement begins."""
+    start = 0
+    open_at, open_braces = 0, 0  # braces opened and not closed before position open_at (unchanged text)
+    while True:
+        found = _FRACTION.search(text, start)
+        if found is None:
+            return text
+        begin = found.start()
+        wider = max(found.group(1), found.group(2), key=visible_length)
+        if begin < open_at:
+            open_at, open_braces = 0, 0
+        for brace in _BRACE.finditer(text, open_at, begin):
+            if brace.group() == "{":
+                open_braces += 1
+            elif open_braces:
+                open_braces -= 1
+        open_at = begin
+        text = text[:begin] + wider + "x" + text[found.end():]
+        start = begin if open_braces == 0 else 0
+
+
 def visible_length(tex: str) -> int:
     """About how many characters wide the math prints (operators count double, for their spacing)."""
+    found = _MEASURED.get(tex)
+    if found is None:
+        found = _visible_length(tex)
+        if len(_MEASURED) >= _MEASURED_LIMIT:
+            _MEASURED.clear()
+        _MEASURED[tex] = found
+    return found
+
+
+def _visible_length(tex: str) -> int:
     text = tex
-    for command, spaces in _SPACES.items():
-        text = text.replace(command, spaces)
-    while True:
-        found = _FRACTION.search(text)
-        if found is None:
-            break
-        wider = max(found.group(1), found.group(2), key=lambda part: visible_length(part))
-        text = text[:found.start()] + wider + "x" + text[found.end():]  # a fraction's rule overhangs
-    binary = len(re.findall(r"\\(?:times|cdot)\b", text))  # spaced like + and =
-    text = _WRAPPER.sub(r"\1", text)
-    text = _FUNCTION.sub(r"\1", text)
-    text = re.sub(r"\\(left|right)", "", text)
-    text = _COMMAND.sub("x", text)
-    text = re.sub(r"[{}_^&]", "", text)
-    operators = sum(text.count(op) for op in ("=", "+", " - "))
+    if "\\q" in text:
+        for command, spaces in _SPACES.items():
+            text = text.replace(command, spaces)
+    if "\\frac" in text:
+        text = _fractions_measured(text)
+    binary = 0
+    if "\\" in text:
+        binary = len(_BINARY.findall(text))  # spaced like + and =
+        text = _WRAPPER.sub(_GROUP, text)
+        text = _FUNCTION.sub(_GROUP, text)
+        text = _LEFT_RIGHT.sub("", text)
+        text = _COMMAND.sub("x", text)
+    text = _MARKUP.sub("", text)
+    operators = text.count("=") + text.count("+") + text.count(" - ")
     return len(text.replace(" ", "")) + operators + binary + text.count("    ") * 2
 
 
