@@ -276,3 +276,60 @@ def test_visible_length_of_nested_fractions():
     for tex in [r"\frac{\frac{a}{\frac{b}{c}}}{d} + \frac{1}{2}", r"x = \frac{\partial L}{\partial \mathit{ab}} \cdot 3",
                 r"} \frac{a}{b} { \frac{\frac{a}{bb}}{c}", r"\frac{a}{b}\frac{cc}{d}"]:
         assert visible_length(tex) == _plain_visible_length(tex)
+
+
+@settings(SETTINGS, max_examples=examples(1000))
+@given(st.lists(LATEX_PIECES, max_size=12).map("".join), st.sampled_from([" ", " = "]),
+       st.lists(LATEX_PIECES, max_size=12).map("".join))
+def test_a_row_joined_from_measured_pieces_measures_as_the_whole_row(left, joiner, right):
+    from backprop.render.latex_fit import _joined, _measure, _width
+
+    whole = left + joiner + right
+    assert _width(_joined(_measure(left), joiner, _measure(right), whole)) == _plain_visible_length(whole)
+
+
+def _plain_rows(left: str, stages: list[str], remark: str = "") -> list[str]:
+    """equation_rows as it was: every candidate row measured whole with the plain measure."""
+    from backprop.render.latex_fit import LINE_CHARS, _plain_parentheses, split_top_level
+
+    def parts(stage):
+        if _plain_visible_length(f"{left} = {stage}") <= LINE_CHARS:
+            return [(stage, " = ")]
+        pieces = split_top_level(stage)
+        if any(_plain_visible_length(piece) > LINE_CHARS for piece in pieces):
+            pieces = split_top_level(_plain_parentheses(stage), parentheses=False)
+        return [(pieces[0], " = ")] + [(piece, " ") for piece in pieces[1:]]
+
+    rows, current, count = [], f"{left} &= " if left else "&= ", 0
+    for stage in stages:
+        for part, joiner in parts(stage):
+            candidate = current + (joiner if count else "") + part
+            if count and _plain_visible_length(candidate) > LINE_CHARS:
+                rows.append(current)
+                current = ("&= " if joiner == " = " else r"&\quad ") + part
+            else:
+                current = candidate
+            count += 1
+    if remark:
+        if _plain_visible_length(current + remark) > LINE_CHARS:
+            rows.append(current)
+            current = "&" + remark.lstrip()
+        else:
+            current += remark
+    rows.append(current)
+    return rows
+
+
+STAGE_PIECES = st.sampled_from([r"\frac{\partial L}{\partial \mathit{ab}}", r" \cdot ", r" \times ", " + ", " - ",
+                                "-0.533333", r"\left(1 - x^{2}\right)", r"\frac{1}{\mathit{w}}", r"\sin\left(x\right)",
+                                r"x_{1}", "2", r"\text{and 5 more}", r"\ldots\ ", r"\quad", "\\", "{", "}"])
+
+
+@settings(SETTINGS, max_examples=examples(500))
+@given(st.sampled_from(["", "a", r"\frac{\partial L}{\partial x}"]),
+       st.lists(st.lists(STAGE_PIECES, min_size=1, max_size=14).map("".join), min_size=1, max_size=6),
+       st.sampled_from(["", r" \quad \text{(the output)}"]))
+def test_rows_break_where_the_plain_measure_breaks_them(left, stages, remark):
+    from backprop.render.latex_fit import equation_rows
+
+    assert equation_rows(left, stages, remark) == _plain_rows(left, stages, remark)
