@@ -17,14 +17,14 @@ every writer use it); tests/test_writers_fast.py checks that both print the same
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..graph import CONST
 from ..numfmt import DIGITS, equation_digits
 from ..ops import OPS
 from ..rules import rule_exprs, substitute
 from ..steps import Step
-from .equations import Equations, Since, _backward_digits, gate_phrase, print_since, print_stages, shown_terms
+from .equations import Equations, Since, _backward_digits, _product, gate_phrase, print_since, print_stages, shown_terms
 
 FAST = True  # False: every derivation writer prints through the generic path (the reference)
 
@@ -38,8 +38,7 @@ _ADD = ("op", "add")
 _KEPT = 1 << 16  # entries per cache: reuse is local (a node's uses are near it), memory stays bounded
 
 
-@dataclass(frozen=True, slots=True)
-class PrintedSince:
+class PrintedSince(NamedTuple):  # a tuple: made once per use of a node, it must be cheap to make
     """A "since" reason, printed: ('e = a × b', '∂e/∂a = b', which operand, gate phrase)."""
 
     definition: str
@@ -48,8 +47,9 @@ class PrintedSince:
     gate: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class PrintedBackward:
+class PrintedBackward(NamedTuple):
+    """A backward step, printed."""
+
     stages: list  # printed, repeats dropped
     remark: str | None
     uses: str | None
@@ -267,6 +267,8 @@ class StepTexts:
         if node_id == self.output or not step.reaches_output:
             equation = self.equations.backward(step)
             return PrintedBackward(print_stages(self.print, equation.stages), equation.remark, equation.uses, [])
+        if len(step.terms) == 1:
+            return self._one_use(step, step.terms[0])
         terms = shown_terms(step)
         more = len(step.terms) - len(terms)
         digits = _backward_digits(terms, step.value, whole=not more)
@@ -338,6 +340,57 @@ class StepTexts:
             if text != printed[-1]:
                 printed.append(text)
         return PrintedBackward(printed, None, self.equations.uses(step) if several else None, reasons)
+
+    def _one_use(self, step: Step, t) -> PrintedBackward:
+        """``_backward`` for a node used once (most steps): the same text, without the sums."""
+        node_id, consumer = step.node, t.consumer
+        up = t.upstream
+        # as _backward_digits: the product's digits (six when nothing flows back)
+        digits = equation_digits(_product, (up, t.local), t.contribution) if up != 0.0 else DIGITS
+        number = self.print.number
+        binary = self.binary
+        leaf = self.leaf
+        values = self.values
+        args = self.nodes[consumer].args
+        up_text, up_kind = number(up, digits), (_NEG if up < 0 else _POS)
+        if consumer == self.output:
+            partial = self.target(node_id)
+        else:
+            top, top_kind = leaf(consumer)
+            name, name_kind = leaf(node_id)
+            if top_kind == _NAME and name_kind == _NAME:
+                partial = self.print.partial(top, name)
+            else:
+                partial = self.print(self.equations.partial(consumer, node_id))
+        consumer_leaf = leaf(consumer)
+        position = t.position
+        if len(args) == 2:
+            x, y, out = values[args[0]], values[args[1]], values[consumer]
+            over_names = self.rule(consumer, position, [leaf(args[0]), leaf(args[1]), consumer_leaf])
+            over_numbers = self.rule(consumer, position, [
+                (number(x, digits), _NEG if x < 0 else _POS), (number(y, digits), _NEG if y < 0 else _POS),
+                (number(out, digits), _NEG if out < 0 else _POS)])
+        else:
+            over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
+            over_numbers = self.rule(consumer, position, [self.number(values[arg], digits) for arg in args]
+                                     + [self.number(values[consumer], digits)])
+        local = t.local
+        target = self.target(node_id)
+        printed = [target]
+        for text in (binary("mul", self.target(consumer), _D, partial, _D), binary("mul", up_text, up_kind, *over_names),
+                     binary("mul", up_text, up_kind, *over_numbers),
+                     binary("mul", up_text, up_kind, number(local, digits), _NEG if local < 0 else _POS),
+                     number(step.value, digits)):
+            if text != printed[-1]:
+                printed.append(text)
+        which = None
+        if args.count(node_id) > 1:
+            which = "left" if position == 0 else "right"
+        reasons = [PrintedSince(f"{consumer_leaf[0]} = {self.operation(consumer)}", f"{partial} = {over_names[0]}",
+                                which, gate_phrase(t))]
+        if t.note:
+            reasons.append(t.note)
+        return PrintedBackward(printed, None, None, reasons)
 
     def _sum(self, terms: list, more: int) -> str:
         """Terms joined by + from the left, then "… and N more" (as ``equations._sum``)."""
