@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 
 import cli_timings  # noqa: E402
 import report  # noqa: E402
+import writers  # noqa: E402
 from peers import REQUIRES, RUNNERS  # noqa: E402
 from workloads import workload_names  # noqa: E402
 
@@ -105,6 +106,7 @@ def _command(args: argparse.Namespace) -> str:
     words += [f"--timeout {args.timeout:g}"] if args.timeout else []
     words += [f"--runners {args.runners}"] if args.runners else []
     words += ["--no-cli"] if args.no_cli else []
+    words += ["--no-writers"] if args.no_writers else []
     return " ".join(words)
 
 
@@ -129,12 +131,13 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, help="seconds per peer and workload (default 120, quick 30)")
     parser.add_argument("--runners", help="comma-separated subset of: " + ", ".join(RUNNERS))
     parser.add_argument("--no-cli", action="store_true", help="skip cold start, PNG and diagram measurements")
+    parser.add_argument("--no-writers", action="store_true", help="skip the writers' µs per operation")
     parser.add_argument("--report-only", metavar="JSON", help="write the report of results saved with --json")
     args = parser.parse_args()
 
     if args.report_only:
         data = json.loads(Path(args.report_only).read_text())
-        _write_report(Path(args.out), report.render(data))
+        _write_report(Path(args.out), _render(data))
         print(f"report written to {args.out}", file=sys.stderr)
         return
 
@@ -145,6 +148,7 @@ def main() -> None:
     started = time.time()
     results = run_all(workload_names(args.quick), runners, timeout)
     cli = None if args.no_cli else cli_timings.measure(quick=args.quick)
+    writer_rows = None if args.no_writers else measure_writers(args.quick)
     data = {
         "environment": report.environment(),
         "command": _command(args),
@@ -152,12 +156,36 @@ def main() -> None:
         "minutes": (time.time() - started) / 60,
         "results": results,
         "cli": cli,
+        "writers": writer_rows,
     }
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=1))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    _write_report(Path(args.out), report.render(data))
+    _write_report(Path(args.out), _render(data))
     print(f"report written to {args.out}", file=sys.stderr)
+
+
+WRITER_WORKLOADS = ["tree-10000", "chain-10000", "dag-10000", "sum-10000"]
+QUICK_WRITER_WORKLOADS = ["tree-1000", "chain-1000", "dag-1000", "sum-1000"]
+
+
+def measure_writers(quick: bool) -> list[dict]:
+    """Each writer's µs per operation and the CLI ratio (issue 15), in this process, best of 2."""
+    rows = []
+    for name in QUICK_WRITER_WORKLOADS if quick else WRITER_WORKLOADS:
+        row = writers.per_operation(writers.measure(name, writers.WRITERS, repeats=2))
+        print(f"writers {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in row["writers"].items())
+              + f" µs/op, CLI ratio {row['ratio']:.1f}", file=sys.stderr, flush=True)
+        rows.append(row)
+    return rows
+
+
+def _render(data: dict) -> str:
+    """The report, with the writers' section when they were measured."""
+    text = report.render(data)
+    if data.get("writers"):
+        text = text.rstrip("\n") + "\n\n" + writers.markdown_section(data["writers"])
+    return text
 
 
 if __name__ == "__main__":

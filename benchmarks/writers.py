@@ -70,6 +70,38 @@ def measure(name: str, formats: tuple[str, ...], repeats: int) -> dict:
     return row
 
 
+def per_operation(row: dict) -> dict:
+    """A measured row in µs per operation, with its CLI ratio ((differentiate + text) ÷ differentiate)."""
+    ops = row["ops"]
+    writers = {fmt: seconds / ops * 1e6 for fmt, seconds in row["writers"].items()}
+    base = row["differentiate"] / ops * 1e6
+    return {"workload": row["workload"], "ops": ops, "differentiate": base, "writers": writers,
+            "ratio": (base + writers["text"]) / base if "text" in writers else None}
+
+
+TARGET_US, TARGET_RATIO = 5.0, 2.0  # issue 15: every writer ≤ 5 µs/op, the CLI within 2× of differentiate
+
+
+def markdown_section(rows: list[dict]) -> str:
+    """The writers' table of a run.py report (rows from ``per_operation``), and whether the target is met."""
+    lines = ["## Writers, µs per operation (`benchmarks/writers.py`, issue 15)", "",
+             "CPU time (`time.process_time`), best of the repeats, in the same process as `differentiate`; "
+             "\"CLI ratio\" is (differentiate + text) ÷ differentiate, what `backprop PROGRAM` costs against "
+             "the engine alone.", "",
+             "| workload | ops | differentiate | " + " | ".join(WRITERS) + " | CLI ratio |",
+             "|---|--:|--:|" + "--:|" * len(WRITERS) + "--:|"]
+    met = True
+    for row in rows:
+        cells = [f"{row['writers'][fmt]:.1f}" if fmt in row["writers"] else "" for fmt in WRITERS]
+        ratio = f"{row['ratio']:.1f}" if row["ratio"] is not None else ""
+        lines.append(f"| {row['workload']} | {row['ops']:,} | {row['differentiate']:.1f} | " + " | ".join(cells)
+                     + f" | {ratio} |")
+        met = met and all(v <= TARGET_US for v in row["writers"].values()) and (row["ratio"] or 0) <= TARGET_RATIO
+    lines += ["", f"**Target (every writer ≤ {TARGET_US:g} µs/op, CLI ratio ≤ {TARGET_RATIO:g}): "
+              + ("met.**" if met else "not met.**")]
+    return "\n".join(lines) + "\n"
+
+
 def cli_run(name: str, fmt: str) -> dict:
     """One whole ``backprop`` process: wall seconds and peak resident MiB."""
     source, values = program(name)
@@ -108,12 +140,10 @@ def main() -> None:
     print(f"{'workload':<14} {'ops':>9} {'differentiate':>14}  " + "  ".join(f"{f:>8}" for f in formats)
           + "  CLI ratio  (µs per operation, CPU time; ratio = (differentiate + text) ÷ differentiate)")
     for name in names:
-        row = measure(name, formats, args.repeats)
-        per_op = {fmt: seconds / row["ops"] * 1e6 for fmt, seconds in row["writers"].items()}
-        base = row["differentiate"] / row["ops"] * 1e6
-        ratio = f"{(base + per_op['text']) / base:9.1f}" if "text" in per_op else ""
-        print(f"{name:<14} {row['ops']:>9,} {base:>14.1f}  " + "  ".join(f"{per_op[f]:>8.1f}" for f in formats)
-              + f"  {ratio}", flush=True)
+        row = per_operation(measure(name, formats, args.repeats))
+        ratio = f"{row['ratio']:9.1f}" if row["ratio"] is not None else ""
+        print(f"{name:<14} {row['ops']:>9,} {row['differentiate']:>14.1f}  "
+              + "  ".join(f"{row['writers'][f]:>8.1f}" for f in formats) + f"  {ratio}", flush=True)
     for name in [n for n in args.cli.split(",") if n]:
         for fmt in formats:
             run = cli_run(name, fmt)

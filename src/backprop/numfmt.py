@@ -96,33 +96,67 @@ def equation_digits(compute: Callable[..., float], operands: Sequence[float], va
     1024 does not). Six digits usually do; a step needs more
     when its numbers differ beyond the sixth digit (1.0000001 − 1, 1024 + 0.001).
     """
-    if not (math.isfinite(value) and all(math.isfinite(x) for x in operands)):
+    isfinite = math.isfinite
+    if not isfinite(value):
         return DIGITS
-    if _exact(value) and all(_exact(x) for x in operands):
-        # Printed as themselves (3 + 1.5 = 4.5): the step checks out iff the arithmetic is exact.
-        try:
-            if compute(*operands) == value:
-                return DIGITS
-        except (ArithmeticError, ValueError):
-            return DIGITS  # as _checks_out: printed operands outside the domain compare to nothing
-    for digits in range(DIGITS, _MAX_DIGITS + 1):
+    for x in operands:
+        if not isfinite(x):
+            return DIGITS
+    # Six digits, decided from each number's six-digit text read back (kept per number): the
+    # same test as _checks_out, without formatting or parsing anything again.
+    shown, claimed = _six(value)
+    read = [_six(x) for x in operands]
+    printed = [r[0] for r in read]
+    exact = shown == value
+    biggest = abs(shown)
+    for x, read_back in zip(operands, printed):
+        if read_back != x:
+            exact = False
+        if abs(read_back) > biggest:
+            biggest = abs(read_back)
+    try:
+        if exact and compute(*operands) == value:
+            # Printed as themselves (3 + 1.5 = 4.5): the step checks out iff the arithmetic is exact.
+            return DIGITS
+        recomputed = compute(*printed)
+        if not isfinite(recomputed):
+            return DIGITS
+        gap = abs(recomputed - shown)
+        allowed = claimed + 1e-12 * biggest
+        if gap <= allowed:
+            return DIGITS
+        for i, (_, half_unit) in enumerate(read):
+            if half_unit:
+                nudged = printed[:i] + [printed[i] + half_unit] + printed[i + 1:]
+                allowed += abs(compute(*nudged) - recomputed)
+    except (ArithmeticError, ValueError):
+        return DIGITS  # as _checks_out: printed operands outside the domain compare to nothing
+    if not gap > allowed * (1 + 1e-9):
+        return DIGITS
+    return _search_digits(compute, operands, value, DIGITS + 1)
+
+
+def _search_digits(compute: Callable[..., float], operands: Sequence[float], value: float, start: int = DIGITS) -> int:
+    """The fewest digits from ``start`` up at which the printed step checks out (``_checks_out``)."""
+    for digits in range(start, _MAX_DIGITS + 1):
         texts = [format_number(x, digits) for x in operands]
         if _checks_out(compute, texts, format_number(value, digits), digits):
             return digits
     return _MAX_DIGITS
 
 
-_EXACT: dict[float, bool] = {}
+_SIX_READ: dict[float, tuple[float, float]] = {}
 
 
-def _exact(x: float) -> bool:
-    """Whether x printed at the default digits reads back as exactly x (2, 0.5, 4.25; not 1/3)."""
-    found = _EXACT.get(x)
+def _six(x: float) -> tuple[float, float]:
+    """A finite x's six-digit text read back as a float, and how far that text claims to be from x."""
+    found = _SIX_READ.get(x)
     if found is None:
-        found = float(format_number(x)) == x
-        if len(_EXACT) >= _SIX_LIMIT:
-            _EXACT.clear()
-        _EXACT[x] = found
+        text = format_number(x)
+        found = (float(text), _claimed(text, DIGITS))
+        if len(_SIX_READ) >= _SIX_LIMIT:
+            _SIX_READ.clear()
+        _SIX_READ[x] = found
     return found
 
 

@@ -112,6 +112,10 @@ class LatexWriter:
         self.values = result.values
         self.equations = Equations(result)
         self.print = printer("latex")
+        from .step_text import step_texts_for
+
+        self.texts = step_texts_for(self.equations, self.print)
+        self._templates: dict[str, list] = {}  # op → its LaTeX as pieces and operand slots
         self.out = self.name(self.graph.output)
 
     # --- names and expressions
@@ -126,19 +130,32 @@ class LatexWriter:
     def partial(self, top: int, bottom: int) -> str:
         return self.print(self.equations.partial(top, bottom))
 
-    def _apply(self, node_id: int, parts: list[str]) -> str:
-        op = OPS[self.graph.nodes[node_id].op]
-        slots = dict(zip(("x", "y"), parts))
-        return op.latex.format(**slots)
+    def _apply(self, node_id: int, parts: list) -> list:
+        """The node's operation with its operands' pieces in the slots of the registry's LaTeX."""
+        op = self.graph.nodes[node_id].op
+        template = self._templates.get(op)
+        if template is None:
+            text = OPS[op].latex.format(**{slot: f"\x00{i}\x01" for i, slot in enumerate(("x", "y"))})
+            template = []
+            for k, piece in enumerate(text.split("\x00")):
+                if k:
+                    index, _, piece = piece.partition("\x01")
+                    template.append(int(index))
+                template.append(piece)
+            self._templates[op] = template
+        return [parts[piece] if type(piece) is int else piece for piece in template]
 
     def operation(self, node_id: int) -> str:
         """One level of a node: its operation applied to its operands' names."""
         return self.print(self.equations.operation(node_id))
 
     def expression(self, node_id: int) -> str:
-        """A statement's expression, unnamed intermediates inlined and parenthesised (an explicit stack)."""
+        """A statement's expression, unnamed intermediates inlined and parenthesised (an explicit stack).
+
+        Each operation is kept as a list of its pieces (the operands' lists inside) and joined once
+        at the end: formatting each level's whole text would copy a deep expression once per level."""
         graph = self.graph
-        done: dict[int, str] = {}
+        done: dict[int, object] = {}
         stack = [(node_id, False)]
         while stack:
             current, expanded = stack.pop()
@@ -155,9 +172,9 @@ class LatexWriter:
                 done[current] = self._apply(current, [
                     latex_name(aliases[current, position]) if (current, position) in aliases
                     else self._nested(current, arg, done[arg]) for position, arg in enumerate(node.args)])
-        return done[node_id]
+        return _joined(done[node_id])
 
-    def _nested(self, parent: int, arg: int, text: str) -> str:
+    def _nested(self, parent: int, arg: int, text):
         """Parenthesise an inlined operator operand of an operator (the exponent and fractions need none)."""
         parent_op = OPS[self.graph.nodes[parent].op]
         if not self.graph.is_inlined(arg) or parent_op.kind not in ("infix", "prefix") or parent_op.name == "div":
@@ -165,7 +182,7 @@ class LatexWriter:
         if parent_op.name == "pow" and self.graph.nodes[parent].args[1] == arg:
             return text
         if OPS[self.graph.nodes[arg].op].kind in ("infix", "prefix"):
-            return rf"\left({text}\right)"
+            return [r"\left(", text, r"\right)"]
         return text
 
     def echo(self) -> list[str]:
@@ -182,28 +199,24 @@ class LatexWriter:
     # --- steps
     def forward(self, step: Step) -> list[str]:
         """The stages of a forward step: name, operation, numbers, value (repeats dropped)."""
-        from .equations import print_stages
-
-        return print_stages(self.print, self.equations.forward(step))
+        return self.texts.forward(step)
 
     def backward(self, step: Step) -> tuple[list[str], str | None]:
         """The stages of a backward step's equation, and its remark (output, or no effect), if any."""
-        from .equations import print_stages
-
-        equation = self.equations.backward(step)
+        equation = self.texts.backward(step)
         remark = equation.remark
         if remark and " does not feed into" in remark:
             remark = remark.split(", so")[0]
-        return print_stages(self.print, equation.stages), remark
+        return equation.stages, remark
 
     def reasons(self, step: Step) -> list[tuple[str, str]]:
         """("since", math) and ("note", prose) lines of a backward step, without repeats."""
-        from .equations import Since, print_since
+        from .step_text import PrintedSince
 
         lines: list[tuple[str, str]] = []
-        for reason in self.equations.backward(step).reasons if step.reaches_output else ():
-            if isinstance(reason, Since):
-                definition, rule = print_since(self.print, reason)
+        for reason in self.texts.backward(step).reasons if step.reaches_output else ():
+            if isinstance(reason, PrintedSince):
+                definition, rule = reason.definition, reason.rule
                 since = f"{definition},\\quad {rule}"
                 if reason.which:
                     since += r"\ \text{(as the " + reason.which + " operand)}"
@@ -222,6 +235,21 @@ class LatexWriter:
         # One inline formula per input ("$a = 2$, $b = 3$"): a long list breaks and stretches like prose
         return "$, $".join(f"{self.name(i)} = {latex_number(self.values[i], exact_digits(self.values[i]))}"
                          for i in self.graph.inputs)
+
+
+def _joined(pieces) -> str:
+    """The text of nested lists of pieces, in order (an explicit stack: expressions can be deep)."""
+    if type(pieces) is str:
+        return pieces
+    out: list[str] = []
+    todo = [pieces]
+    while todo:
+        item = todo.pop()
+        if type(item) is str:
+            out.append(item)
+        else:
+            todo.extend(reversed(item))
+    return "".join(out)
 
 
 def steps_of(result, phase: str, wrt: set[int] | None = None) -> list[Step]:

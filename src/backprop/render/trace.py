@@ -12,8 +12,9 @@ from ..graph import CONST, display_name
 from ..numfmt import format_input, format_number, shortest
 from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, restrict
-from .equations import Equations, Since, print_since, print_stages
+from .equations import Equations
 from .printer import printer as printer_for
+from .step_text import PrintedSince, step_texts_for
 
 _UNICODE = {"d": "∂", "times": "×", "dot": "·"}
 _ASCII = {"d": "d", "times": "*", "dot": "*"}
@@ -32,6 +33,7 @@ class _Writer:
         self.sym = _ASCII if ascii else _UNICODE
         self.equations = Equations(result)
         self.print = printer_for("ascii" if ascii else "text")
+        self.texts = step_texts_for(self.equations, self.print)
         self._names: dict[int, str] = {}  # each node's printed name, made once
         self.out = self.name(self.graph.output)
 
@@ -57,21 +59,20 @@ class _Writer:
 
     # --- forward
     def forward(self, step: Step) -> list[str]:
-        return [" = ".join(print_stages(self.print, self.equations.forward(step)))]
+        return [" = ".join(self.texts.forward(step))]
 
     # --- backward
     def backward(self, step: Step) -> list[str]:
-        equation = self.equations.backward(step)
-        printed = print_stages(self.print, equation.stages)
-        first = " = ".join(printed)
+        equation = self.texts.backward(step)
+        first = " = ".join(equation.stages)
         if equation.remark:
             first += f"   ({equation.remark})"
         lines = [first]
         if equation.uses:
             lines.append(f"    {self.prose(equation.uses)}")
         for reason in equation.reasons:
-            if isinstance(reason, Since):
-                definition, rule = print_since(self.print, reason)
+            if isinstance(reason, PrintedSince):
+                definition, rule = reason.definition, reason.rule
                 which = f" (as the {reason.which} operand)" if reason.which else ""
                 gate = f"   ({since_gate})" if (since_gate := reason.gate) else ""
                 lines.append(f"    since {definition}, {rule}{which}{gate}")
