@@ -166,6 +166,18 @@ def test_markdown_and_latex_draw_matrices_as_bmatrix():
     assert "∂" not in latex and "ᵀ" not in latex
 
 
+def test_latex_and_markdown_write_a_steps_equations_as_maths_not_as_text():
+    result = differentiate("h = tanh(W @ x); L = sum(h^2) + sum(h)", {"W": "[[1, 2], [-3, 1]]", "x": "[1, -1]"})
+    latex = result.derivation("latex")
+    # a "since" line's equations are maths (h^2, not a text circumflex), and a use's own equation is not
+    # printed as if it were the gradient (∂L/∂h (from its use in d = h ^ 2) = rule, not ∂L/∂h = h ^ 2 = rule)
+    assert r"since $b = h ^ 2$ elementwise, $\frac{\partial b}{\partial h} = 2 \times  h$ element by element" in latex
+    assert r"$\frac{\partial L}{\partial h}$ (from its use in $b = h ^ 2$) $= \frac{\partial L}{\partial b}" in latex
+    assert r"\^{}" not in latex and r"\operatorname{tanh}(a)" in latex
+    markdown = result.derivation("markdown")
+    assert r"(from its use in $b = h ^ 2$) $= \frac{\partial L}{\partial b}" in markdown
+
+
 def test_literals_in_programs_and_constant_expressions_in_values():
     result = differentiate("L = sum([1, 2, 3] * x) + [[1, 2], [3, 4]][1, 0]", {"x": "[pi/4, -1, 2^3]"})
     assert result.value == pytest.approx(np.pi / 4 - 2 + 24 + 3)

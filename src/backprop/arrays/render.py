@@ -182,9 +182,45 @@ def latex_math(text: str) -> str:
                            ("×", r"\times "), ("−", "-"), ("Σ", r"\sum "), ("—", "-")):
         text = text.replace(unicode, latex)
     parts = re.split(r"(\\text\{[^}]*\})", text)  # words already in \text{} stay words (no maths inside)
-    return "".join(part if part.startswith("\\text{") else re.sub(
-        r"\b(softmax|log_softmax|logsumexp|cross_entropy|onehot|sum|mean|zeros)\b",
+    return "".join(part if part.startswith("\\text{") else _FUNCTION.sub(
         lambda m: r"\operatorname{" + m.group(1).replace("_", r"\_") + "}", part) for part in parts)
+
+
+# a function's name: the array functions, or any name of two letters or more called with "(" (tanh, exp, cosh)
+_FUNCTION = re.compile(r"(?<![\\\w])(softmax|log_softmax|logsumexp|cross_entropy|onehot|sum|mean|zeros"
+                       r"|[A-Za-z][A-Za-z_]+(?=\())\b")
+_SINCE = re.compile(r"since (?P<eq>.+?)(?P<elementwise> elementwise)?, (?P<grad>∂\S+/∂\S+) = (?P<rule>.+?)"
+                    r"(?P<each> element by element)?(?P<tail> \(.*\))?$")
+
+
+def _latex_why(why: str) -> str:
+    """A step's reason in LaTeX text: a "since" line's two equations as maths, the rest as text."""
+    match = _SINCE.match(why)
+    if not match:
+        return _latex_text(why)
+    return (f"since ${latex_math(_shown_latex(match['eq']))}$" + (match["elementwise"] or "")
+            + f", ${latex_math(match['grad'] + ' = ' + _shown_latex(match['rule']))}$" + (match["each"] or "")
+            + _latex_text(match["tail"] or ""))
+
+
+def _use_parts(formula: str):
+    """(gradient, the user's equation, the rule) of "∂L/∂h, from its use in d = h ^ 2 = rule", or None."""
+    head, found, rest = formula.partition(", from its use in ")
+    if not found:
+        return None
+    user, _, tail = rest.partition(" = ")
+    show, _, rule = tail.partition(" = ")
+    return head, f"{user} = {show}", rule
+
+
+def _latex_formula(formula: str) -> str:
+    """A backward step's formula in LaTeX, its "from its use in d = h ^ 2" as words around maths."""
+    parts = _use_parts(formula)
+    if parts is None:
+        lhs, rhs = _split_rhs(formula)
+        return rf"${latex_math(lhs)} = {latex_math(rhs)}$"
+    head, use, rule = parts
+    return rf"${latex_math(head)}$ (from its use in ${latex_math(_shown_latex(use))}$) $= {latex_math(rule)}$"
 
 
 def _latex_name(name: str) -> str:
@@ -216,9 +252,9 @@ def render_markdown(result, wrt=None, **_) -> str:
     lines += ["", "## Backward pass", ""]
     for number, (_, formula, shapes, value, why) in enumerate(doc.backward_items(), start=1):
         if value is None:
-            lines.append(f"{number}. ${latex_math(formula)}$ ({why})")
+            lines.append(f"{number}. {_latex_formula(formula)} ({why})")
             continue
-        lines.append(f"{number}. ${latex_math(formula)}$  `{shapes}`  ")
+        lines.append(f"{number}. {_latex_formula(formula)}  `{shapes}`  ")
         lines.append(f"   $= {bmatrix(value)}$  ")
         lines.append(f"   {why}")
     lines += ["", "## Result", "", f"${_latex_name(out)} = {format_number(result.value)}$", ""]
@@ -250,16 +286,13 @@ def render_latex(result, standalone: bool = False, wrt=None, **_) -> str:
                      rf"&& \text{{{shapes_tex}}} \\")
     lines += [r"\end{align*}", r"\section*{Backward pass}", r"\begin{enumerate}"]
     for _, formula, shapes, value, why in doc.backward_items():
-        lhs, rhs = _split_rhs(formula)
-        shown = rf"${latex_math(lhs)} = {latex_math(rhs)}$" if " from its use" not in lhs else \
-            rf"${latex_math(formula.split(',')[0])}$ ({_latex_text(formula.split(',', 1)[1].split(' = ')[0])}) " \
-            rf"$= {latex_math(rhs)}$"
+        shown = _latex_formula(formula)
         if value is None:
             lines.append(rf"\item {shown} ({_latex_text(why)})")
             continue
         lines.append(rf"\item {shown} \quad \texttt{{{_latex_text(shapes)}}}\\")
         lines.append(rf"$= {bmatrix(value)}$\\")
-        lines.append(rf"\emph{{{_latex_text(why)}}}")
+        lines.append(rf"\emph{{{_latex_why(why)}}}")
     lines += [r"\end{enumerate}", r"\section*{Result}", r"\begin{align*}",
               rf"{_latex_name(out)} &= {format_number(result.value)} \\"]
     for name, shape, value, grad in doc.gradient_items():
