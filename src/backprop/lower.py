@@ -11,6 +11,8 @@ for bigger ones.
 from __future__ import annotations
 
 
+from array import array
+
 from .errors import BackpropError, UnknownName
 from .graph import CONST, INPUT, Graph, Node
 from .ops import OPS
@@ -27,11 +29,14 @@ class _Builder:
     """Collects nodes in parallel lists with provisional ids; ``_finish`` renumbers inputs first.
 
     Inputs get provisional ids -1, -2, … (in order of first use); everything else 0, 1, ….
+    Operands are kept flat (``argv``, ``argc``: no tuple per node until ``_finish`` makes the final
+    ones), so a big program's peak holds one set of operand tuples, not two.
     """
 
     def __init__(self):
         self.ops: list[str] = []
-        self.args: list[tuple[int, ...]] = []
+        self.argv = array("i")  # every node's provisional operand ids, one node after another
+        self.argc = bytearray()  # how many of them each node has
         self.spans: list = []
         self.values: list[float | None] = []
         self.names: list[str | None] = []
@@ -47,7 +52,8 @@ class _Builder:
 
     def add(self, op, args, span, value=None, name=None, named=False) -> int:
         self.ops.append(op)
-        self.args.append(args)
+        self.argv.extend(args)
+        self.argc.append(len(args))
         self.spans.append(span)
         self.values.append(value)
         self.names.append(name)
@@ -125,8 +131,8 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
     ``todo`` holds AST nodes still to visit and 1-tuples marking operations whose operands
     are done; ``done`` holds the ids of finished operands, so no lookup table is needed.
     """
-    ops, args_of, spans, values, names, named = (builder.ops, builder.args, builder.spans, builder.values,
-                                                 builder.names, builder.named)
+    ops, argv, argc, spans, values, names, named = (builder.ops, builder.argv, builder.argc, builder.spans,
+                                                    builder.values, builder.names, builder.named)
     done: list[int] = []
     aliased: dict[int, str] = {}  # position in done -> the alias name that put it there (f for e)
     aliases = builder.aliases
@@ -147,11 +153,11 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
                     alias = aliased.pop(base + position, None)
                     if alias is not None:
                         builder.alias_uses[len(ops), position] = alias
-            args = tuple(done[-arity:])
+            argv.extend(done[-arity:])
             del done[-arity:]
             done.append(len(ops))
             ops.append(node.op)
-            args_of.append(args)
+            argc.append(arity)
             spans.append(node.span)
             values.append(None)
             names.append(None)
@@ -282,26 +288,32 @@ def _free_letters(taken: set) -> list[str]:
 def _finish(builder: _Builder, statements) -> Graph:
     """Renumber: inputs first, in order of first use, then everything else in emission order."""
     count = len(builder.inputs)
+    # final[p] is the final id of provisional id p: p + count for p >= 0, and (a list's negative
+    # index) i for input -1 - i. Every node id and operand refers to these int objects, one per node.
+    final = list(range(count, count + len(builder.ops)))
+    final.extend(range(count - 1, -1, -1))
     nodes = [
-        Node(i, INPUT, (), name, span, None, True)
+        Node(final[-1 - i], INPUT, (), name, span, None, True)
         for i, (name, span) in enumerate(zip(builder.inputs, builder.input_spans))
     ]
-    # Provisional id p becomes p + count; input -1 - i becomes i. Operand tuples are
-    # rebuilt only when they mention an input or the offset is non-zero.
-    for index, (op, args, name, span, value, named) in enumerate(
-        zip(builder.ops, builder.args, builder.names, builder.spans, builder.values, builder.named)
+    argv = builder.argv
+    at = 0
+    for index, (op, arity, name, span, value, named) in enumerate(
+        zip(builder.ops, builder.argc, builder.names, builder.spans, builder.values, builder.named)
     ):
-        if args and count:
-            args = tuple(-1 - a if a < 0 else a + count for a in args)
-        elif args:
-            args = tuple(-1 - a if a < 0 else a for a in args)
-        nodes.append(Node(index + count, op, args, name, span, value, named))
+        if arity == 2:
+            args = (final[argv[at]], final[argv[at + 1]])
+        elif arity == 1:
+            args = (final[argv[at]],)
+        elif arity:
+            args = tuple([final[a] for a in argv[at:at + arity]])
+        else:
+            args = ()
+        at += arity
+        nodes.append(Node(final[index], op, args, name, span, value, named))
 
-    def remap(provisional: int) -> int:
-        return -1 - provisional if provisional < 0 else provisional + count
-
-    echo = [(name or nodes[remap(root)].name, remap(root)) for name, root in statements]
-    graph = Graph(nodes, remap(statements[-1][1]), echo)
+    echo = [(name or nodes[final[root]].name, final[root]) for name, root in statements]
+    graph = Graph(nodes, final[statements[-1][1]], echo)
     graph.alias_statements = dict(builder.alias_statements)
     graph.alias_uses = {(node + count, position): name for (node, position), name in builder.alias_uses.items()}
     return graph
