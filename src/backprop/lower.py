@@ -71,31 +71,48 @@ SCALARS_ONLY = ("this works on scalar programs only, and this one uses arrays ([
                 "differentiate it with backprop PROGRAM (docs/arrays.md)")
 
 
-def lower(program: Program) -> Graph:
-    """Turn a parsed program into a graph in topological order (iteratively, any depth)."""
+def lower(program: Program, *, consume: bool = False) -> Graph:
+    """Turn a parsed program into a graph in topological order (iteratively, any depth).
+
+    ``consume=True`` (the pipeline's own call, whose caller drops the program next) empties the
+    program as it goes: each part of the syntax tree is freed as soon as it is lowered, so the
+    tree and the graph never both exist whole (the peak of ``differentiate``, docs/benchmark.md).
+    """
     if program.arrays:  # array programs have their own graph (arrays/graph.py); this one is scalars only
         raise BackpropError(SCALARS_ONLY)
-    bound_anywhere = {s.name for s in program.statements if type(s) is Assign}
+    pending = list(program.statements)
+    if consume:
+        program.statements = ()
+    bound_anywhere = {s.name for s in pending if type(s) is Assign}
     builder = _Builder()
     builder.source = getattr(program, "source", "") or ""
     current: dict[str, int] = {}  # name -> node of its newest binding
     versions: dict[str, int] = {}
     statements: list[tuple[str | None, int]] = []
 
-    last = program.statements[-1]
-    for statement in program.statements:
+    last = len(pending) - 1
+    for index in range(len(pending)):
+        statement = pending[index]
         is_binding = type(statement) is Assign
-        root = _lower_expr(statement.expr if is_binding else statement, builder, current, bound_anywhere)
+        # The tree goes to _lower_expr in a list it empties, so no frame here keeps its root alive.
+        tree = [statement.expr if is_binding else statement]
+        written = tree[0] if type(tree[0]) is Name else None  # f in f = e: how the echo shows an alias
+        if consume:
+            pending[index] = None
+            if is_binding:
+                statement.expr = None
+            else:
+                statement = None
+        root = _lower_expr(tree, builder, current, bound_anywhere)
         if is_binding:
             count = versions.get(statement.name, 0)
             versions[statement.name] = count + 1
             name = statement.name if count == 0 else statement.name + _subscript(count)
-            if root >= 0 and (builder.names[root] is None or statement is last):
+            if root >= 0 and (builder.names[root] is None or index == last):
                 # The binding names the node it creates; the last one also renames a node it
                 # merely repeats (h = …; L = h), so the output is called what the program calls it.
-                if builder.names[root] is not None and type(statement.expr) is Name:
-                    builder.alias_statements[len(statements)] = _written_name(statement.expr, versions,
-                                                                              builder.aliases)
+                if builder.names[root] is not None and written is not None:
+                    builder.alias_statements[len(statements)] = _written_name(written, versions, builder.aliases)
                 builder.names[root] = name
                 builder.named[root] = True
                 builder.aliases.pop(statement.name, None)
@@ -103,7 +120,7 @@ def lower(program: Program) -> Graph:
                 # f = e: another name for a node that has one. The echo and every operation that
                 # uses f show f, as written; the node keeps its first name.
                 builder.aliases[statement.name] = name
-                builder.alias_statements[len(statements)] = _written_name(statement.expr, versions, builder.aliases)
+                builder.alias_statements[len(statements)] = _written_name(written, versions, builder.aliases)
             current[statement.name] = root
             statements.append((name, root))
         else:
@@ -125,28 +142,30 @@ def lower(program: Program) -> Graph:
     return graph
 
 
-def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> int:
-    """Post-order walk with explicit stacks; returns the provisional id of expr's node.
+def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: set) -> int:
+    """Post-order walk with explicit stacks; returns the provisional id of the node of the
+    expression in ``tree`` (a one-item list, emptied: the walk holds the only reference).
 
-    ``todo`` holds AST nodes still to visit and 1-tuples marking operations whose operands
-    are done; ``done`` holds the ids of finished operands, so no lookup table is needed.
+    ``todo`` holds AST nodes still to visit and tuples marking operations whose operands are
+    done: (op, span, arity), or (node,) for grad. ``done`` holds the ids of finished operands,
+    so no lookup table is needed. A marker does not hold its AST node, so once the caller's
+    program lets go of the tree, each node is freed when its operands are on the stack.
     """
     ops, argv, argc, spans, values, names, named = (builder.ops, builder.argv, builder.argc, builder.spans,
                                                     builder.values, builder.names, builder.named)
     done: list[int] = []
     aliased: dict[int, str] = {}  # position in done -> the alias name that put it there (f for e)
     aliases = builder.aliases
-    todo = [expr]
+    todo = [tree.pop()]
     while todo:
         node = todo.pop()
         kind = type(node)
         if kind is tuple:  # an operation whose operands are all done
-            node = node[0]
-            if node.op == "grad":
+            if len(node) == 1:  # grad(f, x)
                 aliased.pop(len(done) - 1, None)
-                done.append(_lower_grad(node, done.pop(), builder, current, bound_anywhere))
+                done.append(_lower_grad(node[0], done.pop(), builder, current, bound_anywhere))
                 continue
-            arity = len(node.args)
+            op, span, arity = node
             if aliased:
                 base = len(done) - arity
                 for position in range(arity):
@@ -156,9 +175,9 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
             argv.extend(done[-arity:])
             del done[-arity:]
             done.append(len(ops))
-            ops.append(node.op)
+            ops.append(op)
             argc.append(arity)
-            spans.append(node.span)
+            spans.append(span)
             values.append(None)
             names.append(None)
             named.append(False)
@@ -168,7 +187,7 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
                 todo.append(node.args[0])  # only f is lowered: x names what to differentiate by
                 _check_grad_variable(node)
             elif node.args:
-                todo.append((node,))
+                todo.append((node.op, node.span, len(node.args)))
                 todo.extend(reversed(node.args))
             else:  # a constant such as pi
                 done.append(builder.add(CONST, (), node.span, OPS[node.op].forward(), OPS[node.op].symbol, True))
