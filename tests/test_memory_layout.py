@@ -123,3 +123,54 @@ def test_the_steps_keep_a_few_bytes_per_step_not_a_record():
     # flat arrays (4-byte ids, 1-byte flags) and a bounded cache of recent steps; a list of
     # Step and Term records kept about 250 bytes per step
     assert kept / count < 60, f"{kept / count:.0f} bytes per step"
+
+
+LOWERED = [
+    "(a*b+c)*f",
+    "e = a*b; d = e + c; L = d*f",
+    "f = x^2; g = f; L = g*3",  # an alias: the echo shows g = f
+    "h = x*2; L = h",  # the last binding renames the node it repeats
+    "c = x + 1; c = c * c; c = c - x; L = c / 2",  # versions c, c₁, c₂
+    "f = x^3 - 2*x - 5; x - f/grad(f, x)",
+    "pi * r^2",
+    "y = 3; x*y + 1/3",
+]
+
+
+@pytest.mark.parametrize("source", LOWERED)
+def test_lowering_that_frees_the_tree_makes_the_same_graph(source):
+    from backprop.lower import lower
+    from backprop.parse import parse
+
+    kept, consumed = parse(source), parse(source)
+    graph, same = lower(kept), lower(consumed, consume=True)
+    assert str(same) == str(graph) and same.echo() == graph.echo()
+    assert [(n.name, n.span, n.named) for n in same.nodes] == [(n.name, n.span, n.named) for n in graph.nodes]
+    assert (same.output, same.statements, same.alias_statements, same.alias_uses) == \
+        (graph.output, graph.statements, graph.alias_statements, graph.alias_uses)
+    assert consumed.statements == ()  # the pipeline's program is emptied as it is lowered
+    assert str(lower(kept)) == str(graph)  # without consume=True the program can be lowered again
+
+
+def test_differentiate_peaks_below_the_tree_plus_the_graph():
+    """The syntax tree is freed while it is lowered: differentiate's peak is well under the
+    parse tree and the finished graph together (they used to coexist at the end of lowering)."""
+    from backprop.lower import lower
+    from backprop.parse import parse
+
+    source = " + ".join(f"x{i % 50} * y{i % 7}" for i in range(5_000))
+    tracemalloc.start()
+    try:
+        program = parse(source)
+        tree, _ = tracemalloc.get_traced_memory()
+        graph = lower(program)  # not consumed: tree and graph both alive
+        both, _ = tracemalloc.get_traced_memory()
+        del program, graph
+        tracemalloc.reset_peak()
+        start, _ = tracemalloc.get_traced_memory()
+        result = differentiate(source, {**{f"x{i}": 1.0 for i in range(50)}, **{f"y{i}": 2.0 for i in range(7)}})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.gradients["x0"] == 2.0 * 100
+    assert peak - start < 0.85 * both, (peak - start, tree, both)
