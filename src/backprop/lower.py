@@ -12,6 +12,7 @@ from __future__ import annotations
 
 
 from array import array
+from sys import intern
 
 from .errors import BackpropError, UnknownName
 from .graph import CONST, INPUT, Graph, Node
@@ -187,7 +188,8 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
                 todo.append(node.args[0])  # only f is lowered: x names what to differentiate by
                 _check_grad_variable(node)
             elif node.args:
-                todo.append((node.op, node.span, len(node.args)))
+                # intern: the parser makes a new string for each call's name (tanh), one per node
+                todo.append((intern(node.op), node.span, len(node.args)))
                 todo.extend(reversed(node.args))
             else:  # a constant such as pi
                 done.append(builder.add(CONST, (), node.span, OPS[node.op].forward(), OPS[node.op].symbol, True))
