@@ -2,6 +2,7 @@
 
     python benchmarks/memory.py                    # tree, chain, dag at 10⁴ and 10⁵
     python benchmarks/memory.py --families dag --top 12
+    python benchmarks/memory.py --memory-only      # tracemalloc part only
 
 - Scaling (target 4): each phase of ``differentiate`` (parse, lower, forward, backward, as
   ``Result.timings`` splits them, but in CPU time so that a busy machine distorts less; best
@@ -9,7 +10,8 @@
 - Memory (target 5): with ``tracemalloc``, the peak Python allocation during ``differentiate``
   and what the finished result keeps, in bytes per operation, then the allocation sites that
   hold most of what is kept (file:line, MiB, share), so a redesign (a graph in flat arrays)
-  can be judged by what it would remove.
+  can be judged by what it would remove; then what the derivation's steps keep (made as they
+  are read: a few bytes per step) and the peak while every step and term is read once.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ def phase_times(name: str, repeats: int) -> tuple[dict[str, float], int]:
 
 
 def memory(name: str, top: int) -> dict:
-    """tracemalloc's peak during differentiate, what the result keeps, and the biggest holders."""
+    """tracemalloc's peak during differentiate, what the result keeps, the biggest holders, and
+    what the derivation's steps add (kept, and the peak while a writer reads every one)."""
     from backprop import differentiate
 
     workload = make(name)
@@ -60,14 +63,20 @@ def memory(name: str, top: int) -> dict:
     base, _ = tracemalloc.get_traced_memory()
     tracemalloc.reset_peak()
     result = differentiate(workload.source, workload.values)
-    steps = result.steps  # the derivation's records, which every writer reads
     kept, peak = tracemalloc.get_traced_memory()
     after = tracemalloc.take_snapshot()
+    tracemalloc.reset_peak()
+    steps = result.steps  # the derivation's steps, which every writer reads
+    for step in steps:
+        for _ in step.terms:
+            pass
+    with_steps, reading = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     ops = sum(1 for node in result.graph.nodes if node.args)
     sites = after.compare_to(before, "lineno")[:top]
     del steps
     return {"ops": ops, "nodes": len(result.graph.nodes), "peak": peak - base, "kept": kept - base,
+            "steps_kept": with_steps - kept, "steps_peak": reading - kept,
             "sites": [(str(s.traceback[0]).replace(str(HERE.parent) + "/", ""), s.size_diff) for s in sites]}
 
 
@@ -76,21 +85,24 @@ def main() -> None:
     parser.add_argument("--families", default="tree,chain,dag")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--top", type=int, default=8)
+    parser.add_argument("--memory-only", action="store_true", help="skip the scaling (target 4) part")
     args = parser.parse_args()
     families = args.families.split(",")
-    print("Scaling, CPU ms per phase (best of repeats) and time(10⁵) ÷ time(10⁴):")
-    for family in families:
+    if not args.memory_only:
+        print("Scaling, CPU ms per phase (best of repeats) and time(10⁵) ÷ time(10⁴):")
+    for family in families if not args.memory_only else ():
         small, _ = phase_times(f"{family}-10000", args.repeats)
         big, ops = phase_times(f"{family}-100000", args.repeats)
         cells = "  ".join(f"{p} {small[p] * 1e3:.0f}→{big[p] * 1e3:.0f} ms (×{big[p] / small[p]:.1f})" for p in PHASES)
         print(f"  {family}: {cells}", flush=True)
-    print("\nMemory at 10⁵ (tracemalloc; the result includes its steps):")
+    print("\nMemory at 10⁵ (tracemalloc): differentiate's peak and what its result keeps; then the steps")
     for family in families:
         found = memory(f"{family}-100000", args.top)
         mib = 1 << 20
         print(f"  {family}-100000: {found['ops']:,} ops, {found['nodes']:,} nodes; peak {found['peak'] / mib:.0f} MiB "
               f"({found['peak'] / found['ops']:.0f} B/op), kept {found['kept'] / mib:.0f} MiB "
-              f"({found['kept'] / found['ops']:.0f} B/op)")
+              f"({found['kept'] / found['ops']:.0f} B/op); steps keep {found['steps_kept'] / mib:.1f} MiB, "
+              f"reading them all peaks at {found['steps_peak'] / mib:.1f} MiB more")
         for site, size in found["sites"]:
             print(f"      {size / mib:7.1f} MiB  {100 * size / found['kept']:4.0f} %  {site}")
         sys.stdout.flush()

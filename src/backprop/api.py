@@ -310,8 +310,8 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None, max_el
         return result
 
     started = time.perf_counter()
-    graph = lower(program)
-    del program  # the graph has all it needs; freeing the AST lowers peak memory on big programs
+    graph = lower(program, consume=True)  # frees the AST as it is lowered: a lower peak on big programs
+    del program
     timings["lower"] = time.perf_counter() - started
 
     inputs = {name: as_value(name, value) for name, value in (values or {}).items()}

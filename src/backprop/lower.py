@@ -11,6 +11,9 @@ for bigger ones.
 from __future__ import annotations
 
 
+from array import array
+from sys import intern
+
 from .errors import BackpropError, UnknownName
 from .graph import CONST, INPUT, Graph, Node
 from .ops import OPS
@@ -27,11 +30,14 @@ class _Builder:
     """Collects nodes in parallel lists with provisional ids; ``_finish`` renumbers inputs first.
 
     Inputs get provisional ids -1, -2, … (in order of first use); everything else 0, 1, ….
+    Operands are kept flat (``argv``, ``argc``: no tuple per node until ``_finish`` makes the final
+    ones), so a big program's peak holds one set of operand tuples, not two.
     """
 
     def __init__(self):
         self.ops: list[str] = []
-        self.args: list[tuple[int, ...]] = []
+        self.argv = array("i")  # every node's provisional operand ids, one node after another
+        self.argc = bytearray()  # how many of them each node has
         self.spans: list = []
         self.values: list[float | None] = []
         self.names: list[str | None] = []
@@ -47,7 +53,8 @@ class _Builder:
 
     def add(self, op, args, span, value=None, name=None, named=False) -> int:
         self.ops.append(op)
-        self.args.append(args)
+        self.argv.extend(args)
+        self.argc.append(len(args))
         self.spans.append(span)
         self.values.append(value)
         self.names.append(name)
@@ -65,31 +72,48 @@ SCALARS_ONLY = ("this works on scalar programs only, and this one uses arrays ([
                 "differentiate it with backprop PROGRAM (docs/arrays.md)")
 
 
-def lower(program: Program) -> Graph:
-    """Turn a parsed program into a graph in topological order (iteratively, any depth)."""
+def lower(program: Program, *, consume: bool = False) -> Graph:
+    """Turn a parsed program into a graph in topological order (iteratively, any depth).
+
+    ``consume=True`` (the pipeline's own call, whose caller drops the program next) empties the
+    program as it goes: each part of the syntax tree is freed as soon as it is lowered, so the
+    tree and the graph never both exist whole (the peak of ``differentiate``, docs/benchmark.md).
+    """
     if program.arrays:  # array programs have their own graph (arrays/graph.py); this one is scalars only
         raise BackpropError(SCALARS_ONLY)
-    bound_anywhere = {s.name for s in program.statements if type(s) is Assign}
+    pending = list(program.statements)
+    if consume:
+        program.statements = ()
+    bound_anywhere = {s.name for s in pending if type(s) is Assign}
     builder = _Builder()
     builder.source = getattr(program, "source", "") or ""
     current: dict[str, int] = {}  # name -> node of its newest binding
     versions: dict[str, int] = {}
     statements: list[tuple[str | None, int]] = []
 
-    last = program.statements[-1]
-    for statement in program.statements:
+    last = len(pending) - 1
+    for index in range(len(pending)):
+        statement = pending[index]
         is_binding = type(statement) is Assign
-        root = _lower_expr(statement.expr if is_binding else statement, builder, current, bound_anywhere)
+        # The tree goes to _lower_expr in a list it empties, so no frame here keeps its root alive.
+        tree = [statement.expr if is_binding else statement]
+        written = tree[0] if type(tree[0]) is Name else None  # f in f = e: how the echo shows an alias
+        if consume:
+            pending[index] = None
+            if is_binding:
+                statement.expr = None
+            else:
+                statement = None
+        root = _lower_expr(tree, builder, current, bound_anywhere)
         if is_binding:
             count = versions.get(statement.name, 0)
             versions[statement.name] = count + 1
             name = statement.name if count == 0 else statement.name + _subscript(count)
-            if root >= 0 and (builder.names[root] is None or statement is last):
+            if root >= 0 and (builder.names[root] is None or index == last):
                 # The binding names the node it creates; the last one also renames a node it
                 # merely repeats (h = …; L = h), so the output is called what the program calls it.
-                if builder.names[root] is not None and type(statement.expr) is Name:
-                    builder.alias_statements[len(statements)] = _written_name(statement.expr, versions,
-                                                                              builder.aliases)
+                if builder.names[root] is not None and written is not None:
+                    builder.alias_statements[len(statements)] = _written_name(written, versions, builder.aliases)
                 builder.names[root] = name
                 builder.named[root] = True
                 builder.aliases.pop(statement.name, None)
@@ -97,7 +121,7 @@ def lower(program: Program) -> Graph:
                 # f = e: another name for a node that has one. The echo and every operation that
                 # uses f show f, as written; the node keeps its first name.
                 builder.aliases[statement.name] = name
-                builder.alias_statements[len(statements)] = _written_name(statement.expr, versions, builder.aliases)
+                builder.alias_statements[len(statements)] = _written_name(written, versions, builder.aliases)
             current[statement.name] = root
             statements.append((name, root))
         else:
@@ -119,40 +143,42 @@ def lower(program: Program) -> Graph:
     return graph
 
 
-def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> int:
-    """Post-order walk with explicit stacks; returns the provisional id of expr's node.
+def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: set) -> int:
+    """Post-order walk with explicit stacks; returns the provisional id of the node of the
+    expression in ``tree`` (a one-item list, emptied: the walk holds the only reference).
 
-    ``todo`` holds AST nodes still to visit and 1-tuples marking operations whose operands
-    are done; ``done`` holds the ids of finished operands, so no lookup table is needed.
+    ``todo`` holds AST nodes still to visit and tuples marking operations whose operands are
+    done: (op, span, arity), or (node,) for grad. ``done`` holds the ids of finished operands,
+    so no lookup table is needed. A marker does not hold its AST node, so once the caller's
+    program lets go of the tree, each node is freed when its operands are on the stack.
     """
-    ops, args_of, spans, values, names, named = (builder.ops, builder.args, builder.spans, builder.values,
-                                                 builder.names, builder.named)
+    ops, argv, argc, spans, values, names, named = (builder.ops, builder.argv, builder.argc, builder.spans,
+                                                    builder.values, builder.names, builder.named)
     done: list[int] = []
     aliased: dict[int, str] = {}  # position in done -> the alias name that put it there (f for e)
     aliases = builder.aliases
-    todo = [expr]
+    todo = [tree.pop()]
     while todo:
         node = todo.pop()
         kind = type(node)
         if kind is tuple:  # an operation whose operands are all done
-            node = node[0]
-            if node.op == "grad":
+            if len(node) == 1:  # grad(f, x)
                 aliased.pop(len(done) - 1, None)
-                done.append(_lower_grad(node, done.pop(), builder, current, bound_anywhere))
+                done.append(_lower_grad(node[0], done.pop(), builder, current, bound_anywhere))
                 continue
-            arity = len(node.args)
+            op, span, arity = node
             if aliased:
                 base = len(done) - arity
                 for position in range(arity):
                     alias = aliased.pop(base + position, None)
                     if alias is not None:
                         builder.alias_uses[len(ops), position] = alias
-            args = tuple(done[-arity:])
+            argv.extend(done[-arity:])
             del done[-arity:]
             done.append(len(ops))
-            ops.append(node.op)
-            args_of.append(args)
-            spans.append(node.span)
+            ops.append(op)
+            argc.append(arity)
+            spans.append(span)
             values.append(None)
             names.append(None)
             named.append(False)
@@ -162,7 +188,8 @@ def _lower_expr(expr, builder: _Builder, current: dict, bound_anywhere: set) -> 
                 todo.append(node.args[0])  # only f is lowered: x names what to differentiate by
                 _check_grad_variable(node)
             elif node.args:
-                todo.append((node,))
+                # intern: the parser makes a new string for each call's name (tanh), one per node
+                todo.append((intern(node.op), node.span, len(node.args)))
                 todo.extend(reversed(node.args))
             else:  # a constant such as pi
                 done.append(builder.add(CONST, (), node.span, OPS[node.op].forward(), OPS[node.op].symbol, True))
@@ -282,26 +309,32 @@ def _free_letters(taken: set) -> list[str]:
 def _finish(builder: _Builder, statements) -> Graph:
     """Renumber: inputs first, in order of first use, then everything else in emission order."""
     count = len(builder.inputs)
+    # final[p] is the final id of provisional id p: p + count for p >= 0, and (a list's negative
+    # index) i for input -1 - i. Every node id and operand refers to these int objects, one per node.
+    final = list(range(count, count + len(builder.ops)))
+    final.extend(range(count - 1, -1, -1))
     nodes = [
-        Node(i, INPUT, (), name, span, None, True)
+        Node(final[-1 - i], INPUT, (), name, span, None, True)
         for i, (name, span) in enumerate(zip(builder.inputs, builder.input_spans))
     ]
-    # Provisional id p becomes p + count; input -1 - i becomes i. Operand tuples are
-    # rebuilt only when they mention an input or the offset is non-zero.
-    for index, (op, args, name, span, value, named) in enumerate(
-        zip(builder.ops, builder.args, builder.names, builder.spans, builder.values, builder.named)
+    argv = builder.argv
+    at = 0
+    for index, (op, arity, name, span, value, named) in enumerate(
+        zip(builder.ops, builder.argc, builder.names, builder.spans, builder.values, builder.named)
     ):
-        if args and count:
-            args = tuple(-1 - a if a < 0 else a + count for a in args)
-        elif args:
-            args = tuple(-1 - a if a < 0 else a for a in args)
-        nodes.append(Node(index + count, op, args, name, span, value, named))
+        if arity == 2:
+            args = (final[argv[at]], final[argv[at + 1]])
+        elif arity == 1:
+            args = (final[argv[at]],)
+        elif arity:
+            args = tuple([final[a] for a in argv[at:at + arity]])
+        else:
+            args = ()
+        at += arity
+        nodes.append(Node(final[index], op, args, name, span, value, named))
 
-    def remap(provisional: int) -> int:
-        return -1 - provisional if provisional < 0 else provisional + count
-
-    echo = [(name or nodes[remap(root)].name, remap(root)) for name, root in statements]
-    graph = Graph(nodes, remap(statements[-1][1]), echo)
+    echo = [(name or nodes[final[root]].name, final[root]) for name, root in statements]
+    graph = Graph(nodes, final[statements[-1][1]], echo)
     graph.alias_statements = dict(builder.alias_statements)
     graph.alias_uses = {(node + count, position): name for (node, position), name in builder.alias_uses.items()}
     return graph
