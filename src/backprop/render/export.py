@@ -50,13 +50,50 @@ def _nodes(result):
                "value": json_number(values[node.id]), "grad": json_number(grads[node.id])}
 
 
-def _steps(result):
+def _steps(result, streamed: bool = False):
     for step, text in zip(result.steps, iter_step_texts(result)):
+        if streamed and len(step.terms) > _BATCH:  # a node used very often: its lists written piece by piece
+            yield _BigStep(step, text)
+            continue
         entry = {"phase": step.phase, "node": step.node, "text": text, **_gates(step)}
         if len(step.terms) > SHOWN_TERMS:  # the text shows the first uses; the numbers of all of them
             entry["consumers"] = [t.consumer for t in step.terms]
             entry["contributions"] = [json_number(t.contribution) for t in step.terms]
         yield entry
+
+
+class _BigStep:
+    """A step entry too big to hold as one dict: ``pieces`` writes exactly what json.dumps would."""
+
+    def __init__(self, step, text):
+        self.step, self.text = step, text
+
+    def pieces(self, dumps):
+        step = self.step
+        yield f'{{"phase": {dumps(step.phase)}, "node": {dumps(step.node)}, "text": {dumps(self.text)}'
+        gated = step.reaches_output and (step.gate or any(t.gate for t in step.terms))
+        if gated:
+            gates = ({"gate": t.gate, "consumer": t.consumer, "position": t.position} for t in step.terms if t.gate)
+            if step.gate:
+                from itertools import chain
+
+                gates = chain(gates, [{"gate": step.gate, "consumer": None, "position": None}])
+            yield from _list_pieces(', "gates": ', gates, dumps)
+        yield from _list_pieces(', "consumers": ', (t.consumer for t in step.terms), dumps)
+        yield from _list_pieces(', "contributions": ', (json_number(t.contribution) for t in step.terms), dumps)
+        yield "}"
+
+
+def _list_pieces(key: str, items, dumps):
+    yield key + "["
+    batch: list[str] = []
+    first = True
+    for item in items:
+        batch.append(dumps(item))
+        if len(batch) >= _BATCH:
+            yield ("" if first else ", ") + ", ".join(batch)
+            batch, first = [], False
+    yield ("" if first or not batch else ", ") + ", ".join(batch) + "]"
 
 
 def _views(result, *, symbolic, hessian, wrt, mode, cost, paths, max_paths, lint=False) -> dict:
@@ -119,12 +156,20 @@ def json_chunks(result, *, indent: int | None = 2, symbolic: bool = False, hessi
     dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode  # compact, as json.dumps(indent=None)
     head = dumps(_head(result))
     yield head[:-1] + ', "nodes": ['
-    for key, items in (("nodes", _nodes(result)), ("steps", _steps(result))):
+    for key, items in (("nodes", _nodes(result)), ("steps", _steps(result, streamed=True))):
         if key == "steps":
             yield '], "steps": ['
         batch: list[str] = []
         first = True
         for item in items:
+            if type(item) is _BigStep:
+                if batch:
+                    yield ("" if first else ", ") + ", ".join(batch)
+                    batch = []
+                yield "" if first else ", "
+                yield from item.pieces(dumps)
+                first = False
+                continue
             batch.append(dumps(item))
             if len(batch) >= _BATCH:
                 yield ("" if first else ", ") + ", ".join(batch)

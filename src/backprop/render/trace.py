@@ -151,14 +151,20 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
         given = ", ".join(f"{writer.name(i)} = {format_input(result.values[i], result.typed.get(graph.nodes[i].name))}"
                           for i in graph.inputs)
         lines.append(f"  inputs: {given}")
-    forward_steps = [s for s in result.steps if s.phase == FORWARD]
-    backward_steps = [s for s in result.steps if s.phase == BACKWARD and (wrt is None or s.node in wrt)]
+    # Read as they come, not into lists: result.steps makes each step as it is read, and lists would
+    # hold them all. The forward steps come first, then the backward ones.
+    from itertools import dropwhile, takewhile
+
+    forward_steps = takewhile(lambda s: s.phase == FORWARD, result.steps)
+    backward_steps = (s for s in dropwhile(lambda s: s.phase == FORWARD, result.steps)
+                      if wrt is None or s.node in wrt)
+    number = 0
     for number, step in enumerate(forward_steps, start=1):
         lines += _numbered(number, writer.forward(step))
         if len(lines) >= _CHUNK_LINES:
             yield "\n".join(lines) + "\n"
             lines = []
-    if not forward_steps:
+    if not number:
         lines.append("  (nothing to compute: the output is an input or a constant)")
     if mode != "forward":
         lines.append("")
