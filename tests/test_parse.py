@@ -28,6 +28,8 @@ def echo(source: str) -> list[str]:
         ("pow(x, 2) + max(a, b)", "L = (x ^ 2) + max(a, b)"),
         ("θ*α_1 + w2", "L = (θ × α_1) + w2"),
         ("pi/4", "L = π / 4"),
+        ("pi", "L = π"),  # a bare constant is echoed as written, not as its value 3.14159
+        ("L = pi", "L = π"),
         (".5 + 1e-3 + 6.02E23 + 2.5", "L = ((0.5 + 1e-3) + 6.02E23) + 2.5".replace("0.5", ".5")),
     ],
 )

@@ -45,6 +45,7 @@ class _Builder:
         self.inputs: dict[str, int] = {}  # name -> provisional id
         self.input_spans: list = []
         self.literal_text: dict[int, str] = {}  # constants are named by their text unless bound
+        self.constant_symbols: dict[int, str] = {}  # a named constant's node (pi) -> its symbol (π)
         self.notes: list[str] = []
         self.source = ""
         self.aliases: dict[str, str] = {}  # a name bound to a node named otherwise (f = e) -> its shown name
@@ -193,6 +194,7 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
                 todo.extend(reversed(node.args))
             else:  # a constant such as pi
                 done.append(builder.add(CONST, (), node.span, OPS[node.op].forward(), OPS[node.op].symbol, True))
+                builder.constant_symbols[done[-1]] = OPS[node.op].symbol
         elif kind is Name:
             name = node.name
             done.append(current[name] if name in current else _resolve(node, builder, bound_anywhere))
@@ -336,5 +338,9 @@ def _finish(builder: _Builder, statements) -> Graph:
     echo = [(name or nodes[final[root]].name, final[root]) for name, root in statements]
     graph = Graph(nodes, final[statements[-1][1]], echo)
     graph.alias_statements = dict(builder.alias_statements)
+    for index, (name, root) in enumerate(statements):  # L = pi echoes as written, not as L = 3.14159
+        symbol = builder.constant_symbols.get(root)
+        if symbol is not None and builder.names[root] != symbol and index not in graph.alias_statements:
+            graph.alias_statements[index] = symbol
     graph.alias_uses = {(node + count, position): name for (node, position), name in builder.alias_uses.items()}
     return graph
