@@ -110,6 +110,7 @@ def test_writers_that_index_steps_agree_with_the_sequence():
     assert "Backward pass" in restricted and "--wrt" in restricted
 
 
+@pytest.mark.slow  # tracemalloc over a 10⁵-step program: about a second
 def test_the_steps_keep_a_few_bytes_per_step_not_a_record():
     result = differentiate(" + ".join(["x*y"] * 10_000), {"x": 1.5, "y": -2})
     tracemalloc.start()
@@ -152,6 +153,7 @@ def test_lowering_that_frees_the_tree_makes_the_same_graph(source):
     assert str(lower(kept)) == str(graph)  # without consume=True the program can be lowered again
 
 
+@pytest.mark.slow  # tracemalloc over a big program: over a second
 def test_differentiate_peaks_below_the_tree_plus_the_graph():
     """The syntax tree is freed while it is lowered: differentiate's peak is well under the
     parse tree and the finished graph together (they used to coexist at the end of lowering)."""
