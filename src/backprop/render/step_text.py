@@ -17,6 +17,7 @@ every writer use it); tests/test_writers_fast.py checks that both print the same
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import NamedTuple
 
 from ..graph import CONST
@@ -135,6 +136,7 @@ class StepTexts:
         self._composed: dict[tuple, tuple] = {}  # (op, operand kinds) → (%-format, order)
         self._binary: dict[tuple, str] = {}  # (op, kind, kind) → %-format, operands in order
         self._rules: dict[tuple, tuple] = {}  # (op, position, kinds of x, y, out) → (format, order, top kind)
+        self._rules2: dict[tuple, tuple] = {}  # the same for rule2, with the order as a picker
         self._leaves: dict[int, tuple] = {}  # node → (printed ref, kind)
         self._operations: dict[int, str] = {}  # node → its operation over names, printed
         self._targets: dict[int, str] = {}  # node → ∂L/∂node, printed
@@ -215,6 +217,20 @@ class StepTexts:
         form, order, top = found
         text = form % tuple([slots[i][0] for i in order])
         return text, (slots[top][1] if type(top) is int else top)
+
+    def rule2(self, op: str, position: int, x: str, x_kind: tuple, y: str, y_kind: tuple, out: str,
+              out_kind: tuple) -> tuple:
+        """``rule`` for a binary consumer, the common case, without building lists."""
+        key = (op, position, x_kind, y_kind, out_kind)
+        found = self._rules2.get(key)
+        if found is None:
+            form, order, top = self._rules.get(key) or self._rule_template(op, position, [x_kind, y_kind, out_kind])
+            found = self._rules2[key] = (form, _picker(order), top)
+        form, pick, top = found
+        text = form % pick((x, y, out))
+        if type(top) is int:
+            return text, (x_kind, y_kind, out_kind)[top]
+        return text, top
 
     def _rule_template(self, op: str, position: int, kinds: list) -> tuple:
         if self._template_printer is None:
@@ -302,14 +318,15 @@ class StepTexts:
             position = t.position
             consumer_leaf = leaf(consumer)
             if len(args) == 2:
-                over_names = self.rule(consumer, position, [leaf(args[0]), leaf(args[1]), consumer_leaf])
+                op = nodes[consumer].op
+                over_names = self.rule2(op, position, *leaf(args[0]), *leaf(args[1]), *consumer_leaf)
                 x, y, out = values[args[0]], values[args[1]], values[consumer]
-                numbers = [(number(x, digits), _NEG if x < 0 else _POS), (number(y, digits), _NEG if y < 0 else _POS),
-                           (number(out, digits), _NEG if out < 0 else _POS)]
+                over_numbers = self.rule2(op, position, number(x, digits), _NEG if x < 0 else _POS, number(y, digits),
+                                          _NEG if y < 0 else _POS, number(out, digits), _NEG if out < 0 else _POS)
             else:
                 over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
                 numbers = [self.number(values[arg], digits) for arg in args] + [self.number(values[consumer], digits)]
-            over_numbers = self.rule(consumer, position, numbers)
+                over_numbers = self.rule(consumer, position, numbers)
             symbolic.append((binary("mul", up_text, up_kind, *over_names), _MUL))
             substituted.append((binary("mul", up_text, up_kind, *over_numbers), _MUL))
             local_value = t.local
@@ -365,11 +382,11 @@ class StepTexts:
         consumer_leaf = leaf(consumer)
         position = t.position
         if len(args) == 2:
+            op = self.nodes[consumer].op
             x, y, out = values[args[0]], values[args[1]], values[consumer]
-            over_names = self.rule(consumer, position, [leaf(args[0]), leaf(args[1]), consumer_leaf])
-            over_numbers = self.rule(consumer, position, [
-                (number(x, digits), _NEG if x < 0 else _POS), (number(y, digits), _NEG if y < 0 else _POS),
-                (number(out, digits), _NEG if out < 0 else _POS)])
+            over_names = self.rule2(op, position, *leaf(args[0]), *leaf(args[1]), *consumer_leaf)
+            over_numbers = self.rule2(op, position, number(x, digits), _NEG if x < 0 else _POS, number(y, digits),
+                                      _NEG if y < 0 else _POS, number(out, digits), _NEG if out < 0 else _POS)
         else:
             over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
             over_numbers = self.rule(consumer, position, [self.number(values[arg], digits) for arg in args]
@@ -427,6 +444,16 @@ class GenericStepTexts:
 def step_texts_for(equations: Equations, printer):
     """The step printer the writers use: the fast one, or the reference when ``FAST`` is off."""
     return (StepTexts if FAST else GenericStepTexts)(equations, printer)
+
+
+def _picker(order: tuple):
+    """A function that picks the operands a format fills, in ``order``, from a tuple, as a tuple."""
+    if len(order) > 1:
+        return itemgetter(*order)
+    if order:
+        index = order[0]
+        return lambda values: (values[index],)
+    return lambda values: ()
 
 
 def _keep(cache: dict, key, value):
