@@ -153,8 +153,9 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
         lines.append(f"  inputs: {given}")
     forward_steps = [s for s in result.steps if s.phase == FORWARD]
     backward_steps = [s for s in result.steps if s.phase == BACKWARD and (wrt is None or s.node in wrt)]
+    step_forward = writer.texts.forward  # a forward step is one line: "  N. " and its stages
     for number, step in enumerate(forward_steps, start=1):
-        lines += _numbered(number, writer.forward(step))
+        lines.append(f"  {number}. {' = '.join(step_forward(step))}")
         if len(lines) >= _CHUNK_LINES:
             yield "\n".join(lines) + "\n"
             lines = []
