@@ -370,16 +370,16 @@ class StepTexts:
         values = self.values
         args = self.nodes[consumer].args
         up_text, up_kind = number(up, digits), (_NEG if up < 0 else _POS)
+        consumer_leaf = leaf(consumer)
         if consumer == self.output:
             partial = self.target(node_id)
         else:
-            top, top_kind = leaf(consumer)
+            top, top_kind = consumer_leaf
             name, name_kind = leaf(node_id)
             if top_kind == _NAME and name_kind == _NAME:
                 partial = self.print.partial(top, name)
             else:
                 partial = self.print(self.equations.partial(consumer, node_id))
-        consumer_leaf = leaf(consumer)
         position = t.position
         if len(args) == 2:
             op = self.nodes[consumer].op

@@ -106,7 +106,7 @@ def iter_step_texts(result, *, ascii: bool = False):
     writer = _Writer(result, ascii)
     for step in result.steps:
         lines = writer.step(step)
-        yield lines[0] if len(lines) == 1 else "\n".join(line.strip() if i else line for i, line in enumerate(lines))
+        yield lines[0] if len(lines) == 1 else lines[0] + "\n" + "\n".join([line.strip() for line in lines[1:]])
 
 
 def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
