@@ -134,7 +134,7 @@ class StepTexts:
         self.aliases = equations.graph.alias_uses
         self._template_printer = None
         self._composed: dict[tuple, tuple] = {}  # (op, operand kinds) → (%-format, order)
-        self._binary: dict[tuple, str] = {}  # (op, kind, kind) → %-format, operands in order
+        self._binary: dict[tuple, str] = {}  # (op, kind[, kind]) → %-format, operands in order
         self._rules: dict[tuple, tuple] = {}  # (op, position, kinds of x, y, out) → (format, order, top kind)
         self._rules2: dict[tuple, tuple] = {}  # the same for rule2, with the order as a picker
         self._leaves: dict[int, tuple] = {}  # node → (printed ref, kind)
@@ -202,6 +202,16 @@ class StepTexts:
             self._binary[op, left_kind, right_kind] = form
         return form % (left, right)
 
+    def unary(self, op: str, operand: str, kind: tuple) -> str:
+        """``compose`` for one operand (tanh(0.5), -(-2)), without building lists."""
+        form = self._binary.get((op, kind))
+        if form is None:
+            form, order = self._template(op, [kind])
+            if order != (0,):
+                return self.compose(op, [(operand, kind)])[0]
+            self._binary[op, kind] = form
+        return form % operand
+
     def _template(self, op: str, kinds: list) -> tuple:
         stand_ins = tuple(_stand_in(kind, i) for i, kind in enumerate(kinds))
         text = self.print._compose(("op", op, stand_ins), [_marker(i) for i in range(len(kinds))])
@@ -232,6 +242,19 @@ class StepTexts:
             return text, (x_kind, y_kind, out_kind)[top]
         return text, top
 
+    def rule1(self, op: str, x: str, x_kind: tuple, out: str, out_kind: tuple) -> tuple:
+        """``rule`` for a unary consumer (tanh, log, neg...), without building lists."""
+        key = (op, 0, x_kind, out_kind)
+        found = self._rules2.get(key)
+        if found is None:
+            form, order, top = self._rules.get(key) or self._rule_template(op, 0, [x_kind, out_kind])
+            found = self._rules2[key] = (form, _picker(order), top)
+        form, pick, top = found
+        text = form % pick((x, out))
+        if type(top) is int:
+            return text, (x_kind, out_kind)[top]
+        return text, top
+
     def _rule_template(self, op: str, position: int, kinds: list) -> tuple:
         if self._template_printer is None:
             self._template_printer = _template_printer(self.print.style)
@@ -260,6 +283,10 @@ class StepTexts:
             digits = equation_digits(OPS[node.op].forward, (a, b), value)
             numeric = self.binary(node.op, number(a, digits), _NEG if a < 0 else _POS,
                                   number(b, digits), _NEG if b < 0 else _POS)
+        elif len(args) == 1:
+            a = values[args[0]]
+            digits = equation_digits(OPS[node.op].forward, (a,), value)
+            numeric = self.unary(node.op, number(a, digits), _NEG if a < 0 else _POS)
         else:
             operands = [values[arg] for arg in args]
             digits = equation_digits(OPS[node.op].forward, operands, value)
@@ -323,6 +350,12 @@ class StepTexts:
                 x, y, out = values[args[0]], values[args[1]], values[consumer]
                 over_numbers = self.rule2(op, position, number(x, digits), _NEG if x < 0 else _POS, number(y, digits),
                                           _NEG if y < 0 else _POS, number(out, digits), _NEG if out < 0 else _POS)
+            elif len(args) == 1:
+                op = nodes[consumer].op
+                x, out = values[args[0]], values[consumer]
+                over_names = self.rule1(op, *leaf(args[0]), *consumer_leaf)
+                over_numbers = self.rule1(op, number(x, digits), _NEG if x < 0 else _POS, number(out, digits),
+                                          _NEG if out < 0 else _POS)
             else:
                 over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
                 numbers = [self.number(values[arg], digits) for arg in args] + [self.number(values[consumer], digits)]
@@ -387,6 +420,12 @@ class StepTexts:
             over_names = self.rule2(op, position, *leaf(args[0]), *leaf(args[1]), *consumer_leaf)
             over_numbers = self.rule2(op, position, number(x, digits), _NEG if x < 0 else _POS, number(y, digits),
                                       _NEG if y < 0 else _POS, number(out, digits), _NEG if out < 0 else _POS)
+        elif len(args) == 1:
+            op = self.nodes[consumer].op
+            x, out = values[args[0]], values[consumer]
+            over_names = self.rule1(op, *leaf(args[0]), *consumer_leaf)
+            over_numbers = self.rule1(op, number(x, digits), _NEG if x < 0 else _POS, number(out, digits),
+                                      _NEG if out < 0 else _POS)
         else:
             over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
             over_numbers = self.rule(consumer, position, [self.number(values[arg], digits) for arg in args]
