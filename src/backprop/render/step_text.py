@@ -21,7 +21,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from ..graph import CONST
-from ..numfmt import DIGITS, equation_digits
+from ..numfmt import DIGITS, equation_digits, format_number
 from ..ops import OPS
 from ..rules import rule_exprs, substitute
 from ..steps import Step
@@ -127,6 +127,8 @@ class StepTexts:
     def __init__(self, equations: Equations, printer):
         self.equations = equations
         self.print = printer
+        # a number printed: format_number itself outside LaTeX (what Printer.number returns there)
+        self._number = printer.number if printer.latex else format_number
         self.graph = equations.graph
         self.nodes = equations.graph.nodes
         self.values = equations.values
@@ -267,7 +269,7 @@ class StepTexts:
         return form, order, top
 
     def number(self, value: float, digits: int) -> tuple:
-        return self.print.number(value, digits), (_NEG if value < 0 else _POS)
+        return self._number(value, digits), (_NEG if value < 0 else _POS)
 
     # --- steps
     def forward(self, step: Step) -> list[str]:
@@ -275,7 +277,7 @@ class StepTexts:
         node_id = step.node
         node = self.nodes[node_id]
         values = self.values
-        number = self.print.number
+        number = self._number
         args = node.args
         value = step.value
         if len(args) == 2:
@@ -319,7 +321,7 @@ class StepTexts:
         joiner = "dot" if several else "mul"
         values = self.values
         nodes = self.nodes
-        number = self.print.number
+        number = self._number
         binary = self.binary
         leaf = self.leaf
         name, name_kind = leaf(node_id)
@@ -397,7 +399,7 @@ class StepTexts:
         up = t.upstream
         # as _backward_digits: the product's digits (six when nothing flows back)
         digits = equation_digits(_product, (up, t.local), t.contribution) if up != 0.0 else DIGITS
-        number = self.print.number
+        number = self._number
         binary = self.binary
         leaf = self.leaf
         values = self.values
