@@ -240,6 +240,18 @@ def test_equation_digits_agrees_with_the_search(op, numbers, computed):
     assert equation_digits(compute, operands, value) == _searched_digits(compute, operands, value)
 
 
+@SETTINGS
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from([0.5, 1e-7, 123456.7, 0.000123457, 100.5,
+                                                                          999999.5, 5e-324, 1e16, -0.0]))
+def test_a_number_read_back_at_six_digits_claims_what_its_text_claims(x):
+    """``_six`` (kept per number, used by equation_digits) counts digits its own way: as _claimed does."""
+    from backprop.numfmt import _SIX_READ, _claimed, _six
+
+    _SIX_READ.pop(x, None)
+    text = format_number(x)
+    assert _six(x) == (float(text), _claimed(text, DIGITS))
+
+
 def test_a_step_that_needs_more_digits_still_gets_them():
     assert equation_digits(OPS["sub"].forward, [1.0000001, 1.0], 1.0000001 - 1.0) > DIGITS
     assert equation_digits(OPS["add"].forward, [1024.0, 0.001], 1024.001) > DIGITS

@@ -159,8 +159,10 @@ def _six(x: float) -> tuple[float, float]:
     if found is None:
         text = format_number(x)
         read = float(text)
-        # as _claimed(text, DIGITS), from the number already read back
-        if ("." in text or "e" in text) and _significant_digits(text) == DIGITS:
+        # as _claimed(text, DIGITS), from the number already read back; the significant digits
+        # counted as _significant_digits counts them (the mantissa without sign, point, leading zeros)
+        mantissa = text.partition("e")[0].lstrip("-0.")
+        if ("." in text or "e" in text) and len(mantissa) - ("." in mantissa) == DIGITS:
             found = (read, 0.5 * 10.0 ** (math.floor(math.log10(abs(read))) - DIGITS + 1))
         else:
             found = (read, 0.0)
