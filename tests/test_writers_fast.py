@@ -181,6 +181,23 @@ def test_the_command_line_prints_the_same_either_way(tmp_path):
         assert "∂L/∂x" in fast.output or "dL/dx" in fast.output or "partial" in fast.output
 
 
+def test_a_big_json_document_streams_as_json_dumps_writes_it():
+    """Past INDENT_LIMIT nodes the JSON is written in batches of nodes and steps (each batch one
+    call into the encoder); the pieces joined must be json.dumps of the whole document."""
+    import json
+
+    from backprop.render.export import _BATCH, INDENT_LIMIT, json_chunks, json_document
+
+    terms = max(INDENT_LIMIT, _BATCH) + 300  # more than one batch of nodes and of steps
+    source = "h = " + " + ".join(["x * y"] * terms) + "\nL = log(h * h) + max(h, y) / 3"
+    result = differentiate(source, {"x": 0.5, "y": -1.5})
+    streamed = "".join(json_chunks(result, symbolic=True, cost=True))
+    assert len(result.graph.nodes) > INDENT_LIMIT and len(result.steps) > 2 * _BATCH
+    whole = json.dumps(json_document(result, symbolic=True, cost=True), ensure_ascii=False, allow_nan=False) + "\n"
+    assert streamed == whole
+    assert json.loads(streamed)["steps"][-1]["node"] == result.steps[-1].node
+
+
 # --- equation_digits' shortcut against the search it replaces (the issue-16 definition)
 
 def _searched_digits(compute, operands, value) -> int:
@@ -221,6 +238,18 @@ def test_equation_digits_agrees_with_the_search(op, numbers, computed):
         except (ArithmeticError, ValueError):
             pass
     assert equation_digits(compute, operands, value) == _searched_digits(compute, operands, value)
+
+
+@SETTINGS
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from([0.5, 1e-7, 123456.7, 0.000123457, 100.5,
+                                                                          999999.5, 5e-324, 1e16, -0.0]))
+def test_a_number_read_back_at_six_digits_claims_what_its_text_claims(x):
+    """``_six`` (kept per number, used by equation_digits) counts digits its own way: as _claimed does."""
+    from backprop.numfmt import _SIX_READ, _claimed, _six
+
+    _SIX_READ.pop(x, None)
+    text = format_number(x)
+    assert _six(x) == (float(text), _claimed(text, DIGITS))
 
 
 def test_a_step_that_needs_more_digits_still_gets_them():

@@ -13,6 +13,7 @@ from typing import Callable, Sequence
 
 DIGITS = 6  # the default: enough for a derivation, short enough to read
 _MAX_DIGITS = 17  # every float round-trips at 17 significant digits
+_INF = math.inf
 
 
 _SIX: dict[float, str] = {}  # format_number(x) at the default digits, for values printed again and again
@@ -34,15 +35,16 @@ def format_number(x: float, digits: int = DIGITS) -> str:
 
 
 def _format(x: float, digits: int) -> str:
-    if math.isnan(x):
+    if x != x:
         return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
     if x == 0:
         return "0"  # also for -0.0: a sign on zero only confuses a derivation
-    if x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    text = f"{x:.{digits}g}"
+    if x.is_integer():  # never true of inf
+        if -1e15 < x < 1e15:
+            return str(int(x))
+    elif x == _INF or x == -_INF:
+        return "inf" if x > 0 else "-inf"
+    text = "%.*g" % (digits, x)
     if "e" in text:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
@@ -99,17 +101,20 @@ def equation_digits(compute: Callable[..., float], operands: Sequence[float], va
     isfinite = math.isfinite
     if not isfinite(value):
         return DIGITS
+    # Six digits, decided from each number's six-digit text read back (kept per number): the
+    # same test as _checks_out, without formatting or parsing anything again.
+    get = _SIX_READ.get
+    shown, claimed = get(value) or _six(value)
+    exact = shown == value
+    biggest = abs(shown)
+    read, printed = [], []
     for x in operands:
         if not isfinite(x):
             return DIGITS
-    # Six digits, decided from each number's six-digit text read back (kept per number): the
-    # same test as _checks_out, without formatting or parsing anything again.
-    shown, claimed = _six(value)
-    read = [_six(x) for x in operands]
-    printed = [r[0] for r in read]
-    exact = shown == value
-    biggest = abs(shown)
-    for x, read_back in zip(operands, printed):
+        read_back = get(x) or _six(x)
+        read.append(read_back)
+        read_back = read_back[0]
+        printed.append(read_back)
         if read_back != x:
             exact = False
         if abs(read_back) > biggest:
@@ -153,7 +158,14 @@ def _six(x: float) -> tuple[float, float]:
     found = _SIX_READ.get(x)
     if found is None:
         text = format_number(x)
-        found = (float(text), _claimed(text, DIGITS))
+        read = float(text)
+        # as _claimed(text, DIGITS), from the number already read back; the significant digits
+        # counted as _significant_digits counts them (the mantissa without sign, point, leading zeros)
+        mantissa = text.partition("e")[0].lstrip("-0.")
+        if ("." in text or "e" in text) and len(mantissa) - ("." in mantissa) == DIGITS:
+            found = (read, 0.5 * 10.0 ** (math.floor(math.log10(abs(read))) - DIGITS + 1))
+        else:
+            found = (read, 0.0)
         if len(_SIX_READ) >= _SIX_LIMIT:
             _SIX_READ.clear()
         _SIX_READ[x] = found

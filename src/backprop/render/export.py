@@ -159,23 +159,25 @@ def json_chunks(result, *, indent: int | None = 2, symbolic: bool = False, hessi
     for key, items in (("nodes", _nodes(result)), ("steps", _steps(result, streamed=True))):
         if key == "steps":
             yield '], "steps": ['
-        batch: list[str] = []
+        # A batch encoded as one list (one call into the C encoder, not one per item): the same
+        # text as the items encoded one by one and joined by ", ", between the list's brackets.
+        batch: list = []
         first = True
         for item in items:
             if type(item) is _BigStep:
                 if batch:
-                    yield ("" if first else ", ") + ", ".join(batch)
+                    yield ("" if first else ", ") + dumps(batch)[1:-1]
                     batch = []
                 yield "" if first else ", "
                 yield from item.pieces(dumps)
                 first = False
                 continue
-            batch.append(dumps(item))
+            batch.append(item)
             if len(batch) >= _BATCH:
-                yield ("" if first else ", ") + ", ".join(batch)
+                yield ("" if first else ", ") + dumps(batch)[1:-1]
                 batch, first = [], False
         if batch:
-            yield ("" if first else ", ") + ", ".join(batch)
+            yield ("" if first else ", ") + dumps(batch)[1:-1]
     tail = dumps(_views(result, **views))
     yield "]" + (", " + tail[1:] if tail != "{}" else "}") + "\n"
 

@@ -98,6 +98,8 @@ class Printer:
         return shown
 
     def number(self, value: float, digits: int = DIGITS) -> str:
+        if digits == DIGITS and not self.latex:
+            return format_number(value)  # kept per number there already
         key = (value, digits)
         text = self._numbers.get(key)
         if text is None:

@@ -17,10 +17,11 @@ every writer use it); tests/test_writers_fast.py checks that both print the same
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import NamedTuple
 
 from ..graph import CONST
-from ..numfmt import DIGITS, equation_digits
+from ..numfmt import DIGITS, equation_digits, format_number
 from ..ops import OPS
 from ..rules import rule_exprs, substitute
 from ..steps import Step
@@ -126,6 +127,8 @@ class StepTexts:
     def __init__(self, equations: Equations, printer):
         self.equations = equations
         self.print = printer
+        # a number printed: format_number itself outside LaTeX (what Printer.number returns there)
+        self._number = printer.number if printer.latex else format_number
         self.graph = equations.graph
         self.nodes = equations.graph.nodes
         self.values = equations.values
@@ -133,8 +136,9 @@ class StepTexts:
         self.aliases = equations.graph.alias_uses
         self._template_printer = None
         self._composed: dict[tuple, tuple] = {}  # (op, operand kinds) → (%-format, order)
-        self._binary: dict[tuple, str] = {}  # (op, kind, kind) → %-format, operands in order
+        self._binary: dict[tuple, str] = {}  # (op, kind[, kind]) → %-format, operands in order
         self._rules: dict[tuple, tuple] = {}  # (op, position, kinds of x, y, out) → (format, order, top kind)
+        self._rules2: dict[tuple, tuple] = {}  # the same for rule2, with the order as a picker
         self._leaves: dict[int, tuple] = {}  # node → (printed ref, kind)
         self._operations: dict[int, str] = {}  # node → its operation over names, printed
         self._targets: dict[int, str] = {}  # node → ∂L/∂node, printed
@@ -200,6 +204,16 @@ class StepTexts:
             self._binary[op, left_kind, right_kind] = form
         return form % (left, right)
 
+    def unary(self, op: str, operand: str, kind: tuple) -> str:
+        """``compose`` for one operand (tanh(0.5), -(-2)), without building lists."""
+        form = self._binary.get((op, kind))
+        if form is None:
+            form, order = self._template(op, [kind])
+            if order != (0,):
+                return self.compose(op, [(operand, kind)])[0]
+            self._binary[op, kind] = form
+        return form % operand
+
     def _template(self, op: str, kinds: list) -> tuple:
         stand_ins = tuple(_stand_in(kind, i) for i, kind in enumerate(kinds))
         text = self.print._compose(("op", op, stand_ins), [_marker(i) for i in range(len(kinds))])
@@ -216,6 +230,33 @@ class StepTexts:
         text = form % tuple([slots[i][0] for i in order])
         return text, (slots[top][1] if type(top) is int else top)
 
+    def rule2(self, op: str, position: int, x: str, x_kind: tuple, y: str, y_kind: tuple, out: str,
+              out_kind: tuple) -> tuple:
+        """``rule`` for a binary consumer, the common case, without building lists."""
+        key = (op, position, x_kind, y_kind, out_kind)
+        found = self._rules2.get(key)
+        if found is None:
+            form, order, top = self._rules.get(key) or self._rule_template(op, position, [x_kind, y_kind, out_kind])
+            found = self._rules2[key] = (form, _picker(order), top)
+        form, pick, top = found
+        text = form % pick((x, y, out))
+        if type(top) is int:
+            return text, (x_kind, y_kind, out_kind)[top]
+        return text, top
+
+    def rule1(self, op: str, x: str, x_kind: tuple, out: str, out_kind: tuple) -> tuple:
+        """``rule`` for a unary consumer (tanh, log, neg...), without building lists."""
+        key = (op, 0, x_kind, out_kind)
+        found = self._rules2.get(key)
+        if found is None:
+            form, order, top = self._rules.get(key) or self._rule_template(op, 0, [x_kind, out_kind])
+            found = self._rules2[key] = (form, _picker(order), top)
+        form, pick, top = found
+        text = form % pick((x, out))
+        if type(top) is int:
+            return text, (x_kind, out_kind)[top]
+        return text, top
+
     def _rule_template(self, op: str, position: int, kinds: list) -> tuple:
         if self._template_printer is None:
             self._template_printer = _template_printer(self.print.style)
@@ -228,7 +269,7 @@ class StepTexts:
         return form, order, top
 
     def number(self, value: float, digits: int) -> tuple:
-        return self.print.number(value, digits), (_NEG if value < 0 else _POS)
+        return self._number(value, digits), (_NEG if value < 0 else _POS)
 
     # --- steps
     def forward(self, step: Step) -> list[str]:
@@ -236,7 +277,7 @@ class StepTexts:
         node_id = step.node
         node = self.nodes[node_id]
         values = self.values
-        number = self.print.number
+        number = self._number
         args = node.args
         value = step.value
         if len(args) == 2:
@@ -244,6 +285,10 @@ class StepTexts:
             digits = equation_digits(OPS[node.op].forward, (a, b), value)
             numeric = self.binary(node.op, number(a, digits), _NEG if a < 0 else _POS,
                                   number(b, digits), _NEG if b < 0 else _POS)
+        elif len(args) == 1:
+            a = values[args[0]]
+            digits = equation_digits(OPS[node.op].forward, (a,), value)
+            numeric = self.unary(node.op, number(a, digits), _NEG if a < 0 else _POS)
         else:
             operands = [values[arg] for arg in args]
             digits = equation_digits(OPS[node.op].forward, operands, value)
@@ -276,7 +321,7 @@ class StepTexts:
         joiner = "dot" if several else "mul"
         values = self.values
         nodes = self.nodes
-        number = self.print.number
+        number = self._number
         binary = self.binary
         leaf = self.leaf
         name, name_kind = leaf(node_id)
@@ -302,14 +347,21 @@ class StepTexts:
             position = t.position
             consumer_leaf = leaf(consumer)
             if len(args) == 2:
-                over_names = self.rule(consumer, position, [leaf(args[0]), leaf(args[1]), consumer_leaf])
+                op = nodes[consumer].op
+                over_names = self.rule2(op, position, *leaf(args[0]), *leaf(args[1]), *consumer_leaf)
                 x, y, out = values[args[0]], values[args[1]], values[consumer]
-                numbers = [(number(x, digits), _NEG if x < 0 else _POS), (number(y, digits), _NEG if y < 0 else _POS),
-                           (number(out, digits), _NEG if out < 0 else _POS)]
+                over_numbers = self.rule2(op, position, number(x, digits), _NEG if x < 0 else _POS, number(y, digits),
+                                          _NEG if y < 0 else _POS, number(out, digits), _NEG if out < 0 else _POS)
+            elif len(args) == 1:
+                op = nodes[consumer].op
+                x, out = values[args[0]], values[consumer]
+                over_names = self.rule1(op, *leaf(args[0]), *consumer_leaf)
+                over_numbers = self.rule1(op, number(x, digits), _NEG if x < 0 else _POS, number(out, digits),
+                                          _NEG if out < 0 else _POS)
             else:
                 over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
                 numbers = [self.number(values[arg], digits) for arg in args] + [self.number(values[consumer], digits)]
-            over_numbers = self.rule(consumer, position, numbers)
+                over_numbers = self.rule(consumer, position, numbers)
             symbolic.append((binary("mul", up_text, up_kind, *over_names), _MUL))
             substituted.append((binary("mul", up_text, up_kind, *over_numbers), _MUL))
             local_value = t.local
@@ -347,29 +399,35 @@ class StepTexts:
         up = t.upstream
         # as _backward_digits: the product's digits (six when nothing flows back)
         digits = equation_digits(_product, (up, t.local), t.contribution) if up != 0.0 else DIGITS
-        number = self.print.number
+        number = self._number
         binary = self.binary
         leaf = self.leaf
         values = self.values
         args = self.nodes[consumer].args
         up_text, up_kind = number(up, digits), (_NEG if up < 0 else _POS)
+        consumer_leaf = leaf(consumer)
         if consumer == self.output:
             partial = self.target(node_id)
         else:
-            top, top_kind = leaf(consumer)
+            top, top_kind = consumer_leaf
             name, name_kind = leaf(node_id)
             if top_kind == _NAME and name_kind == _NAME:
                 partial = self.print.partial(top, name)
             else:
                 partial = self.print(self.equations.partial(consumer, node_id))
-        consumer_leaf = leaf(consumer)
         position = t.position
         if len(args) == 2:
+            op = self.nodes[consumer].op
             x, y, out = values[args[0]], values[args[1]], values[consumer]
-            over_names = self.rule(consumer, position, [leaf(args[0]), leaf(args[1]), consumer_leaf])
-            over_numbers = self.rule(consumer, position, [
-                (number(x, digits), _NEG if x < 0 else _POS), (number(y, digits), _NEG if y < 0 else _POS),
-                (number(out, digits), _NEG if out < 0 else _POS)])
+            over_names = self.rule2(op, position, *leaf(args[0]), *leaf(args[1]), *consumer_leaf)
+            over_numbers = self.rule2(op, position, number(x, digits), _NEG if x < 0 else _POS, number(y, digits),
+                                      _NEG if y < 0 else _POS, number(out, digits), _NEG if out < 0 else _POS)
+        elif len(args) == 1:
+            op = self.nodes[consumer].op
+            x, out = values[args[0]], values[consumer]
+            over_names = self.rule1(op, *leaf(args[0]), *consumer_leaf)
+            over_numbers = self.rule1(op, number(x, digits), _NEG if x < 0 else _POS, number(out, digits),
+                                      _NEG if out < 0 else _POS)
         else:
             over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
             over_numbers = self.rule(consumer, position, [self.number(values[arg], digits) for arg in args]
@@ -427,6 +485,16 @@ class GenericStepTexts:
 def step_texts_for(equations: Equations, printer):
     """The step printer the writers use: the fast one, or the reference when ``FAST`` is off."""
     return (StepTexts if FAST else GenericStepTexts)(equations, printer)
+
+
+def _picker(order: tuple):
+    """A function that picks the operands a format fills, in ``order``, from a tuple, as a tuple."""
+    if len(order) > 1:
+        return itemgetter(*order)
+    if order:
+        index = order[0]
+        return lambda values: (values[index],)
+    return lambda values: ()
 
 
 def _keep(cache: dict, key, value):

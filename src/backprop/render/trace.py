@@ -10,7 +10,6 @@ import re
 
 from ..graph import CONST, display_name
 from ..numfmt import format_input, format_number, shortest
-from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, restrict
 from .equations import Equations
 from .printer import printer as printer_for
@@ -106,7 +105,7 @@ def iter_step_texts(result, *, ascii: bool = False):
     writer = _Writer(result, ascii)
     for step in result.steps:
         lines = writer.step(step)
-        yield lines[0] if len(lines) == 1 else "\n".join(line.strip() if i else line for i, line in enumerate(lines))
+        yield lines[0] if len(lines) == 1 else lines[0] + "\n" + "\n".join([line.strip() for line in lines[1:]])
 
 
 def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
@@ -159,8 +158,9 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
     backward_steps = (s for s in dropwhile(lambda s: s.phase == FORWARD, result.steps)
                       if wrt is None or s.node in wrt)
     number = 0
+    step_forward = writer.texts.forward  # a forward step is one line: "  N. " and its stages
     for number, step in enumerate(forward_steps, start=1):
-        lines += _numbered(number, writer.forward(step))
+        lines.append(f"  {number}. {' = '.join(step_forward(step))}")
         if len(lines) >= _CHUNK_LINES:
             yield "\n".join(lines) + "\n"
             lines = []
