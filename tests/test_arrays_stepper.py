@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 
@@ -17,11 +18,23 @@ PROGRAM = ("y = W @ x + b; L = sum(y^2)", {"W": "[[1, 2], [3, 4]]", "x": "[1, -1
 def test_the_page_is_self_contained_and_carries_the_steps():
     page = render_html(differentiate("y = W @ x + b; L = sum(tanh(y))", {"W": "[[1, 2], [3, 4]]", "x": "[1, -1]",
                                                                        "b": "0.5"}))
-    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == 1
+    steps = json.loads(page.split('id="bp-data">', 1)[1].split("</script>", 1)[0])["steps"]
+    # one drawing per step, revealed as computed: the first has "?" for the gradients, the last none
+    assert page.startswith("<!DOCTYPE html>") and page.count("<svg") == len(steps)
+    frames = page.split('<div class="bp-frame"')[1:]
+    assert ">?<" in frames[0] and ">?<" not in frames[-1]
     lowered = page.lower()
     for needle in ("<link", "@import", " src=", "href=\"http", "cdn"):
         assert needle not in lowered, needle
     assert "(2, 2)" in page and "∂L/∂W = ∂L/∂a · xᵀ" in page
+
+
+def test_a_long_program_keeps_one_drawing_with_every_value():
+    from backprop.arrays.stepper import MAX_REVEAL_STEPS
+
+    source = "; ".join(f"h{k} = tanh(h{k - 1})" if k else "h0 = tanh(x)" for k in range(MAX_REVEAL_STEPS))
+    page = render_html(differentiate(source + f"; L = sum(h{MAX_REVEAL_STEPS - 1})", {"x": "[1, -1]"}))
+    assert page.count("<svg") == 1 and 'class="bp-single"' in page and ">?<" not in page
 
 
 @pytest.mark.slow
