@@ -85,9 +85,9 @@ class Formula:
         return formula + (f"   where {'; '.join(where)}" if where else "")
 
 
-def _sizes(nodes, root: int, cap: int) -> tuple[dict[int, int], dict[int, int]]:
+def _sizes(nodes, root: int, cap: int, shown=None) -> tuple[dict[int, int], dict[int, int]]:
     """For the DAG below ``root``: each node's written-out size (operations, capped) and how many
-    parents inside the DAG use it."""
+    parents inside the DAG use it; ``shown(node)`` says whether an operation is written (all are)."""
     order: list[int] = []
     seen = {root}
     todo = [root]
@@ -105,7 +105,8 @@ def _sizes(nodes, root: int, cap: int) -> tuple[dict[int, int], dict[int, int]]:
     size: dict[int, int] = {}
     for item in sorted(order):  # ids are topological: operands first
         node = nodes[item]
-        size[item] = min(cap, (1 if node.args else 0) + sum(size[a] for a in node.args))
+        written = node.args and (shown is None or shown(node))
+        size[item] = min(cap, (1 if written else 0) + sum(size[a] for a in node.args))
     return size, uses
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..symbolic import INLINE_LIMIT, MAX_CHARACTERS
+from ..symbolic import INLINE_LIMIT, MAX_CHARACTERS, _sizes
 from .gradient_graph import MAX_GRADIENT_NODES, ArrayBuilder, GradientTooLarge, adjoint, evaluate
 from .graph import CONST, INPUT
 from .ops_array import ELEMENTWISE
@@ -112,22 +112,7 @@ def evaluate_formulas(result, built=None) -> dict[str, np.ndarray]:
 def _share(formula: ArrayFormula, taken: set) -> None:
     """Name the shared sub-expressions of a formula that would be long written out."""
     nodes = formula.builder.nodes
-    order, seen, todo = [], {formula.root}, [formula.root]
-    while todo:
-        item = todo.pop()
-        order.append(item)
-        for arg in nodes[item].args:
-            if arg not in seen:
-                seen.add(arg)
-                todo.append(arg)
-    uses: dict[int, int] = {}
-    for item in order:
-        for arg in nodes[item].args:
-            uses[arg] = uses.get(arg, 0) + 1
-    size: dict[int, int] = {}
-    for item in sorted(order):  # ids are topological: operands first
-        node = nodes[item]
-        size[item] = min(SIZE_CAP, (1 if node.args and not _invisible(node) else 0) + sum(size[a] for a in node.args))
+    size, uses = _sizes(nodes, formula.root, SIZE_CAP, shown=lambda node: not _invisible(node))
     formula.written_out = size[formula.root]
     if formula.written_out <= INLINE_LIMIT and len(formula.builder and ArrayPrinter(formula.builder).print(
             formula.root)) <= READABLE_CHARACTERS:
