@@ -91,22 +91,26 @@ def compute(result, *, lint: bool, step, params, forward: bool, cost: bool, asci
     return Sections(result, lint, nudge, mode, counted, ascii)
 
 
-def _text_lines(result, sections: Sections) -> list[str]:
-    from .modes_views import cost_lines, forward_lines
+def _section_lines(result, sections: Sections, style: str) -> list[str]:
+    """The added sections' lines in one style: "text", "markdown" or "latex" (each view has a writer per style)."""
+    from . import modes_views
+
+    def titled(lines: list[str], title: str) -> list[str]:
+        return lines if style == "text" else getattr(modes_views, f"{style}_section")(lines, title)
 
     lines: list[str] = []
     if sections.forward is not None:
-        lines += forward_lines(result, sections.forward)
+        lines += titled(modes_views.forward_lines(result, sections.forward), "Forward mode")
     if sections.cost is not None:
-        lines += cost_lines(result, sections.cost)
+        lines += titled(modes_views.cost_lines(result, sections.cost), "Cost of each mode")
     if sections.lint:
-        from .lint import lint_text
+        from . import lint
 
-        lines += lint_text(result)
+        lines += getattr(lint, f"lint_{style}")(result)
     if sections.nudge is not None:
-        from .step import step_text
+        from . import step
 
-        lines += step_text(sections.nudge)
+        lines += getattr(step, f"step_{style}")(sections.nudge)
     return lines
 
 
@@ -118,11 +122,11 @@ def add_sections(name: str, data: bytes, sections: Sections) -> bytes:
         return _json(data, sections)
     text = data.decode("utf-8")
     if name in ("text", "ascii"):
-        added = "\n".join(_text_lines(result, sections)) + "\n"
+        added = "\n".join(_section_lines(result, sections, "text")) + "\n"
         return (text + (to_ascii_section(added) if sections.ascii else added)).encode("utf-8")
     if name == "markdown":
-        return (text + "\n".join(_markdown_lines(result, sections)) + "\n").encode("utf-8")
-    section = "\n".join(_latex_lines(result, sections)) + "\n"
+        return (text + "\n".join(_section_lines(result, sections, "markdown")) + "\n").encode("utf-8")
+    section = "\n".join(_section_lines(result, sections, "latex")) + "\n"
     end = "\\end{document}\n"
     text = text[: -len(end)] + section + end if text.endswith(end) else text + section
     return text.encode("utf-8")
@@ -135,43 +139,6 @@ def to_ascii_section(text: str) -> str:
                            "\u0307": "'", "–": "-"})
     return to_ascii(text.translate(plain))
 
-
-def _markdown_lines(result, sections: Sections) -> list[str]:
-    from .modes_views import cost_lines, forward_lines, markdown_section
-
-    lines: list[str] = []
-    if sections.forward is not None:
-        lines += markdown_section(forward_lines(result, sections.forward), "Forward mode")
-    if sections.cost is not None:
-        lines += markdown_section(cost_lines(result, sections.cost), "Cost of each mode")
-    if sections.lint:
-        from .lint import lint_markdown
-
-        lines += lint_markdown(result)
-    if sections.nudge is not None:
-        from .step import step_markdown
-
-        lines += step_markdown(sections.nudge)
-    return lines
-
-
-def _latex_lines(result, sections: Sections) -> list[str]:
-    from .modes_views import cost_lines, forward_lines, latex_section
-
-    lines: list[str] = []
-    if sections.forward is not None:
-        lines += latex_section(forward_lines(result, sections.forward), "Forward mode")
-    if sections.cost is not None:
-        lines += latex_section(cost_lines(result, sections.cost), "Cost of each mode")
-    if sections.lint:
-        from .lint import lint_latex
-
-        lines += lint_latex(result)
-    if sections.nudge is not None:
-        from .step import step_latex
-
-        lines += step_latex(sections.nudge)
-    return lines
 
 
 def _json(data: bytes, sections: Sections) -> bytes:
