@@ -131,7 +131,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, help="seconds per peer and workload (default 120, quick 30)")
     parser.add_argument("--runners", help="comma-separated subset of: " + ", ".join(RUNNERS))
     parser.add_argument("--no-cli", action="store_true", help="skip cold start, PNG and diagram measurements")
-    parser.add_argument("--no-writers", action="store_true", help="skip the writers' µs per operation")
+    parser.add_argument("--no-writers", action="store_true", help="skip the writers' µs per operation and the 10⁶-term CLI runs")
     parser.add_argument("--report-only", metavar="JSON", help="write the report of results saved with --json")
     args = parser.parse_args()
 
@@ -149,6 +149,7 @@ def main() -> None:
     results = run_all(workload_names(args.quick), runners, timeout)
     cli = None if args.no_cli else cli_timings.measure(quick=args.quick)
     writer_rows = None if args.no_writers else measure_writers(args.quick)
+    big_runs = None if args.no_writers else measure_big_runs(args.quick)
     data = {
         "environment": report.environment(),
         "command": _command(args),
@@ -157,6 +158,7 @@ def main() -> None:
         "results": results,
         "cli": cli,
         "writers": writer_rows,
+        "big_runs": big_runs,
     }
     if args.json:
         Path(args.json).write_text(json.dumps(data, indent=1))
@@ -180,11 +182,45 @@ def measure_writers(quick: bool) -> list[dict]:
     return rows
 
 
+BIG_RUN, QUICK_BIG_RUN = "sum-1000000", "sum-10000"  # x + x + … + x: the issue's 10⁶-term case
+BIG_RUN_FORMATS = ("json", "text")
+BIG_RUN_LIMIT_MIB = 1024  # issue 15: a 10⁶-operation JSON or text run peaks under 1 GB
+
+
+def measure_big_runs(quick: bool) -> list[dict]:
+    """Whole ``backprop`` processes on the 10⁶-term sum: wall seconds and peak resident memory."""
+    runs = []
+    for fmt in BIG_RUN_FORMATS:
+        run = writers.cli_run(QUICK_BIG_RUN if quick else BIG_RUN, fmt)
+        print(f"CLI {run['workload']} --format {fmt}: {run['seconds']:.1f} s, max RSS {run['max_rss_mib']:,.0f} MiB",
+              file=sys.stderr, flush=True)
+        runs.append(run)
+    return runs
+
+
+def big_runs_section(runs: list[dict]) -> str:
+    """The report's table of whole CLI runs on the big sum, and whether each stays under 1 GB."""
+    lines = ["## The 10⁶-term sum, whole CLI runs (issue 15)", "",
+             "`backprop -f sum.bp --no-diagram --format F` on `x + x + … + x`, one process each; wall time and "
+             "peak resident memory (`os.wait4`'s ru_maxrss).", "",
+             "| workload | format | wall (s) | peak memory (MiB) | exit |", "|---|---|--:|--:|---|"]
+    met = True
+    for run in runs:
+        ended = "ok" if run["exit"] == 0 else f"{run['exit']}: {run['error']}"
+        lines.append(f"| {run['workload']} | {run['format']} | {run['seconds']:.1f} | {run['max_rss_mib']:,.0f} | "
+                     f"{ended} |")
+        met = met and run["exit"] == 0 and run["max_rss_mib"] < BIG_RUN_LIMIT_MIB
+    lines += ["", f"**Target (each under {BIG_RUN_LIMIT_MIB:,} MiB): " + ("met.**" if met else "not met.**")]
+    return "\n".join(lines) + "\n"
+
+
 def _render(data: dict) -> str:
-    """The report, with the writers' section when they were measured."""
+    """The report, with the writers' section and the big CLI runs when they were measured."""
     text = report.render(data)
     if data.get("writers"):
         text = text.rstrip("\n") + "\n\n" + writers.markdown_section(data["writers"])
+    if data.get("big_runs"):
+        text = text.rstrip("\n") + "\n\n" + big_runs_section(data["big_runs"])
     return text
 
 
