@@ -12,7 +12,7 @@ from backprop.api import differentiate
 from backprop.cli import command
 from backprop.train import train
 from backprop.train.engine import BatchedGraph
-from backprop.train.report import shown_steps
+from backprop.train.report import render_json, shown_steps
 from backprop.train.run import SNAPSHOTS
 
 
@@ -102,6 +102,26 @@ def test_divergence_names_the_step_and_the_parameter_and_says_lower_lr():
     assert "diverged at step" in training.message and "w = " in training.message
     assert "lower --lr (now 1.5), e.g. --lr 0.15" in training.message
     assert training.final.step < 1000
+
+
+def test_a_finished_run_whose_loss_grew_warns_that_the_steps_overshoot():
+    growing = train("(x - 3)^2", values={"x": 0}, lr=1.5, steps=30)  # |1 - 2·lr| = 2: doubles every step
+    assert growing.stopped is None and growing.final.loss > 1e18
+    assert growing.warning == ("the loss grew from 9 to 1.03763e19 (it rose at every step since step 0): the steps "
+                               "overshoot: lower --lr (now 1.5), e.g. --lr 0.15")
+    assert json.loads(render_json(growing))["warning"] == growing.warning
+    # bouncing between 0 and 6 (lr = 1) never falls, but never grows either; a good run falls
+    assert train("(x - 3)^2", values={"x": 0}, lr=1.0, steps=30).warning is None
+    assert train("(x - 3)^2", values={"x": 0}, lr=0.1, steps=30).warning is None
+    # a loss that rose for only the last two steps, ending above its start, is not yet a pattern
+    assert train("(x - 3)^2", values={"x": 0}, lr=1.5, steps=2).warning is None
+
+
+def test_the_growing_loss_warning_reaches_stderr_and_the_exit_status_stays_0():
+    result = run(["(x - 3)^2", "--set", "x=0", "--lr", "1.5", "--steps", "30"])
+    assert result.exit_code == 0
+    assert result.stderr.strip().splitlines()[-1].startswith("Warning: the loss grew from 9 to 1.03763e19")
+    assert "Warning" not in result.stdout and "Loss: 9 → 1.03763e19 in 30 steps" in result.stdout
 
 
 @pytest.mark.slow  # about 9 s: a whole recorded run

@@ -96,6 +96,8 @@ def command(program, pairs, assignments, program_file, data, params, lr, steps, 
         _print(training, fmt, ascii_only)
         for target in targets:
             click.echo(write_output(training, target), err=True)
+        if training.warning:
+            click.echo(f"Warning: {training.warning}", err=True)
         if training.stopped == "interrupted":
             click.echo(f"Error: {training.message}", err=True)
             sys.exit(130)

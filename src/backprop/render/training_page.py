@@ -66,6 +66,8 @@ def render_training_page(training) -> str:
             f"{display_name(p)} = {format_number(v)}" for p, v in zip(setup.parameters, final.params)))
     if training.stopped:
         summary.append(f"stopped: {training.message}")
+    if training.warning:
+        summary.append(f"warning: {training.warning}")
     replacements = {
         "TITLE": _escape(f"backprop train: {program}"),
         "PROGRAM": _escape(program),

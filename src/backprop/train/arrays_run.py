@@ -23,7 +23,7 @@ from ..arrays.render import show_value
 from ..arrays.shapes import DEFAULT_MAX_ELEMENTS, ShapeError, show_shape
 from ..arrays.values import to_array
 from .optimizers import OPTIMIZERS, make_optimizer
-from .run import Record, Training, _keep, _rising_since
+from .run import Record, Training, _keep, _rising_since, growth_warning
 from .setup import TrainingError
 
 
@@ -175,6 +175,7 @@ def run_array_training(setup: ArraySetup, *, record: bool = False,
         training.stopped = "interrupted"
         training.message = f"interrupted at step {step} of {setup.steps}: the results below are of step " \
                            f"{training.final.step if training.final else 0}"
+    training.warning = growth_warning(training)
     training.seconds = time.perf_counter() - started
     return training
 

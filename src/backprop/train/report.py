@@ -154,6 +154,7 @@ def render_json(training: Training) -> str:
         "full_loss": _number(training.full_loss) if training.full_loss is not None else None,
         "stopped": training.stopped,
         "message": training.message,
+        "warning": training.warning,
         "seconds": round(training.seconds, 6),
     }
     return json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -68,6 +68,7 @@ class Training:
     snapshots: list[Snapshot]
     stopped: str | None = None  # None (finished), "diverged", "interrupted" or "failed"
     message: str | None = None  # why it stopped
+    warning: str | None = None  # a finished run whose loss grew: the steps overshoot
     seconds: float = 0.0
     full_loss: float | None = None  # with --batch: the loss over every row at the final parameters
     stride: int = 1  # the history keeps one step in ``stride`` (1 unless --steps was huge)
@@ -154,6 +155,7 @@ def run_training(setup: Setup, *, record: bool = False,
         evaluation = _evaluate(engine, setup, training.final.params, list(range(setup.rows)), setup.steps)
         if not isinstance(evaluation, Stop):
             training.full_loss = evaluation.loss
+    training.warning = growth_warning(training)
     training.seconds = time.perf_counter() - started
     return training
 
@@ -219,6 +221,24 @@ def _rising_since(history: list[Record]) -> Record | None:
     while index > 0 and not history[index - 1].loss >= history[index].loss:
         index -= 1
     return history[index] if index < len(history) - 1 else None
+
+
+RISING_STEPS = 3  # a finished run is said to overshoot when its loss rose over at least this many last steps
+
+
+def growth_warning(training: Training) -> str | None:
+    """Why to distrust a run that finished but made things worse: its loss ended above where it began
+    and rose at every recorded step over the last few (None otherwise, or when the run stopped)."""
+    history = training.history
+    if training.stopped is not None or len(history) < 2 or not history[-1].loss > history[0].loss:
+        return None
+    rising = _rising_since(history)
+    if rising is None or len(history) - 1 - history.index(rising) < RISING_STEPS:
+        return None
+    setup = training.setup
+    return (f"the loss grew from {format_number(history[0].loss)} to {format_number(history[-1].loss)} "
+            f"(it rose at every step since step {rising.step}): the steps overshoot: lower --lr "
+            f"(now {format_number(setup.lr)}), e.g. --lr {format_number(setup.lr / 10)}")
 
 
 def _divergence(setup: Setup, step: int, loss: float, params: list[float], gradient: list[float] | None,
