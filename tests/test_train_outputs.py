@@ -126,3 +126,12 @@ def test_the_page_replays_any_step_and_point_in_a_browser(points, tmp_path, brow
     assert first < last  # the loss falls: the marker ends lower on the page
     assert errors == []
     context.close()
+
+
+@needs_dot
+def test_the_page_of_a_run_whose_loss_grew_carries_the_warning(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(["(x - 3)^2", "--set", "x=0", "--lr", "1.5", "--steps", "30", "-o", "training.html"])
+    assert result.exit_code == 0 and "Warning: the loss grew from 9 to 1.03763e19" in result.stderr
+    page = (tmp_path / "training.html").read_text()
+    assert "<li>warning: the loss grew from 9 to 1.03763e19 (it rose at every step since step 0)" in page
