@@ -15,16 +15,16 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from ..errors import BackpropError, DomainError, UnknownName
+from ..errors import BackpropError, DomainError
 from ..numfmt import format_number
 from ..arrays.engine import backward, forward, infer_shapes
 from ..arrays.graph import lower_arrays
 from ..arrays.render import show_value
 from ..arrays.shapes import DEFAULT_MAX_ELEMENTS, ShapeError, show_shape
 from ..arrays.values import to_array
-from .optimizers import OPTIMIZERS, make_optimizer
+from .optimizers import make_optimizer
 from .run import Record, Training, _keep, _rising_since, growth_warning
-from .setup import TrainingError
+from .setup import TrainingError, check_run_options, named_parameters
 
 
 class ArrayProgram:
@@ -73,14 +73,7 @@ def prepare_arrays(source: str, program, *, values: Mapping[str, object], params
                    lr: float, steps: int, optimizer: str = "sgd", batch: int | None = None, seed: int | None = None,
                    init: str = "zeros", max_elements: int | None = None) -> ArraySetup:
     """Lower and shape-check the program once; decide what moves; refuse what cannot run, in one line."""
-    if not (lr > 0 and math.isfinite(lr)):
-        raise TrainingError(f"--lr {format_number(lr)}: the learning rate must be a positive number (try --lr 0.01)")
-    if steps < 1:
-        raise TrainingError(f"--steps {steps}: a run takes at least one step")
-    if optimizer not in OPTIMIZERS:
-        raise TrainingError(f"--optimizer {optimizer}: use one of {', '.join(OPTIMIZERS)}")
-    if init not in ("zeros", "random"):
-        raise TrainingError(f"--init {init}: use zeros or random")
+    check_run_options(lr, steps, optimizer, init)
     if data is not None:
         raise TrainingError("--data is for scalar programs: an array program takes its data as arrays, "
                             "e.g. --set X=@features.csv y=[1, 2, 3] (docs/training.md)")
@@ -100,15 +93,7 @@ def prepare_arrays(source: str, program, *, values: Mapping[str, object], params
             notes.append(f"every input moves ({', '.join(inputs)}), data included: name the parameters "
                          f"with --params")
     else:
-        parameters = []
-        for name in params:
-            if name not in inputs:
-                raise UnknownName(f"--params {','.join(params)}: '{name}' is not an input of the program "
-                                  f"(its inputs are: {', '.join(inputs)})")
-            if name not in parameters:
-                parameters.append(name)
-        if not parameters:
-            raise TrainingError("--params names no parameter: give at least one input, such as --params w,b")
+        parameters = named_parameters(params, inputs)
     notes += [f"--set {name}: '{name}' is not an input of the program: it is not used"
               for name in values if name not in inputs]
     missing = [name for name in inputs if name not in values]

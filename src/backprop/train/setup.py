@@ -51,10 +51,8 @@ class Setup:
         return self.graph.output_name
 
 
-def prepare(source: str, graph: Graph, *, values: Mapping[str, float], params: Sequence[str] | None,
-            data: Dataset | None, lr: float, steps: int, optimizer: str = "sgd", batch: int | None = None,
-            seed: int | None = None, init: str = "zeros") -> Setup:
-    """Decide which inputs move, which come from the data and which are fixed; refuse what can not run."""
+def check_run_options(lr: float, steps: int, optimizer: str, init: str) -> None:
+    """Refuse a learning rate, step count, optimizer or initialisation that cannot make a run (scalars and arrays)."""
     if not (lr > 0 and math.isfinite(lr)):
         raise TrainingError(f"--lr {format_number(lr)}: the learning rate must be a positive number (try --lr 0.01)")
     if steps < 1:
@@ -63,6 +61,31 @@ def prepare(source: str, graph: Graph, *, values: Mapping[str, float], params: S
         raise TrainingError(f"--optimizer {optimizer}: use one of {', '.join(OPTIMIZERS)}")
     if init not in ("zeros", "random"):
         raise TrainingError(f"--init {init}: use zeros or random")
+
+
+def named_parameters(params: Sequence[str], inputs: list[str], data_columns: Sequence[str] = (),
+                     data_path: str | None = None) -> list[str]:
+    """--params checked against the program's inputs (and the data's columns): each once, in the order given."""
+    parameters: list[str] = []
+    for name in params:
+        if name not in inputs:
+            raise UnknownName(f"--params {','.join(params)}: '{name}' is not an input of the program "
+                              f"(its inputs are: {', '.join(inputs)})")
+        if name in data_columns:
+            raise TrainingError(f"--params {','.join(params)}: '{name}' is a column of {data_path}, so it is data, "
+                                f"not a parameter")
+        if name not in parameters:
+            parameters.append(name)
+    if not parameters:
+        raise TrainingError("--params names no parameter: give at least one input, such as --params w,b")
+    return parameters
+
+
+def prepare(source: str, graph: Graph, *, values: Mapping[str, float], params: Sequence[str] | None,
+            data: Dataset | None, lr: float, steps: int, optimizer: str = "sgd", batch: int | None = None,
+            seed: int | None = None, init: str = "zeros") -> Setup:
+    """Decide which inputs move, which come from the data and which are fixed; refuse what can not run."""
+    check_run_options(lr, steps, optimizer, init)
     inputs = [graph.nodes[i].name for i in graph.inputs]
     if not inputs:
         raise TrainingError("the program has no inputs, so there is nothing to train")
@@ -83,18 +106,7 @@ def prepare(source: str, graph: Graph, *, values: Mapping[str, float], params: S
             notes.append(f"the parameters are {', '.join(parameters)}: the inputs that are not columns of "
                          f"{data.path} (choose them with --params)")
     else:
-        parameters = []
-        for name in params:
-            if name not in inputs:
-                raise UnknownName(f"--params {','.join(params)}: '{name}' is not an input of the program "
-                                  f"(its inputs are: {', '.join(inputs)})")
-            if name in bound:
-                raise TrainingError(f"--params {','.join(params)}: '{name}' is a column of {data.path}, so it is data, "
-                                    f"not a parameter")
-            if name not in parameters:
-                parameters.append(name)
-        if not parameters:
-            raise TrainingError("--params names no parameter: give at least one input, such as --params w,b")
+        parameters = named_parameters(params, inputs, bound, data.path if data is not None else None)
     for name in values:
         if name in bound:
             raise TrainingError(f"--set {name}: '{name}' is a column of {data.path}; give it a value in one place")
