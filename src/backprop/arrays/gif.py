@@ -9,14 +9,10 @@ and nothing jumps. Frames are composed, captioned and timed by the scalar GIF's 
 
 from __future__ import annotations
 
-import io
 import json
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import RenderError
-from ..render.dot import run_dot
-from ..render.gif import DEFAULT_FRAME_MS, MAX_FRAMES, _compose, _keep_white, frame_durations
+from ..render.gif import DEFAULT_FRAME_MS, MAX_FRAMES, encode_gif
 from .dot import GRAD_COLOUR, VALUE_COLOUR, render_dot
 from .graph import CONST, INPUT
 from .render import render_json, show_value
@@ -51,8 +47,6 @@ def _start_text(result) -> str:
 
 
 def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR", **_) -> bytes:
-    from PIL import Image
-
     if frame_ms <= 0:
         raise ValueError("frame_ms must be positive")
     steps = json.loads(render_json(result))["steps"]
@@ -68,9 +62,6 @@ def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR",
         source = render_dot(result, rankdir=rankdir, reveal=known, current=step["node"] if step else None,
                             current_colour=colour or "#333333")
         sources.append(source.replace("\n", "\n" + size + "\n", 1))
-    with ThreadPoolExecutor(max_workers=max(1, min(8, os.cpu_count() or 1))) as pool:
-        pngs = list(pool.map(lambda source: run_dot(source, "png"), sources))
-    graphs = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
     captions = [("#1F2328", f"Step 0 / {len(steps)} · the graph and its inputs", _start_text(result))]
     sizes = {phase: sum(1 for s in steps if s["phase"] == phase) for phase in ("forward", "backward")}
     counts = dict.fromkeys(sizes, 0)
@@ -80,12 +71,4 @@ def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "LR",
         heading = f"Step {k} / {len(steps)} · {step['phase'].capitalize()} pass {counts[step['phase']]} of " \
                   f"{sizes[step['phase']]}"
         captions.append((colour, heading, step["text"]))
-    frames = _compose(graphs, captions)
-    # one palette for every frame, from the last (it has every colour), no dithering: flat colours stay flat
-    palette = frames[-1].quantize(colors=128, method=Image.Quantize.MEDIANCUT)
-    _keep_white(palette)
-    frames = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
-    durations = frame_durations([text for _, _, text in captions], frame_ms)
-    out = io.BytesIO()
-    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0)
-    return out.getvalue()
+    return encode_gif(sources, captions, frame_ms)

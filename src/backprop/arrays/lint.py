@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import BackpropError, Span, format_error
-from ..lint import FLOAT32_EXP_LIMIT, FLOAT64_EXP_LIMIT, SATURATED, SATURATING
+from ..lint import FLOAT32_EXP_LIMIT, FLOAT64_EXP_LIMIT, SATURATED, SATURATING, _inputs_behind
 from ..numfmt import format_number
 from .graph import CONST, INPUT
 from .ops_array import local_partial, operation
@@ -61,19 +61,6 @@ def _how_many(count: int, total: int, shape: tuple, noun: str = "element") -> st
     if count == total:
         return "" if total == 1 else f" in both {noun}s" if total == 2 else f" in all {total:,} {noun}s"
     return f" in {count:,} of {total:,} {noun}s"
-
-
-def _inputs_behind(graph, start: int) -> tuple:
-    seen, stack, found = {start}, [start], []
-    while stack:
-        node = graph.nodes[stack.pop()]
-        if node.op == INPUT:
-            found.append(node.id)
-        for arg in node.args:
-            if arg not in seen:
-                seen.add(arg)
-                stack.append(arg)
-    return tuple(graph.nodes[i].name for i in sorted(found))
 
 
 def _words(names: tuple) -> str:

@@ -55,8 +55,6 @@ MAX_FRAMES = 301
 def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "auto",
                max_nodes: int = DEFAULT_MAX_NODES) -> bytes:
     """The steps as an animated GIF: len(steps) + 1 frames, each captioned with its step text."""
-    from PIL import Image
-
     if frame_ms <= 0:
         raise ValueError("frame_ms must be positive")
     if len(result.steps) + 1 > MAX_FRAMES:
@@ -66,11 +64,18 @@ def render_gif(result, *, frame_ms: int = DEFAULT_FRAME_MS, rankdir: str = "auto
     view = stepper_view(result)
     viewports = frame_viewports(result, base, view)
     sources = [frame_dot(result, base, k, view, viewport=viewports[k]) for k in range(len(result.steps) + 1)]
+    return encode_gif(sources, _captions(result, view), frame_ms)
+
+
+def encode_gif(sources: list[str], captions: list[tuple[str, str, str]], frame_ms: int) -> bytes:
+    """One DOT source per frame, drawn by dot (in parallel), under its (colour, heading, text)
+    caption → the GIF's bytes."""
+    from PIL import Image
+
     workers = max(1, min(8, os.cpu_count() or 1, len(sources)))
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pngs = list(pool.map(lambda source: run_dot(source, "png"), sources))
     graphs = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
-    captions = _captions(result, view)
     frames = _compose(graphs, captions)
     # One palette for every frame, taken from the last (it has every colour), and no dithering:
     # flat colours stay flat, so consecutive frames differ only where the step changed something.
