@@ -51,6 +51,16 @@ def _format(x: float, digits: int) -> str:
     return text
 
 
+def six_digit_texts(xs) -> tuple[list[str], bytearray]:
+    """``format_number(x)`` of every x, and for each whether that text reads back as exactly x.
+
+    One pass over a whole column (every node's value or gradient), for writers that print each
+    number many times; it bypasses the per-number cache, which a column would only churn.
+    """
+    texts = [_format(x, DIGITS) for x in xs]
+    return texts, bytearray([float(text) == x for text, x in zip(texts, xs)])
+
+
 def format_operand(x: float, digits: int = DIGITS) -> str:
     """A number inside a larger expression: negatives in parentheses, as in 6 + (-10)."""
     text = format_number(x, digits)

@@ -97,6 +97,32 @@ class Steps(Sequence):
     def __repr__(self) -> str:
         return f"<Steps: {len(self._forward):,} forward, {len(self._backward):,} backward>"
 
+    # --- the flat arrays, for writers that print every step in one pass (render/bulk_text.py)
+    @property
+    def forward_order(self) -> array:
+        """The node of each forward step, in order (no Step objects made)."""
+        return self._forward
+
+    @property
+    def backward_order(self) -> array:
+        """The node of each backward step, in order: the output, operations, then the inputs."""
+        return self._backward
+
+    @property
+    def reaches(self) -> bytearray:
+        """For each node, 1 when some path leads from it to the output."""
+        return self._reaches
+
+    def uses(self) -> _Uses:
+        """Every node's uses as flat arrays (``_Uses``: ``start``, ``consumers``, ``positions``)."""
+        if self._uses is None:
+            self._uses = _Uses(self._graph, self._gradients)
+        return self._uses
+
+    def backward_step(self, node_id: int) -> Step:
+        """The backward step of ``node_id`` as a ``Step`` (what indexing returns for it)."""
+        return self._backward_step(node_id)
+
     def _step(self, index: int) -> Step:
         recent = self._recent
         found = recent.get(index)
@@ -114,9 +140,7 @@ class Steps(Sequence):
         return step
 
     def _backward_step(self, node_id: int) -> Step:
-        uses = self._uses
-        if uses is None:
-            uses = self._uses = _Uses(self._graph, self._gradients)
+        uses = self.uses()
         reaches = bool(self._reaches[node_id])
         grad = self._gradients.grads[node_id]
         if node_id == self._graph.output:

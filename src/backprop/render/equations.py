@@ -288,18 +288,23 @@ def print_stages(printer, stages: list) -> list[str]:
 
 def gate_phrase(term) -> str | None:
     """CS231n's name for how the consumer treats the upstream gradient ('add gate: …'), or None."""
-    if term.gate == "add":
-        if term.local == 1.0:
+    return gate_phrase_of(term.gate, term.local) if term.gate else None
+
+
+def gate_phrase_of(gate: str | None, local: float) -> str | None:
+    """``gate_phrase`` from a term's gate pattern and local derivative (no Term needed)."""
+    if gate == "add":
+        if local == 1.0:
             return "add gate: it passes the gradient on unchanged"
-        if term.local == -1.0:
+        if local == -1.0:
             return "add gate: it passes the gradient on negated"
         return None
-    if term.gate == "mul":
+    if gate == "mul":
         return "mul gate: it swaps its operands' values"
-    if term.gate == "max":
-        if term.local == 1.0:
+    if gate == "max":
+        if local == 1.0:
             return "max gate: it routes the whole gradient to the operand it selected"
-        if term.local == 0.0:
+        if local == 0.0:
             return "max gate: it routes none of the gradient to an operand it did not select"
         return "max gate: a tie splits the gradient between its operands"
     return None
