@@ -9,6 +9,7 @@ reads back as exactly the same float, for numbers the user typed.
 from __future__ import annotations
 
 import math
+import operator
 from typing import Callable, Sequence
 
 DIGITS = 6  # the default: enough for a derivation, short enough to read
@@ -51,14 +52,47 @@ def _format(x: float, digits: int) -> str:
     return text
 
 
-def six_digit_texts(xs) -> tuple[list[str], bytearray]:
-    """``format_number(x)`` of every x, and for each whether that text reads back as exactly x.
+class SixDigits:
+    """A whole column of numbers (every node's value, or gradient) at six digits, made in one pass.
 
-    One pass over a whole column (every node's value or gradient), for writers that print each
-    number many times; it bypasses the per-number cache, which a column would only churn.
+    ``texts[i]`` is ``format_number(xs[i])``; ``reads[i]`` that text read back and ``claims[i]``
+    how far it claims to be from ``xs[i]`` (as ``_six``); ``exact[i]`` whether it reads back as
+    exactly ``xs[i]``, ``finite[i]`` whether ``xs[i]`` is finite. Writers that print each number
+    several times take them from here; it bypasses the per-number caches, which a column would churn.
     """
-    texts = [_format(x, DIGITS) for x in xs]
-    return texts, bytearray([float(text) == x for text, x in zip(texts, xs)])
+
+    __slots__ = ("texts", "reads", "claims", "exact", "finite")
+
+    def __init__(self, xs):
+        texts = self.texts = [_format(x, DIGITS) for x in xs]
+        reads = self.reads = list(map(float, texts))
+        self.claims = [_claim(text, read) for text, read in zip(texts, reads)]
+        self.exact = bytearray(map(operator.eq, reads, xs))
+        self.finite = bytearray(map(math.isfinite, xs))
+
+
+def six_digits_hold(compute: Callable[..., float], operands: Sequence[float], reads: Sequence[float],
+                    value: float, read: float, claimed: float, exact: bool) -> bool | None:
+    """``equation_digits``' first tests from numbers already read back (``SixDigits``): True when six
+    digits check out by them, None when only ``equation_digits`` itself can tell. Every number finite.
+
+    ``exact``: the value and every operand read back as themselves.
+    """
+    try:
+        if exact and compute(*operands) == value:
+            return True
+        recomputed = compute(*reads)
+        if not math.isfinite(recomputed):
+            return True
+        biggest = abs(read)
+        for x in reads:
+            if abs(x) > biggest:
+                biggest = abs(x)
+        if abs(recomputed - read) <= claimed + 1e-12 * biggest:
+            return True
+    except (ArithmeticError, ValueError):
+        return True
+    return None
 
 
 def format_operand(x: float, digits: int = DIGITS) -> str:
@@ -169,17 +203,22 @@ def _six(x: float) -> tuple[float, float]:
     if found is None:
         text = format_number(x)
         read = float(text)
-        # as _claimed(text, DIGITS), from the number already read back; the significant digits
-        # counted as _significant_digits counts them (the mantissa without sign, point, leading zeros)
-        mantissa = text.partition("e")[0].lstrip("-0.")
-        if ("." in text or "e" in text) and len(mantissa) - ("." in mantissa) == DIGITS:
-            found = (read, 0.5 * 10.0 ** (math.floor(math.log10(abs(read))) - DIGITS + 1))
-        else:
-            found = (read, 0.0)
+        found = (read, _claim(text, read))
         if len(_SIX_READ) >= _SIX_LIMIT:
             _SIX_READ.clear()
         _SIX_READ[x] = found
     return found
+
+
+def _claim(text: str, read: float) -> float:
+    """``_claimed(text, DIGITS)`` from the number already read back; the significant digits counted
+    as ``_significant_digits`` counts them (the mantissa without sign, point, leading zeros)."""
+    if "." not in text and "e" not in text:
+        return 0.0
+    mantissa = text.partition("e")[0].lstrip("-0.")
+    if len(mantissa) - ("." in mantissa) == DIGITS:
+        return 0.5 * 10.0 ** (math.floor(math.log10(abs(read))) - DIGITS + 1)
+    return 0.0
 
 
 def _checks_out(compute: Callable[..., float], texts: list[str], shown: str, digits: int) -> bool:

@@ -16,11 +16,15 @@ reach the output, nodes used several times, calls of three operands) go through
 
 from __future__ import annotations
 
-from ..numfmt import _SIX_READ, DIGITS, _six, equation_digits, format_number, six_digit_texts
+import math
+
+from ..numfmt import _SIX_READ, DIGITS, SixDigits, _six, equation_digits, format_number, six_digits_hold
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
-from .equations import _product, gate_phrase_of
-from .step_text import _D, _NAME, _NEG, _POS, StepTexts
+from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
+from .step_text import _D, _MUL, _NAME, _NEG, _POS, StepTexts
+
+_DOT = ("op", "dot")
 
 
 def bulk_for(result, texts) -> BulkSteps | None:
@@ -40,17 +44,27 @@ class BulkSteps:
         self.nodes = result.graph.nodes
         self.values = result.values
         self.output = result.graph.output
-        self.value_texts, self.value_exact = six_digit_texts(self.values)
+        self.six = SixDigits(self.values)
         self.value_kinds = [_NEG if v < 0 else _POS for v in self.values]
+        # per node, made once: its name or literal and kind (as an operand), its operation over
+        # names (filled by the forward pass) and ∂L/∂node (filled by the backward pass)
+        leaf = texts.leaf
+        self.leaves = [leaf(i) for i in range(len(self.nodes))]
+        self.operations: list = [None] * len(self.nodes)
+        self.targets: list = [None] * len(self.nodes)
 
     # --- forward
     def forward_texts(self):
         """Each forward step's stages joined by " = ", in order (as ``" = ".join(StepTexts.forward(step))``)."""
         texts = self.texts
         nodes, values = self.nodes, self.values
-        shown, exact, kinds = self.value_texts, self.value_exact, self.value_kinds
-        leaf, operation, binary, unary = texts.leaf, texts.operation, texts.binary, texts.unary
+        six = self.six
+        shown, reads, claims, exact, finite = six.texts, six.reads, six.claims, six.exact, six.finite
+        kinds = self.value_kinds
+        operation, binary, unary = texts.operation, texts.binary, texts.unary
+        leaves, operations = self.leaves, self.operations
         forwards = OPS.column("forward")
+        aliases = texts.aliases  # an operand written as an alias (f = e): StepTexts.operation prints it
         for node_id in self.steps.forward_order:
             node = nodes[node_id]
             args = node.args
@@ -60,14 +74,10 @@ class BulkSteps:
             if len(args) == 2:
                 a, b = args
                 x, y = values[a], values[b]
-                digits = DIGITS
-                if exact[node_id] and exact[a] and exact[b]:
-                    try:  # printed as themselves: six digits iff the arithmetic is exact (equation_digits' test)
-                        if compute(x, y) != value:
-                            digits = equation_digits(compute, (x, y), value)
-                    except (ArithmeticError, ValueError):
-                        pass
-                else:
+                digits = DIGITS  # as equation_digits decides, from the texts already read back
+                if finite[node_id] and finite[a] and finite[b] and not six_digits_hold(
+                        compute, (x, y), (reads[a], reads[b]), value, reads[node_id], claims[node_id],
+                        exact[node_id] and exact[a] and exact[b]):
                     digits = equation_digits(compute, (x, y), value)
                 if digits == DIGITS:
                     numeric = binary(op, shown[a], kinds[a], shown[b], kinds[b])
@@ -75,17 +85,14 @@ class BulkSteps:
                 else:
                     numeric = binary(op, format_number(x, digits), kinds[a], format_number(y, digits), kinds[b])
                     total = format_number(value, digits)
+                over_names = binary(op, *leaves[a], *leaves[b]) if not aliases else operation(node_id)
             elif len(args) == 1:
                 a = args[0]
                 x = values[a]
                 digits = DIGITS
-                if exact[node_id] and exact[a]:
-                    try:
-                        if compute(x) != value:
-                            digits = equation_digits(compute, (x,), value)
-                    except (ArithmeticError, ValueError):
-                        pass
-                else:
+                if finite[node_id] and finite[a] and not six_digits_hold(
+                        compute, (x,), (reads[a],), value, reads[node_id], claims[node_id],
+                        exact[node_id] and exact[a]):
                     digits = equation_digits(compute, (x,), value)
                 if digits == DIGITS:
                     numeric = unary(op, shown[a], kinds[a])
@@ -93,11 +100,12 @@ class BulkSteps:
                 else:
                     numeric = unary(op, format_number(x, digits), kinds[a])
                     total = format_number(value, digits)
+                over_names = unary(op, *leaves[a]) if not aliases else operation(node_id)
             else:  # three operands or more: the step printer itself
                 yield " = ".join(texts.forward(Step(FORWARD, node_id, value)))
                 continue
-            line = last = leaf(node_id)[0]
-            over_names = operation(node_id)
+            operations[node_id] = over_names
+            line = last = leaves[node_id][0]
             if over_names != last:
                 line += " = " + over_names
                 last = over_names
@@ -121,21 +129,31 @@ class BulkSteps:
         uses = steps.uses()
         start, consumers, positions = uses.start, uses.consumers, uses.positions
         grads, partials, notes, gates = uses.grads, uses.partials, uses.notes, uses.gates
-        grad_texts, grad_exact = six_digit_texts(grads)
+        six_grads = SixDigits(grads)
+        grad_texts, grad_reads, grad_claims = six_grads.texts, six_grads.reads, six_grads.claims
+        grad_exact, grad_finite = six_grads.exact, six_grads.finite
         grad_kinds = [_NEG if g < 0 else _POS for g in grads]
-        shown, exact, kinds = self.value_texts, self.value_exact, self.value_kinds
+        shown, kinds = self.six.texts, self.value_kinds
+        isfinite = math.isfinite
         reaches = steps.reaches
-        leaf, operation, target, binary = texts.leaf, texts.operation, texts.target, texts.binary
+        operation, target, binary = texts.operation, texts.target, texts.binary
+        leaves, operations, targets = self.leaves, self.operations, self.targets
         rule1, rule2 = texts.rule1, texts.rule2
         print_partial = texts.print.partial
         six_read = _SIX_READ.get
+        self.grads, self.grad_six, self.grad_kinds = grads, six_grads, grad_kinds
         for node_id in steps.backward_order:
             if wrt is not None and node_id not in wrt:
                 continue
             at = start[node_id]
-            if node_id == output or not reaches[node_id] or start[node_id + 1] - at != 1:
-                lines = lines_of(texts.backward(steps.backward_step(node_id)))
-                yield [lines[0]] + [line.strip() for line in lines[1:]]
+            if start[node_id + 1] - at != 1 or node_id == output or not reaches[node_id]:
+                several = None
+                if node_id != output and reaches[node_id]:
+                    several = self._several(node_id, at, start[node_id + 1], uses, writer)
+                if several is None:
+                    lines = lines_of(texts.backward(steps.backward_step(node_id)))
+                    several = [lines[0]] + [line.strip() for line in lines[1:]]
+                yield several
                 continue
             consumer, position = consumers[at], positions[at]
             consumer_node = nodes[consumer]
@@ -150,14 +168,22 @@ class BulkSteps:
             digits = DIGITS
             if up != 0.0:  # as _backward_digits: the product's digits (six when nothing flows back)
                 contribution = up * local
-                if not (grad_exact[consumer] and (six_read(local) or _six(local))[0] == local
-                        and (grad_exact[node_id] if contribution == grads[node_id]
-                             else (six_read(contribution) or _six(contribution))[0] == contribution)):
-                    digits = equation_digits(_product, (up, local), contribution)
-            consumer_leaf = leaf(consumer)
-            name, name_kind = leaf(node_id)
+                if contribution == grads[node_id]:  # the node's gradient: its text is read back already
+                    read, claimed, finite = grad_reads[node_id], grad_claims[node_id], grad_finite[node_id]
+                else:
+                    read, claimed = six_read(contribution) or _six(contribution)
+                    finite = isfinite(contribution)
+                if finite and grad_finite[consumer] and isfinite(local):
+                    local_read = (six_read(local) or _six(local))[0]
+                    if not six_digits_hold(_product, (up, local), (grad_reads[consumer], local_read), contribution,
+                                           read, claimed, read == contribution and grad_exact[consumer]
+                                           and local_read == local):
+                        digits = equation_digits(_product, (up, local), contribution)
+            consumer_leaf = leaves[consumer]
+            name, name_kind = leaves[node_id]
+            own_target = targets[node_id] = target(node_id)
             if consumer == output:
-                partial = target(node_id)
+                partial = own_target
             elif consumer_leaf[1] == _NAME and name_kind == _NAME:
                 partial = print_partial(consumer_leaf[0], name)
             else:
@@ -187,11 +213,11 @@ class BulkSteps:
                 local_text = format_number(local, digits)
                 total = format_number(grads[node_id], digits)
             if len(args) == 2:
-                over_names = rule2(op, position, *leaf(args[0]), *leaf(args[1]), *consumer_leaf)
+                over_names = rule2(op, position, *leaves[args[0]], *leaves[args[1]], *consumer_leaf)
             else:
-                over_names = rule1(op, *leaf(args[0]), *consumer_leaf)
-            line = last = target(node_id)
-            for text in (binary("mul", target(consumer), _D, partial, _D),
+                over_names = rule1(op, *leaves[args[0]], *consumer_leaf)
+            line = last = own_target
+            for text in (binary("mul", targets[consumer] or target(consumer), _D, partial, _D),
                          binary("mul", up_text, up_kind, *over_names),
                          binary("mul", up_text, up_kind, *over_numbers),
                          binary("mul", up_text, up_kind, local_text, _NEG if local < 0 else _POS),
@@ -199,7 +225,7 @@ class BulkSteps:
                 if text != last:
                     line += " = " + text
                     last = text
-            since = f"since {consumer_leaf[0]} = {operation(consumer)}, {partial} = {over_names[0]}"
+            since = f"since {consumer_leaf[0]} = {operations[consumer] or operation(consumer)}, {partial} = {over_names[0]}"
             gate = gates[op]
             if gate and (phrase := gate_phrase_of(gate, local)):
                 since += f"   ({phrase})"
@@ -208,3 +234,128 @@ class BulkSteps:
                 yield [line, since, writer.note(note)]
             else:
                 yield [line, since]
+
+    def _several(self, node_id: int, at: int, stop: int, uses, writer) -> list[str] | None:
+        """The lines of a node used several times (as ``StepTexts._backward``), or None when one of
+        the uses it shows is by a call of three operands (``StepTexts`` prints those)."""
+        nodes = self.nodes
+        consumers, positions, partials, notes, gates = uses.consumers, uses.positions, uses.partials, uses.notes, \
+            uses.gates
+        shown_stop = at + min(stop - at, SHOWN_TERMS)
+        if any(len(nodes[consumers[u]].args) > 2 for u in range(at, shown_stop)):
+            return None
+        more = stop - shown_stop
+        grads, grad_kinds = self.grads, self.grad_kinds
+        value = grads[node_id]
+        # as _backward_digits: every shown product's digits, and the sum's when every use is shown
+        digits = DIGITS
+        contributions = []
+        for u in range(at, shown_stop):
+            consumer = consumers[u]
+            up = grads[consumer]
+            local = partials[consumer][positions[u]]
+            if up != 0.0:
+                contribution = up * local
+                digits = max(digits, self._product_digits(consumer, up, local, contribution))
+            else:
+                contribution = 0.0
+            contributions.append(contribution)
+        if not more:
+            digits = max(digits, equation_digits(_total, contributions, value))
+        texts = self.texts
+        binary, rule1, rule2, target = texts.binary, texts.rule1, texts.rule2, texts.target
+        leaves, operations, targets = self.leaves, self.operations, self.targets
+        output = self.output
+        values, kinds = self.values, self.value_kinds
+        if digits == DIGITS:
+            shown, grad_texts = self.six.texts, self.grad_six.texts
+        else:
+            shown = grad_texts = None
+        name, name_kind = leaves[node_id]
+        chain, symbolic, substituted, local_stage, summed, reasons = [], [], [], [], [], []
+        seen: set = set()
+        for u in range(at, shown_stop):
+            consumer, position = consumers[u], positions[u]
+            consumer_node = nodes[consumer]
+            args = consumer_node.args
+            op = consumer_node.op
+            up = grads[consumer]
+            up_kind = grad_kinds[consumer]
+            up_text = grad_texts[consumer] if grad_texts else format_number(up, digits)
+            consumer_leaf = leaves[consumer]
+            if consumer == output:  # ∂L/∂a would read as the total: ∂(c × a)/∂a
+                partial = texts.print(("d", texts.equations.operation(consumer), texts.equations.ref(node_id)))
+            elif consumer_leaf[1] == _NAME and name_kind == _NAME:
+                partial = texts.print.partial(consumer_leaf[0], name)
+            else:
+                partial = texts.print(texts.equations.partial(consumer, node_id))
+            chain.append((binary("dot", targets[consumer] or target(consumer), _D, partial, _D), _DOT))
+            if len(args) == 2:
+                a, b = args
+                over_names = rule2(op, position, *leaves[a], *leaves[b], *consumer_leaf)
+                if shown:
+                    over_numbers = rule2(op, position, shown[a], kinds[a], shown[b], kinds[b], shown[consumer],
+                                         kinds[consumer])
+                else:
+                    over_numbers = rule2(op, position, format_number(values[a], digits), kinds[a],
+                                         format_number(values[b], digits), kinds[b],
+                                         format_number(values[consumer], digits), kinds[consumer])
+            else:
+                a = args[0]
+                over_names = rule1(op, *leaves[a], *consumer_leaf)
+                if shown:
+                    over_numbers = rule1(op, shown[a], kinds[a], shown[consumer], kinds[consumer])
+                else:
+                    over_numbers = rule1(op, format_number(values[a], digits), kinds[a],
+                                         format_number(values[consumer], digits), kinds[consumer])
+            symbolic.append((binary("mul", up_text, up_kind, *over_names), _MUL))
+            substituted.append((binary("mul", up_text, up_kind, *over_numbers), _MUL))
+            local = partials[consumer][position]
+            local_stage.append((binary("mul", up_text, up_kind, format_number(local, digits),
+                                       _NEG if local < 0 else _POS), _MUL))
+            contribution = contributions[u - at]
+            summed.append((format_number(contribution, digits), _NEG if contribution < 0 else _POS))
+            which = None
+            if args.count(node_id) > 1:
+                which = "left" if position == 0 else "right"
+            key = (consumer, position if which else None)
+            if key not in seen:
+                seen.add(key)
+                since = f"since {consumer_leaf[0]} = {operations[consumer] or texts.operation(consumer)}, " \
+                        f"{partial} = {over_names[0]}"
+                if which:
+                    since += f" (as the {which} operand)"
+                gate = gates[op]
+                if gate and (phrase := gate_phrase_of(gate, local)):
+                    since += f"   ({phrase})"
+                reasons.append(since)
+            note = notes.get((consumer, position))
+            if note and note not in seen:
+                seen.add(note)
+                reasons.append(writer.note(note).strip())
+        if more:
+            reasons.append(writer.note(f"the other {more:,} uses are left out here; --format json lists every "
+                                       "contribution").strip())
+        own_target = targets[node_id] = target(node_id)
+        total = grad_texts[node_id] if grad_texts else format_number(value, digits)
+        line = last = own_target
+        add = texts._sum
+        for text in (add(chain, more), add(symbolic, more), add(substituted, more), add(local_stage, more),
+                     add(summed, more), total):
+            if text != last:
+                line += " = " + text
+                last = text
+        used = uses_phrase(nodes, node_id, consumers[at:stop], True)
+        return [line, writer.prose(used).strip(), *reasons]
+
+    def _product_digits(self, consumer: int, up: float, local: float, contribution: float) -> int:
+        """``equation_digits(_product, (up, local), contribution)``, up being ``consumer``'s gradient."""
+        six = self.grad_six
+        if six.finite[consumer] and math.isfinite(local) and math.isfinite(contribution):
+            read, claimed = _SIX_READ.get(contribution) or _six(contribution)
+            local_read = (_SIX_READ.get(local) or _six(local))[0]
+            if six_digits_hold(_product, (up, local), (six.reads[consumer], local_read), contribution, read, claimed,
+                               read == contribution and six.exact[consumer] and local_read == local):
+                return DIGITS
+            return equation_digits(_product, (up, local), contribution)
+        return DIGITS
