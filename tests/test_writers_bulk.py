@@ -1,0 +1,97 @@
+"""The bulk step printer (render/bulk_text.py) writes the same bytes as the reference path.
+
+The text, ASCII and JSON writers print every step in two passes over ``steps.Steps``' flat
+arrays, with each node's six-digit texts made once; ``step_text.FAST = False`` prints one
+``Step`` at a time through ``equations.py`` and ``printer.Printer``. Programs here hit every
+branch of the bulk printer: nodes used 1, 2, 70 and 3,000 times, steps that need more than six
+digits, negative numbers, aliases, constants and pi, subscripted and Greek names, a name with
+"/" in it (grad()'s ∂f/∂x), unary and binary consumers, a dead branch, --wrt and --ascii.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from backprop.api import differentiate
+from backprop.render import step_text
+from backprop.render.bulk_text import BulkSteps, bulk_for
+from backprop.render.formats import FORMATS
+from backprop.render.trace import _Writer
+
+from test_properties import examples
+from test_writers_fast import SETTINGS, _both, _result, programs, VALUES, INPUTS
+
+FAST_WRITERS = ("text", "ascii", "json")
+OPTIONS = [{}, {"wrt": ["x"]}, {"wrt": ["θ"]}, {"symbolic": True}]
+
+PROGRAMS = [
+    # the seed, negatives, an input used twice as both operands of one consumer
+    ("(a*b+c)*f", {"a": 2.0, "b": -3.0, "c": -10.0, "f": 5.0}),
+    ("L = x * x - θ ^ (-2) + log(θ) * sigmoid(-θ)", {"x": -0.5, "θ": 0.3}),
+    # steps that need more than six digits, forward and backward
+    ("y = x - 1\nL = (1024 + 0.001 * x) * y / (x - 1.0000001)", {"x": 1.0}),
+    ("e = 1.0000001 * x - 1\nL = e * (1024 + 0.001) + e", {"x": 1.0, "θ": 2.0}),
+    ("L = (x + 1024) * (x + 0.001) * (123456.7 + θ)", {"x": 1.0000001, "θ": -0.7}),
+    # an alias, constants, pi, subscripts, a max gate, a dead branch
+    ("e = x * y\nf = e\nL = f * 2 + max(e, -y)", {"x": 1.0, "y": -2.0}),
+    ("w_1 = x * pi\nθ_2 = w_1 / 3 + 0.1\ndead = θ_2 * 7\nh = θ_2 * x\nh = h - 1\nL = tanh(h) * exp(-x) + 2 * 3",
+     {"x": 0.25, "θ": 1.0}),
+    # grad(): names with "/" in them, bracketed as operands
+    ("f = x * x * θ\ng = grad(f, x)\nL = g * g + θ", {"x": 1.5, "θ": -2.0}),
+    # used 2 and 70 times (more than SHOWN_TERMS: "… and 50 more"), unary consumers
+    ("h = sin(x) + cos(x)\nL = " + " + ".join(["h"] * 70) + " + relu(x) * abs(x)", {"x": -0.3, "θ": 1.0}),
+    # used 3,000 times, by several consumers
+    ("L = " + " + ".join(["x * θ"] * 1500), {"x": 1.0 / 3.0, "θ": -2.5}),
+]
+
+
+@pytest.mark.parametrize("source, values", PROGRAMS)
+def test_known_programs_print_the_same_bytes_through_the_bulk_printer(source, values):
+    result = differentiate(source, values)
+    assert isinstance(bulk_for(result, _Writer(result).texts), BulkSteps)  # the path under test is taken
+    names = {result.graph.nodes[i].name for i in result.graph.inputs}
+    for options in OPTIONS:
+        if "wrt" in options and not set(options["wrt"]) <= names:
+            continue
+        for fmt in FAST_WRITERS:
+            fast, generic = _both(lambda: FORMATS[fmt].render(result, **options))
+            assert fast == generic, (fmt, options)
+
+
+def test_a_step_that_needs_more_digits_keeps_them_in_bulk():
+    text = FORMATS["text"].render(differentiate("y = x - 1\nL = y * 1024 + 0.001", {"x": 1.0000001})).decode()
+    assert "  1. y = x − 1 = 1.0000001 − 1 = 1e-7\n" in text
+    text = FORMATS["text"].render(differentiate("L = x * 3 + 1024 + 0.001", {"x": 1.0})).decode()
+    assert "  3. L = a + 0.001 = 1027 + 0.001 = 1027.001\n" in text
+
+
+def test_the_bulk_printer_leaves_out_the_steps_off_the_wrt_paths():
+    result = differentiate("p = x * y\nq = y * 2\nL = p + q", {"x": 2.0, "y": 3.0})
+    text = FORMATS["text"].render(result, wrt=["x"]).decode()
+    backward = text.split("Backward pass")[1].split("Result")[0]
+    assert "∂L/∂x" in backward and "∂L/∂q" not in backward and "∂L/∂y" not in backward
+
+
+@settings(SETTINGS, max_examples=examples(80))
+@given(programs(), st.fixed_dictionaries({name: VALUES for name in INPUTS}), st.sampled_from(FAST_WRITERS),
+       st.sampled_from(OPTIONS[:3]))
+def test_random_programs_print_the_same_bytes_through_the_bulk_printer(source, values, fmt, options):
+    result = _result(source, values)
+    if result is None:
+        return
+    names = {result.graph.nodes[i].name for i in result.graph.inputs}
+    if "wrt" in options and not set(options["wrt"]) <= names:
+        options = {}
+    fast, generic = _both(lambda: FORMATS[fmt].render(result, **options))
+    assert fast == generic
+
+
+def test_the_reference_path_does_not_use_the_bulk_printer():
+    result = differentiate("L = x * x", {"x": 3.0})
+    step_text.FAST = False
+    try:
+        assert bulk_for(result, _Writer(result).texts) is None
+    finally:
+        step_text.FAST = True
