@@ -95,3 +95,18 @@ def test_the_reference_path_does_not_use_the_bulk_printer():
         assert bulk_for(result, _Writer(result).texts) is None
     finally:
         step_text.FAST = True
+
+
+def test_a_big_streamed_json_document_is_the_same_through_the_bulk_printer():
+    """Past INDENT_LIMIT nodes the JSON is streamed in batches; a node used more than a batch's worth
+    of times is written piece by piece (``_BigStep``). Both ways must give the same bytes."""
+    from backprop.render.export import _BATCH, INDENT_LIMIT, render_json
+
+    source = "h = " + " + ".join(["x * y"] * (_BATCH + 100)) + "\nd = h * 3\nL = log(h * h) + max(h, y) / 3"
+    result = differentiate(source, {"x": 0.5, "y": -1.5})
+    assert len(result.graph.nodes) > INDENT_LIMIT
+    fast, generic = _both(lambda: render_json(result))
+    assert fast == generic
+    for options in ({"wrt": ["y"]}, {}):
+        fast, generic = _both(lambda: FORMATS["text"].render(result, **options))
+        assert fast == generic

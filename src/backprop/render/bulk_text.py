@@ -165,6 +165,7 @@ class BulkSteps:
             op = consumer_node.op
             up = grads[consumer]
             local = partials[consumer][position]
+            local_text = format_number(local)
             digits = DIGITS
             if up != 0.0:  # as _backward_digits: the product's digits (six when nothing flows back)
                 contribution = up * local
@@ -174,7 +175,7 @@ class BulkSteps:
                     read, claimed = six_read(contribution) or _six(contribution)
                     finite = isfinite(contribution)
                 if finite and grad_finite[consumer] and isfinite(local):
-                    local_read = (six_read(local) or _six(local))[0]
+                    local_read = float(local_text)
                     if not six_digits_hold(_product, (up, local), (grad_reads[consumer], local_read), contribution,
                                            read, claimed, read == contribution and grad_exact[consumer]
                                            and local_read == local):
@@ -197,7 +198,6 @@ class BulkSteps:
                 else:
                     a = args[0]
                     over_numbers = rule1(op, shown[a], kinds[a], shown[consumer], kinds[consumer])
-                local_text = format_number(local)
                 total = grad_texts[node_id]
             else:
                 up_text, up_kind = format_number(up, digits), grad_kinds[consumer]
@@ -231,7 +231,7 @@ class BulkSteps:
                 since += f"   ({phrase})"
             note = notes.get((consumer, position))
             if note:
-                yield [line, since, writer.note(note)]
+                yield [line, since, writer.note(note).strip()]
             else:
                 yield [line, since]
 
@@ -353,7 +353,7 @@ class BulkSteps:
         six = self.grad_six
         if six.finite[consumer] and math.isfinite(local) and math.isfinite(contribution):
             read, claimed = _SIX_READ.get(contribution) or _six(contribution)
-            local_read = (_SIX_READ.get(local) or _six(local))[0]
+            local_read = float(format_number(local))
             if six_digits_hold(_product, (up, local), (six.reads[consumer], local_read), contribution, read, claimed,
                                read == contribution and six.exact[consumer] and local_read == local):
                 return DIGITS

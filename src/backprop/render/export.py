@@ -10,7 +10,8 @@ import json
 import math
 
 from .equations import SHOWN_TERMS
-from .trace import iter_step_texts
+from ..steps import BACKWARD, FORWARD
+from .trace import bulk_writer, iter_step_texts
 
 
 def json_number(x: float) -> float | str:
@@ -51,6 +52,10 @@ def _nodes(result):
 
 
 def _steps(result, streamed: bool = False):
+    writer, bulk = bulk_writer(result)
+    if bulk is not None:
+        yield from _bulk_steps(result, writer, bulk, streamed)
+        return
     for step, text in zip(result.steps, iter_step_texts(result)):
         if streamed and len(step.terms) > _BATCH:  # a node used very often: its lists written piece by piece
             yield _BigStep(step, text)
@@ -59,6 +64,49 @@ def _steps(result, streamed: bool = False):
         if len(step.terms) > SHOWN_TERMS:  # the text shows the first uses; the numbers of all of them
             entry["consumers"] = [t.consumer for t in step.terms]
             entry["contributions"] = [json_number(t.contribution) for t in step.terms]
+        yield entry
+
+
+def _bulk_steps(result, writer, bulk, streamed: bool):
+    """``_steps`` from the bulk printer and ``Steps``' flat arrays: the same entries, no Step per step."""
+    steps = result.steps
+    for node_id, text in zip(steps.forward_order, bulk.forward_texts()):
+        yield {"phase": FORWARD, "node": node_id, "text": text}
+    uses = steps.uses()
+    start, consumers, positions, grads, partials = uses.start, uses.consumers, uses.positions, uses.grads, \
+        uses.partials
+    gate_of = uses.gates
+    nodes = result.graph.nodes
+    reaches = steps.reaches
+    output = result.graph.output
+    for node_id, lines in zip(steps.backward_order, bulk.backward_lines(writer)):
+        text = lines[0] if len(lines) == 1 else "\n".join(lines)
+        at, stop = start[node_id], start[node_id + 1]
+        if node_id == output:  # no terms: no gates
+            yield {"phase": BACKWARD, "node": node_id, "text": text}
+            continue
+        if streamed and stop - at > _BATCH:
+            yield _BigStep(steps.backward_step(node_id), text)
+            continue
+        entry = {"phase": BACKWARD, "node": node_id, "text": text}
+        if reaches[node_id]:  # as _gates
+            gates = []
+            for u in range(at, stop):
+                consumer = consumers[u]
+                gate = gate_of[nodes[consumer].op]
+                if gate:
+                    gates.append({"gate": gate, "consumer": consumer, "position": positions[u]})
+            if stop - at > 1:
+                gates.append({"gate": "copy", "consumer": None, "position": None})
+            if gates:
+                entry["gates"] = gates
+        if stop - at > SHOWN_TERMS:
+            entry["consumers"] = list(consumers[at:stop])
+            contributions = []
+            for u in range(at, stop):
+                up = grads[consumers[u]]
+                contributions.append(json_number(up * partials[consumers[u]][positions[u]] if up != 0.0 else 0.0))
+            entry["contributions"] = contributions
         yield entry
 
 

@@ -110,9 +110,21 @@ def step_texts(result, *, ascii: bool = False) -> list[str]:
 def iter_step_texts(result, *, ascii: bool = False):
     """Every step's text, in order, one at a time (the JSON writer streams them)."""
     writer = _Writer(result, ascii)
+    bulk = bulk_for(result, writer.texts)
+    if bulk is not None:  # every step printed in two passes over flat arrays
+        yield from bulk.forward_texts()
+        for lines in bulk.backward_lines(writer):
+            yield lines[0] if len(lines) == 1 else "\n".join(lines)
+        return
     for step in result.steps:
         lines = writer.step(step)
         yield lines[0] if len(lines) == 1 else lines[0] + "\n" + "\n".join([line.strip() for line in lines[1:]])
+
+
+def bulk_writer(result, *, ascii: bool = False):
+    """(writer, bulk printer) of a result, the bulk printer None on the reference path (``step_text.FAST``)."""
+    writer = _Writer(result, ascii)
+    return writer, bulk_for(result, writer.texts)
 
 
 def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
