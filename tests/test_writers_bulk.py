@@ -110,3 +110,22 @@ def test_a_big_streamed_json_document_is_the_same_through_the_bulk_printer():
     for options in ({"wrt": ["y"]}, {}):
         fast, generic = _both(lambda: FORMATS["text"].render(result, **options))
         assert fast == generic
+
+
+@settings(SETTINGS, max_examples=examples(500))
+@given(st.lists(st.floats() | st.sampled_from([0.0, -0.0, 1e15, -1e15, 1e16, 123456.7, 999999.5, 0.000123457, 5e-324,
+                                                1.0000001, 1024.001, float("inf"), float("-inf")]), max_size=20))
+def test_a_column_of_six_digit_texts_is_what_format_number_and_six_give(xs):
+    """numfmt.SixDigits (one pass over every node's value or gradient) against the per-number functions."""
+    import math
+
+    from backprop.numfmt import _SIX_READ, SixDigits, _six, format_number
+
+    column = SixDigits(xs)
+    for i, x in enumerate(xs):
+        _SIX_READ.pop(x, None)
+        assert column.texts[i] == format_number(x)
+        if math.isfinite(x):
+            assert (column.reads[i], column.claims[i]) == _six(x)
+        assert column.exact[i] == (float(format_number(x)) == x)
+        assert column.finite[i] == math.isfinite(x)

@@ -64,9 +64,33 @@ class SixDigits:
     __slots__ = ("texts", "reads", "claims", "exact", "finite")
 
     def __init__(self, xs):
-        texts = self.texts = [_format(x, DIGITS) for x in xs]
-        reads = self.reads = list(map(float, texts))
-        self.claims = [_claim(text, read) for text, read in zip(texts, reads)]
+        # _format and _claim inlined: this loop runs once per node, twice per derivation
+        texts, reads, claims = self.texts, self.reads, self.claims = [], [], []
+        add_text, add_read, add_claim = texts.append, reads.append, claims.append
+        floor, log10 = math.floor, math.log10
+        for x in xs:
+            if x != x:
+                text = "nan"
+            elif x == 0:
+                text = "0"
+            elif x.is_integer() and -1e15 < x < 1e15:
+                text = str(int(x))
+            elif x == _INF or x == -_INF:
+                text = "inf" if x > 0 else "-inf"
+            else:
+                text = "%.6g" % x
+                if "e" in text:
+                    mantissa, exponent = text.split("e")
+                    text = f"{mantissa}e{int(exponent)}"
+            add_text(text)
+            read = float(text)
+            add_read(read)
+            if "." in text or "e" in text:
+                mantissa = text.partition("e")[0].lstrip("-0.")
+                if len(mantissa) - ("." in mantissa) == DIGITS:
+                    add_claim(0.5 * 10.0 ** (floor(log10(abs(read))) - DIGITS + 1))
+                    continue
+            add_claim(0.0)
         self.exact = bytearray(map(operator.eq, reads, xs))
         self.finite = bytearray(map(math.isfinite, xs))
 

@@ -142,6 +142,12 @@ class BulkSteps:
         print_partial = texts.print.partial
         six_read = _SIX_READ.get
         self.grads, self.grad_six, self.grad_kinds = grads, six_grads, grad_kinds
+        d = "d" if texts.print.ascii else "∂"
+        out_named = texts.out[1] == _NAME
+        out_over = f"{d}{texts.out[0]}/{d}"  # ∂L/∂ before a node's name
+        mul_forms = texts._binary  # (op, kind, kind) → %-format, filled by StepTexts.binary
+        binary("mul", "", _D, "", _D)  # makes the chain stage's template
+        chain_form = mul_forms[("mul", _D, _D)]
         for node_id in steps.backward_order:
             if wrt is not None and node_id not in wrt:
                 continue
@@ -182,13 +188,17 @@ class BulkSteps:
                         digits = equation_digits(_product, (up, local), contribution)
             consumer_leaf = leaves[consumer]
             name, name_kind = leaves[node_id]
-            own_target = targets[node_id] = target(node_id)
-            if consumer == output:
-                partial = own_target
-            elif consumer_leaf[1] == _NAME and name_kind == _NAME:
-                partial = print_partial(consumer_leaf[0], name)
+            if name_kind == _NAME:  # as StepTexts.target and Printer.partial, without the calls
+                own_target = targets[node_id] = out_over + name if out_named else target(node_id)
+                if consumer == output:
+                    partial = own_target
+                elif consumer_leaf[1] == _NAME:
+                    partial = f"{d}{consumer_leaf[0]}/{d}{name}"
+                else:
+                    partial = texts.print(texts.equations.partial(consumer, node_id))
             else:
-                partial = texts.print(texts.equations.partial(consumer, node_id))
+                own_target = targets[node_id] = target(node_id)
+                partial = own_target if consumer == output else texts.print(texts.equations.partial(consumer, node_id))
             if digits == DIGITS:
                 up_text, up_kind = grad_texts[consumer], grad_kinds[consumer]
                 if len(args) == 2:
@@ -216,15 +226,25 @@ class BulkSteps:
                 over_names = rule2(op, position, *leaves[args[0]], *leaves[args[1]], *consumer_leaf)
             else:
                 over_names = rule1(op, *leaves[args[0]], *consumer_leaf)
-            line = last = own_target
-            for text in (binary("mul", targets[consumer] or target(consumer), _D, partial, _D),
-                         binary("mul", up_text, up_kind, *over_names),
-                         binary("mul", up_text, up_kind, *over_numbers),
-                         binary("mul", up_text, up_kind, local_text, _NEG if local < 0 else _POS),
-                         total):
-                if text != last:
-                    line += " = " + text
-                    last = text
+            # the four products from their templates (StepTexts.binary's, looked up here)
+            chain = chain_form % (targets[consumer] or target(consumer), partial)
+            form = mul_forms.get(("mul", up_kind, over_names[1]))
+            symbolic = form % (up_text, over_names[0]) if form else binary("mul", up_text, up_kind, *over_names)
+            form = mul_forms.get(("mul", up_kind, over_numbers[1]))
+            substituted = form % (up_text, over_numbers[0]) if form else binary("mul", up_text, up_kind,
+                                                                                   *over_numbers)
+            local_kind = _NEG if local < 0 else _POS
+            form = mul_forms.get(("mul", up_kind, local_kind))
+            product = form % (up_text, local_text) if form else binary("mul", up_text, up_kind, local_text, local_kind)
+            line = own_target if chain == own_target else own_target + " = " + chain
+            if symbolic != chain:
+                line += " = " + symbolic
+            if substituted != symbolic:
+                line += " = " + substituted
+            if product != substituted:
+                line += " = " + product
+            if total != product:
+                line += " = " + total
             since = f"since {consumer_leaf[0]} = {operations[consumer] or operation(consumer)}, {partial} = {over_names[0]}"
             gate = gates[op]
             if gate and (phrase := gate_phrase_of(gate, local)):
