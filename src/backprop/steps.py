@@ -64,13 +64,13 @@ class Steps(Sequence):
         nodes = graph.nodes
         self._graph, self._values, self._gradients = graph, values, gradients
         # A constant-only operation such as 2*3 is still a forward step; pi is a constant node.
-        self._forward = array("i", [node.id for node in nodes if node.args])
+        self._forward = array("i", [i for i, node in enumerate(nodes) if node.args])
         varies = depends_on_inputs(graph)
         output = graph.output
         # A node computed from constants alone (1/3) needs no gradient: nothing can move it.
         self._backward = array("i", [output])
-        self._backward.extend([node.id for node in reversed(nodes) if node.args and node.id != output
-                               and varies[node.id]])
+        self._backward.extend([i for i in range(len(nodes) - 1, -1, -1) if nodes[i].args and i != output
+                               and varies[i]])
         self._backward.extend([i for i in graph.inputs if i != output])
         self._reaches = bytearray(reaches_output(graph))
         self._uses: _Uses | None = None  # made when the first backward step is read
@@ -166,11 +166,11 @@ class _Uses:
         total = start[-1]
         self.consumers = consumers = array("i", bytes(4 * total))
         self.positions = positions = bytearray(total)
-        for node in nodes:
+        for node_id, node in enumerate(nodes):
             position = 0
             for arg in node.args:
                 at = fill[arg]
-                consumers[at] = node.id
+                consumers[at] = node_id
                 positions[at] = position
                 fill[arg] = at + 1
                 position += 1
@@ -238,9 +238,9 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> Step
 def depends_on_inputs(graph: Graph) -> list[bool]:
     """For each node, whether some input feeds it (the others are constants, whatever their op)."""
     varies = [False] * len(graph.nodes)
-    for node in graph.nodes:
+    for node_id, node in enumerate(graph.nodes):
         if node.op == "input" or any(varies[arg] for arg in node.args):
-            varies[node.id] = True
+            varies[node_id] = True
     return varies
 
 
@@ -248,9 +248,10 @@ def reaches_output(graph: Graph) -> list[bool]:
     """For each node, whether some path leads from it to the output (the others have gradient 0)."""
     reaches = [False] * len(graph.nodes)
     reaches[graph.output] = True
-    for node in reversed(graph.nodes):
-        if reaches[node.id]:
-            for arg in node.args:
+    nodes = graph.nodes
+    for node_id in range(len(nodes) - 1, -1, -1):
+        if reaches[node_id]:
+            for arg in nodes[node_id].args:
                 reaches[arg] = True
     return reaches
 
@@ -287,11 +288,11 @@ def relevant_nodes(graph: Graph, wrt_ids) -> set[int]:
     depends = [False] * len(nodes)  # depends on a wrt input
     for i in wrt_ids:
         depends[i] = True
-    for node in nodes:  # topological order: operands before their consumers
+    for node_id, node in enumerate(nodes):  # topological order: operands before their consumers
         if any(depends[arg] for arg in node.args):
-            depends[node.id] = True
+            depends[node_id] = True
     reaches = reaches_output(graph)
-    return {node.id for node in nodes if depends[node.id] and reaches[node.id]} | {graph.output}
+    return {i for i in range(len(nodes)) if depends[i] and reaches[i]} | {graph.output}
 
 
 class Focus(frozenset):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 
+from ..graph import CONST
 from ..numfmt import _SIX_READ, DIGITS, SixDigits, _six, equation_digits, format_number, six_digits_hold
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
@@ -48,8 +49,9 @@ class BulkSteps:
         self.value_kinds = [_NEG if v < 0 else _POS for v in self.values]
         # per node, made once: its name or literal and kind (as an operand), its operation over
         # names (filled by the forward pass) and ∂L/∂node (filled by the backward pass)
-        leaf = texts.leaf
-        self.leaves = [leaf(i) for i in range(len(self.nodes))]
+        leaf, name = texts.leaf, texts.print.name
+        self.leaves = [leaf(i) if node.op == CONST and not node.named
+                       else (name(node.name), ("name", "/" in node.name)) for i, node in enumerate(self.nodes)]
         self.operations: list = [None] * len(self.nodes)
         self.targets: list = [None] * len(self.nodes)
 
