@@ -66,6 +66,7 @@ class BulkSteps:
         operation, binary, unary = texts.operation, texts.binary, texts.unary
         leaves, operations = self.leaves, self.operations
         forwards = OPS.column("forward")
+        isfinite = math.isfinite
         aliases = texts.aliases  # an operand written as an alias (f = e): StepTexts.operation prints it
         for node_id in self.steps.forward_order:
             node = nodes[node_id]
@@ -76,11 +77,17 @@ class BulkSteps:
             if len(args) == 2:
                 a, b = args
                 x, y = values[a], values[b]
-                digits = DIGITS  # as equation_digits decides, from the texts already read back
-                if finite[node_id] and finite[a] and finite[b] and not six_digits_hold(
-                        compute, (x, y), (reads[a], reads[b]), value, reads[node_id], claims[node_id],
-                        exact[node_id] and exact[a] and exact[b]):
-                    digits = equation_digits(compute, (x, y), value)
+                digits = DIGITS  # as equation_digits decides (six_digits_hold inlined), from texts read back
+                if finite[node_id] and finite[a] and finite[b]:
+                    try:
+                        if not (exact[node_id] and exact[a] and exact[b] and compute(x, y) == value):
+                            read_a, read_b, read = reads[a], reads[b], reads[node_id]
+                            recomputed = compute(read_a, read_b)
+                            if isfinite(recomputed) and abs(recomputed - read) > claims[node_id] + 1e-12 * max(
+                                    abs(read), abs(read_a), abs(read_b)):
+                                digits = equation_digits(compute, (x, y), value)
+                    except (ArithmeticError, ValueError):
+                        pass
                 if digits == DIGITS:
                     numeric = binary(op, shown[a], kinds[a], shown[b], kinds[b])
                     total = shown[node_id]
@@ -182,12 +189,14 @@ class BulkSteps:
                 else:
                     read, claimed = six_read(contribution) or _six(contribution)
                     finite = isfinite(contribution)
-                if finite and grad_finite[consumer] and isfinite(local):
+                if finite and grad_finite[consumer] and isfinite(local):  # six_digits_hold(_product, ...) inlined
                     local_read = float(local_text)
-                    if not six_digits_hold(_product, (up, local), (grad_reads[consumer], local_read), contribution,
-                                           read, claimed, read == contribution and grad_exact[consumer]
-                                           and local_read == local):
-                        digits = equation_digits(_product, (up, local), contribution)
+                    if not (read == contribution and grad_exact[consumer] and local_read == local):
+                        up_read = grad_reads[consumer]
+                        recomputed = up_read * local_read
+                        if isfinite(recomputed) and abs(recomputed - read) > claimed + 1e-12 * max(
+                                abs(read), abs(up_read), abs(local_read)):
+                            digits = equation_digits(_product, (up, local), contribution)
             consumer_leaf = leaves[consumer]
             name, name_kind = leaves[node_id]
             if name_kind == _NAME:  # as StepTexts.target and Printer.partial, without the calls

@@ -197,11 +197,8 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
             chosen = ", ".join(writer.name(i) for i in graph.inputs if i in wrt)
             lines.append(f"  (only the steps on the paths that reach {chosen}: --wrt)")
         for number, printed in enumerate(backward_lines, start=1):
-            label = f"  {number}. "
-            lines.append(label + printed[0])
-            if len(printed) > 1:
-                indent = " " * len(label)
-                lines += [indent + line for line in printed[1:]]
+            label = f"  {number}. "  # the step's reasons line up under its equation
+            lines.append(label + printed[0] if len(printed) == 1 else label + ("\n" + " " * len(label)).join(printed))
             if len(lines) >= _CHUNK_LINES:
                 yield "\n".join(lines) + "\n"
                 lines = []
