@@ -23,7 +23,7 @@ from ..numfmt import _SIX_READ, DIGITS, SixDigits, _six, equation_digits, format
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
-from .step_text import _D, _MUL, _NAME, _NEG, _POS, StepTexts
+from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
 
 _DOT = ("op", "dot")
 
@@ -370,7 +370,7 @@ class BulkSteps:
         own_target = targets[node_id] = target(node_id)
         total = grad_texts[node_id] if grad_texts else format_number(value, digits)
         line = last = own_target
-        add = texts._sum
+        add = self._sum
         for text in (add(chain, more), add(symbolic, more), add(substituted, more), add(local_stage, more),
                      add(summed, more), total):
             if text != last:
@@ -378,6 +378,20 @@ class BulkSteps:
                 last = text
         used = uses_phrase(nodes, node_id, consumers[at:stop], True)
         return [line, writer.prose(used).strip(), *reasons]
+
+    def _sum(self, terms: list, more: int) -> str:
+        """``StepTexts._sum``: terms joined by + from the left, then "… and N more", each + from
+        its template (looked up here, not through ``StepTexts.binary``)."""
+        texts = self.texts
+        forms = texts._binary
+        text, kind = terms[0]
+        for term_text, term_kind in terms[1:]:
+            form = forms.get(("add", kind, term_kind))
+            text = form % (text, term_text) if form else texts.binary("add", text, kind, term_text, term_kind)
+            kind = _ADD
+        if more:
+            text = texts.binary("add", text, kind, texts.print.more(more), _MORE)
+        return text
 
     def _product_digits(self, consumer: int, up: float, local: float, contribution: float) -> int:
         """``equation_digits(_product, (up, local), contribution)``, up being ``consumer``'s gradient."""
