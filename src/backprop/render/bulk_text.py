@@ -26,6 +26,7 @@ from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phras
 from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
 
 _DOT = ("op", "dot")
+_SLASHED = ("name", True)  # a name with "/" in it (grad()'s ∂f/∂x): bracketed as an operand
 
 
 def bulk_for(result, texts) -> BulkSteps | None:
@@ -51,7 +52,8 @@ class BulkSteps:
         # names (filled by the forward pass) and ∂L/∂node (filled by the backward pass)
         leaf, name = texts.leaf, texts.print.name
         self.leaves = [leaf(i) if node.op == CONST and not node.named
-                       else (name(node.name), ("name", "/" in node.name)) for i, node in enumerate(self.nodes)]
+                       else (name(node.name), _SLASHED if "/" in node.name else _NAME)
+                       for i, node in enumerate(self.nodes)]
         self.operations: list = [None] * len(self.nodes)
         self.targets: list = [None] * len(self.nodes)
 

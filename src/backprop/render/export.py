@@ -86,7 +86,7 @@ def _bulk_steps(result, writer, bulk, streamed: bool):
             yield {"phase": BACKWARD, "node": node_id, "text": text}
             continue
         if streamed and stop - at > _BATCH:
-            yield _BigStep(steps.backward_step(node_id), text)
+            yield _BulkBigStep(node_id, text, reaches[node_id], uses, at, stop, nodes)
             continue
         entry = {"phase": BACKWARD, "node": node_id, "text": text}
         if reaches[node_id]:  # as _gates
@@ -132,16 +132,48 @@ class _BigStep:
         yield "}"
 
 
+class _BulkBigStep(_BigStep):
+    """``_BigStep`` read from ``Steps``' flat arrays (the bulk path): no Term per use."""
+
+    def __init__(self, node_id, text, reaches, uses, at, stop, nodes):
+        self.node_id, self.text, self.reaches = node_id, text, reaches
+        self.uses, self.at, self.stop, self.nodes = uses, at, stop, nodes
+
+    def pieces(self, dumps):
+        uses, at, stop = self.uses, self.at, self.stop
+        consumers, positions, grads, partials = uses.consumers, uses.positions, uses.grads, uses.partials
+        gate_of, nodes = uses.gates, self.nodes
+        yield f'{{"phase": {dumps(BACKWARD)}, "node": {dumps(self.node_id)}, "text": {dumps(self.text)}'
+        if self.reaches:  # more than one use, so a copy gate at least
+            gates = ({"gate": gate_of[nodes[consumers[u]].op], "consumer": consumers[u], "position": positions[u]}
+                     for u in range(at, stop) if gate_of[nodes[consumers[u]].op])
+            from itertools import chain
+
+            yield from _list_pieces(', "gates": ', chain(gates, [{"gate": "copy", "consumer": None, "position": None}]),
+                                    dumps)
+        yield from _list_pieces(', "consumers": ', (consumers[u] for u in range(at, stop)), dumps)
+
+        def contributions():
+            for u in range(at, stop):
+                up = grads[consumers[u]]
+                yield json_number(up * partials[consumers[u]][positions[u]] if up != 0.0 else 0.0)
+
+        yield from _list_pieces(', "contributions": ', contributions(), dumps)
+        yield "}"
+
+
 def _list_pieces(key: str, items, dumps):
+    # each batch encoded as one list (one call into the C encoder): the same text as its items
+    # encoded one by one and joined by ", ", between the list's brackets
     yield key + "["
-    batch: list[str] = []
+    batch: list = []
     first = True
     for item in items:
-        batch.append(dumps(item))
+        batch.append(item)
         if len(batch) >= _BATCH:
-            yield ("" if first else ", ") + ", ".join(batch)
+            yield ("" if first else ", ") + dumps(batch)[1:-1]
             batch, first = [], False
-    yield ("" if first or not batch else ", ") + ", ".join(batch) + "]"
+    yield ("" if first or not batch else ", ") + (dumps(batch)[1:-1] if batch else "") + "]"
 
 
 def _views(result, *, symbolic, hessian, wrt, mode, cost, paths, max_paths, lint=False) -> dict:
@@ -212,7 +244,7 @@ def json_chunks(result, *, indent: int | None = 2, symbolic: bool = False, hessi
         batch: list = []
         first = True
         for item in items:
-            if type(item) is _BigStep:
+            if isinstance(item, _BigStep):
                 if batch:
                     yield ("" if first else ", ") + dumps(batch)[1:-1]
                     batch = []
