@@ -129,3 +129,34 @@ def test_a_column_of_six_digit_texts_is_what_format_number_and_six_give(xs):
             assert (column.reads[i], column.claims[i]) == _six(x)
         assert column.exact[i] == (float(format_number(x)) == x)
         assert column.finite[i] == math.isfinite(x)
+
+
+@settings(SETTINGS, max_examples=examples(1000))
+@given(st.sampled_from(["add", "sub", "mul", "div", "pow", "max", "sin", "exp", "log", "tanh", "product"]),
+       st.lists(st.floats(allow_nan=False, allow_infinity=False) | st.sampled_from(
+           [0.0, 1.0, 1 / 3, 1024.0, 0.001, 1.0000001, 123456.7, -2.5, 1e300]), min_size=3, max_size=3),
+       st.booleans())
+def test_six_digits_hold_only_when_equation_digits_says_six(op, numbers, computed):
+    """The bulk printer skips equation_digits when six_digits_hold (or its inlined copies) says six
+    digits hold: that must never be where equation_digits would ask for more."""
+    import math
+
+    from backprop.numfmt import DIGITS, SixDigits, equation_digits, six_digits_hold
+    from backprop.ops import OPS
+    from backprop.render.equations import _product
+
+    compute = _product if op == "product" else OPS[op].forward
+    operands = numbers[:1] if op in ("sin", "exp", "log", "tanh") else numbers[:2]
+    value = numbers[2]
+    if computed:
+        try:
+            value = compute(*operands)
+        except (ArithmeticError, ValueError):
+            pass
+    if not all(math.isfinite(x) for x in [*operands, value]):
+        return
+    column = SixDigits([*operands, value])
+    held = six_digits_hold(compute, operands, list(column.reads[:-1]), value, column.reads[-1], column.claims[-1],
+                           all(column.exact))
+    if held:
+        assert equation_digits(compute, operands, value) == DIGITS

@@ -100,11 +100,17 @@ class BulkSteps:
             elif len(args) == 1:
                 a = args[0]
                 x = values[a]
-                digits = DIGITS
-                if finite[node_id] and finite[a] and not six_digits_hold(
-                        compute, (x,), (reads[a],), value, reads[node_id], claims[node_id],
-                        exact[node_id] and exact[a]):
-                    digits = equation_digits(compute, (x,), value)
+                digits = DIGITS  # as for two operands
+                if finite[node_id] and finite[a]:
+                    try:
+                        if not (exact[node_id] and exact[a] and compute(x) == value):
+                            read_a, read = reads[a], reads[node_id]
+                            recomputed = compute(read_a)
+                            if isfinite(recomputed) and abs(recomputed - read) > claims[node_id] + 1e-12 * max(
+                                    abs(read), abs(read_a)):
+                                digits = equation_digits(compute, (x,), value)
+                    except (ArithmeticError, ValueError):
+                        pass
                 if digits == DIGITS:
                     numeric = unary(op, shown[a], kinds[a])
                     total = shown[node_id]
@@ -262,7 +268,7 @@ class BulkSteps:
             gate = gates[op]
             if gate and (phrase := gate_phrase_of(gate, local)):
                 since += f"   ({phrase})"
-            note = notes.get((consumer, position))
+            note = notes.get((consumer, position)) if notes else None
             if note:
                 yield [line, since, writer.note(note).strip()]
             else:
