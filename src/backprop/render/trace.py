@@ -1,7 +1,9 @@
 """Result → the step-by-step derivation as terminal text (Unicode, or ASCII with --ascii).
 
 ``step_lines`` writes one step; the JSON ``steps`` and the HTML stepper use the same
-function, so every output tells the same story.
+function, so every output tells the same story. The whole derivation (``trace_chunks``) and
+the JSON steps' texts (``iter_step_texts``) are printed by ``bulk_text.BulkSteps`` in two
+passes over the steps' flat arrays: the same text, made without a ``Step`` object per step.
 """
 
 from __future__ import annotations
