@@ -239,8 +239,13 @@ def depends_on_inputs(graph: Graph) -> list[bool]:
     """For each node, whether some input feeds it (the others are constants, whatever their op)."""
     varies = [False] * len(graph.nodes)
     for node_id, node in enumerate(graph.nodes):
-        if node.op == "input" or any(varies[arg] for arg in node.args):
+        if node.op == "input":
             varies[node_id] = True
+            continue
+        for arg in node.args:  # a loop, not any(generator): this runs once per node of big graphs
+            if varies[arg]:
+                varies[node_id] = True
+                break
     return varies
 
 
