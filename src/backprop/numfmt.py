@@ -223,6 +223,11 @@ def _search_digits(compute: Callable[..., float], operands: Sequence[float], val
 _SIX_READ: dict[float, tuple[float, float]] = {}
 
 
+def six_read(x: float) -> tuple[float, float]:
+    """A finite x's six-digit text read back, and the half-unit that text claims (kept per number)."""
+    return _SIX_READ.get(x) or _six(x)
+
+
 def _six(x: float) -> tuple[float, float]:
     """A finite x's six-digit text read back as a float, and how far that text claims to be from x."""
     found = _SIX_READ.get(x)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 from ..graph import CONST
-from ..numfmt import _SIX_READ, DIGITS, SixDigits, _six, equation_digits, format_number, six_digits_hold
+from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_digits_hold, six_read
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
@@ -157,7 +157,6 @@ class BulkSteps:
         leaves, operations, targets = self.leaves, self.operations, self.targets
         rule1, rule2 = texts.rule1, texts.rule2
         print_partial = texts.print.partial
-        six_read = _SIX_READ.get
         self.grads, self.grad_six, self.grad_kinds = grads, six_grads, grad_kinds
         d = "d" if texts.print.ascii else "∂"
         out_named = texts.out[1] == _NAME
@@ -195,7 +194,7 @@ class BulkSteps:
                 if contribution == grads[node_id]:  # the node's gradient: its text is read back already
                     read, claimed, finite = grad_reads[node_id], grad_claims[node_id], grad_finite[node_id]
                 else:
-                    read, claimed = six_read(contribution) or _six(contribution)
+                    read, claimed = six_read(contribution)
                     finite = isfinite(contribution)
                 if finite and grad_finite[consumer] and isfinite(local):  # six_digits_hold(_product, ...) inlined
                     local_read = float(local_text)
@@ -264,7 +263,8 @@ class BulkSteps:
                 line += " = " + product
             if total != product:
                 line += " = " + total
-            since = f"since {consumer_leaf[0]} = {operations[consumer] or operation(consumer)}, {partial} = {over_names[0]}"
+            definition = operations[consumer] or operation(consumer)
+            since = f"since {consumer_leaf[0]} = {definition}, {partial} = {over_names[0]}"
             gate = gates[op]
             if gate and (phrase := gate_phrase_of(gate, local)):
                 since += f"   ({phrase})"
@@ -405,7 +405,7 @@ class BulkSteps:
         """``equation_digits(_product, (up, local), contribution)``, up being ``consumer``'s gradient."""
         six = self.grad_six
         if six.finite[consumer] and math.isfinite(local) and math.isfinite(contribution):
-            read, claimed = _SIX_READ.get(contribution) or _six(contribution)
+            read, claimed = six_read(contribution)
             local_read = float(format_number(local))
             if six_digits_hold(_product, (up, local), (six.reads[consumer], local_read), contribution, read, claimed,
                                read == contribution and six.exact[consumer] and local_read == local):
