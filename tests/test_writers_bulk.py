@@ -160,3 +160,23 @@ def test_six_digits_hold_only_when_equation_digits_says_six(op, numbers, compute
                            all(column.exact))
     if held:
         assert equation_digits(compute, operands, value) == DIGITS
+
+
+def test_the_bulk_printer_prints_the_same_when_its_remembered_texts_are_dropped(monkeypatch):
+    """Operations over names and ∂L/∂node are kept in bounded maps (a 10⁶-node derivation must fit
+    in memory); when they are cleared, the texts are printed again, the same."""
+    import sys
+    from pathlib import Path
+
+    from backprop.render import bulk_text
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from workloads import make
+
+    workload = make("dag-30")
+    result = differentiate(workload.source, workload.values)
+    whole = {fmt: FORMATS[fmt].render(result) for fmt in FAST_WRITERS}
+    monkeypatch.setattr(bulk_text, "_REMEMBERED", 3)
+    for fmt in FAST_WRITERS:
+        fast, generic = _both(lambda: FORMATS[fmt].render(result))
+        assert fast == generic == whole[fmt]
