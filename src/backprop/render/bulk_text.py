@@ -26,10 +26,10 @@ from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phras
 from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
 
 _DOT = ("op", "dot")
-_SLASHED = ("name", True)
+_SLASHED = ("name", True)  # a name with "/" in it (grad()'s ∂f/∂x): bracketed as an operand
 # Operations over names and ∂L/∂node kept for the backward pass: bounded, so that a derivation of
 # 10⁶ operations stays within memory (a consumer's are usually recent; a miss prints them again).
-_REMEMBERED = 1 << 18  # a name with "/" in it (grad()'s ∂f/∂x): bracketed as an operand
+_REMEMBERED = 1 << 17
 
 
 def bulk_for(result, texts) -> BulkSteps | None:
