@@ -9,6 +9,8 @@ reads back as exactly the same float, for numbers the user typed.
 from __future__ import annotations
 
 import math
+import operator
+from array import array
 from typing import Callable, Sequence
 
 DIGITS = 6  # the default: enough for a derivation, short enough to read
@@ -49,6 +51,74 @@ def _format(x: float, digits: int) -> str:
         mantissa, exponent = text.split("e")
         text = f"{mantissa}e{int(exponent)}"
     return text
+
+
+class SixDigits:
+    """A whole column of numbers (every node's value, or gradient) at six digits, made in one pass.
+
+    ``texts[i]`` is ``format_number(xs[i])``; ``reads[i]`` that text read back and ``claims[i]``
+    how far it claims to be from ``xs[i]`` (as ``_six``); ``exact[i]`` whether it reads back as
+    exactly ``xs[i]``, ``finite[i]`` whether ``xs[i]`` is finite. Writers that print each number
+    several times take them from here; it bypasses the per-number caches, which a column would churn.
+    """
+
+    __slots__ = ("texts", "reads", "claims", "exact", "finite")
+
+    def __init__(self, xs):
+        # _format and _claim inlined: this loop runs once per node, twice per derivation
+        # reads and claims as arrays of doubles: 8 bytes a number, not a float object each
+        texts, reads, claims = self.texts, self.reads, self.claims = [], array("d"), array("d")
+        add_text, add_read, add_claim = texts.append, reads.append, claims.append
+        floor, log10 = math.floor, math.log10
+        for x in xs:
+            if x != x:
+                text = "nan"
+            elif x == 0:
+                text = "0"
+            elif x.is_integer() and -1e15 < x < 1e15:
+                text = str(int(x))
+            elif x == _INF or x == -_INF:
+                text = "inf" if x > 0 else "-inf"
+            else:
+                text = "%.6g" % x
+                if "e" in text:
+                    mantissa, exponent = text.split("e")
+                    text = f"{mantissa}e{int(exponent)}"
+            add_text(text)
+            read = float(text)
+            add_read(read)
+            if "." in text or "e" in text:
+                mantissa = text.partition("e")[0].lstrip("-0.")
+                if len(mantissa) - ("." in mantissa) == DIGITS:
+                    add_claim(0.5 * 10.0 ** (floor(log10(abs(read))) - DIGITS + 1))
+                    continue
+            add_claim(0.0)
+        self.exact = bytearray(map(operator.eq, reads, xs))
+        self.finite = bytearray(map(math.isfinite, xs))
+
+
+def six_digits_hold(compute: Callable[..., float], operands: Sequence[float], reads: Sequence[float],
+                    value: float, read: float, claimed: float, exact: bool) -> bool | None:
+    """``equation_digits``' first tests from numbers already read back (``SixDigits``): True when six
+    digits check out by them, None when only ``equation_digits`` itself can tell. Every number finite.
+
+    ``exact``: the value and every operand read back as themselves.
+    """
+    try:
+        if exact and compute(*operands) == value:
+            return True
+        recomputed = compute(*reads)
+        if not math.isfinite(recomputed):
+            return True
+        biggest = abs(read)
+        for x in reads:
+            if abs(x) > biggest:
+                biggest = abs(x)
+        if abs(recomputed - read) <= claimed + 1e-12 * biggest:
+            return True
+    except (ArithmeticError, ValueError):
+        return True
+    return None
 
 
 def format_operand(x: float, digits: int = DIGITS) -> str:
@@ -153,23 +223,33 @@ def _search_digits(compute: Callable[..., float], operands: Sequence[float], val
 _SIX_READ: dict[float, tuple[float, float]] = {}
 
 
+def six_read(x: float) -> tuple[float, float]:
+    """A finite x's six-digit text read back, and the half-unit that text claims (kept per number)."""
+    return _SIX_READ.get(x) or _six(x)
+
+
 def _six(x: float) -> tuple[float, float]:
     """A finite x's six-digit text read back as a float, and how far that text claims to be from x."""
     found = _SIX_READ.get(x)
     if found is None:
         text = format_number(x)
         read = float(text)
-        # as _claimed(text, DIGITS), from the number already read back; the significant digits
-        # counted as _significant_digits counts them (the mantissa without sign, point, leading zeros)
-        mantissa = text.partition("e")[0].lstrip("-0.")
-        if ("." in text or "e" in text) and len(mantissa) - ("." in mantissa) == DIGITS:
-            found = (read, 0.5 * 10.0 ** (math.floor(math.log10(abs(read))) - DIGITS + 1))
-        else:
-            found = (read, 0.0)
+        found = (read, _claim(text, read))
         if len(_SIX_READ) >= _SIX_LIMIT:
             _SIX_READ.clear()
         _SIX_READ[x] = found
     return found
+
+
+def _claim(text: str, read: float) -> float:
+    """``_claimed(text, DIGITS)`` from the number already read back; the significant digits counted
+    as ``_significant_digits`` counts them (the mantissa without sign, point, leading zeros)."""
+    if "." not in text and "e" not in text:
+        return 0.0
+    mantissa = text.partition("e")[0].lstrip("-0.")
+    if len(mantissa) - ("." in mantissa) == DIGITS:
+        return 0.5 * 10.0 ** (math.floor(math.log10(abs(read))) - DIGITS + 1)
+    return 0.0
 
 
 def _checks_out(compute: Callable[..., float], texts: list[str], shown: str, digits: int) -> bool:

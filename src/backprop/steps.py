@@ -64,13 +64,13 @@ class Steps(Sequence):
         nodes = graph.nodes
         self._graph, self._values, self._gradients = graph, values, gradients
         # A constant-only operation such as 2*3 is still a forward step; pi is a constant node.
-        self._forward = array("i", [node.id for node in nodes if node.args])
+        self._forward = array("i", [i for i, node in enumerate(nodes) if node.args])
         varies = depends_on_inputs(graph)
         output = graph.output
         # A node computed from constants alone (1/3) needs no gradient: nothing can move it.
         self._backward = array("i", [output])
-        self._backward.extend([node.id for node in reversed(nodes) if node.args and node.id != output
-                               and varies[node.id]])
+        self._backward.extend([i for i in range(len(nodes) - 1, -1, -1) if nodes[i].args and i != output
+                               and varies[i]])
         self._backward.extend([i for i in graph.inputs if i != output])
         self._reaches = bytearray(reaches_output(graph))
         self._uses: _Uses | None = None  # made when the first backward step is read
@@ -97,6 +97,32 @@ class Steps(Sequence):
     def __repr__(self) -> str:
         return f"<Steps: {len(self._forward):,} forward, {len(self._backward):,} backward>"
 
+    # --- the flat arrays, for writers that print every step in one pass (render/bulk_text.py)
+    @property
+    def forward_order(self) -> array:
+        """The node of each forward step, in order (no Step objects made)."""
+        return self._forward
+
+    @property
+    def backward_order(self) -> array:
+        """The node of each backward step, in order: the output, operations, then the inputs."""
+        return self._backward
+
+    @property
+    def reaches(self) -> bytearray:
+        """For each node, 1 when some path leads from it to the output."""
+        return self._reaches
+
+    def uses(self) -> _Uses:
+        """Every node's uses as flat arrays (``_Uses``: ``start``, ``consumers``, ``positions``)."""
+        if self._uses is None:
+            self._uses = _Uses(self._graph, self._gradients)
+        return self._uses
+
+    def backward_step(self, node_id: int) -> Step:
+        """The backward step of ``node_id`` as a ``Step`` (what indexing returns for it)."""
+        return self._backward_step(node_id)
+
     def _step(self, index: int) -> Step:
         recent = self._recent
         found = recent.get(index)
@@ -114,9 +140,7 @@ class Steps(Sequence):
         return step
 
     def _backward_step(self, node_id: int) -> Step:
-        uses = self._uses
-        if uses is None:
-            uses = self._uses = _Uses(self._graph, self._gradients)
+        uses = self.uses()
         reaches = bool(self._reaches[node_id])
         grad = self._gradients.grads[node_id]
         if node_id == self._graph.output:
@@ -142,11 +166,11 @@ class _Uses:
         total = start[-1]
         self.consumers = consumers = array("i", bytes(4 * total))
         self.positions = positions = bytearray(total)
-        for node in nodes:
+        for node_id, node in enumerate(nodes):
             position = 0
             for arg in node.args:
                 at = fill[arg]
-                consumers[at] = node.id
+                consumers[at] = node_id
                 positions[at] = position
                 fill[arg] = at + 1
                 position += 1
@@ -214,9 +238,14 @@ def build_steps(graph: Graph, values: list[float], gradients: Gradients) -> Step
 def depends_on_inputs(graph: Graph) -> list[bool]:
     """For each node, whether some input feeds it (the others are constants, whatever their op)."""
     varies = [False] * len(graph.nodes)
-    for node in graph.nodes:
-        if node.op == "input" or any(varies[arg] for arg in node.args):
-            varies[node.id] = True
+    for node_id, node in enumerate(graph.nodes):
+        if node.op == "input":
+            varies[node_id] = True
+            continue
+        for arg in node.args:  # a loop, not any(generator): this runs once per node of big graphs
+            if varies[arg]:
+                varies[node_id] = True
+                break
     return varies
 
 
@@ -224,9 +253,10 @@ def reaches_output(graph: Graph) -> list[bool]:
     """For each node, whether some path leads from it to the output (the others have gradient 0)."""
     reaches = [False] * len(graph.nodes)
     reaches[graph.output] = True
-    for node in reversed(graph.nodes):
-        if reaches[node.id]:
-            for arg in node.args:
+    nodes = graph.nodes
+    for node_id in range(len(nodes) - 1, -1, -1):
+        if reaches[node_id]:
+            for arg in nodes[node_id].args:
                 reaches[arg] = True
     return reaches
 
@@ -263,11 +293,11 @@ def relevant_nodes(graph: Graph, wrt_ids) -> set[int]:
     depends = [False] * len(nodes)  # depends on a wrt input
     for i in wrt_ids:
         depends[i] = True
-    for node in nodes:  # topological order: operands before their consumers
+    for node_id, node in enumerate(nodes):  # topological order: operands before their consumers
         if any(depends[arg] for arg in node.args):
-            depends[node.id] = True
+            depends[node_id] = True
     reaches = reaches_output(graph)
-    return {node.id for node in nodes if depends[node.id] and reaches[node.id]} | {graph.output}
+    return {i for i in range(len(nodes)) if depends[i] and reaches[i]} | {graph.output}
 
 
 class Focus(frozenset):

@@ -180,22 +180,7 @@ class Equations:
         """'x is used 2 times (by p, q): …' for a node whose gradient sums several paths."""
         if not step.reaches_output or len(step.terms) < 2:
             return None
-        nodes = self.graph.nodes
-        counts: dict[str, int] = {}
-        for t in step.terms:
-            name = nodes[t.consumer].name
-            counts[name] = counts.get(name, 0) + 1
-        node = nodes[step.node].name
-        n = len(step.terms)
-        copy = " (copy gate: a fork sums its branches' gradients)" if step.gate == "copy" else ""
-        if n <= SHOWN_TERMS:
-            users = ", ".join(name + ("" if k == 1 else f" ({k} times)") for name, k in counts.items())
-            return f"{node} is used {n} times (by {users}): its gradient is the sum of the {n} paths{copy}"
-        listed = [name + ("" if k == 1 else f" ({k:,} times)") for name, k in islice(counts.items(), SHOWN_TERMS)]
-        if len(counts) > SHOWN_TERMS:
-            listed.append(f"… and {len(counts) - SHOWN_TERMS:,} more")
-        return (f"{node} is used {n:,} times (by {', '.join(listed)}): its gradient is the sum of the {n:,} paths, "
-                f"the first {SHOWN_TERMS} shown{copy}")
+        return uses_phrase(self.graph.nodes, step.node, [t.consumer for t in step.terms], step.gate == "copy")
 
     def reasons(self, step: Step) -> list:
         """Since records and notes of a backward step, in order, each once."""
@@ -225,6 +210,25 @@ class Equations:
     def _word(self, node_id: int) -> str:
         node = self.graph.nodes[node_id]
         return format_number(node.value) if node.op == CONST and not node.named else node.name
+
+
+def uses_phrase(nodes, node_id: int, consumers, fork: bool) -> str:
+    """'x is used 2 times (by p, q): …' from the ids of a node's consumers, one per use (``Equations.uses``)."""
+    counts: dict[str, int] = {}
+    for consumer in consumers:
+        name = nodes[consumer].name
+        counts[name] = counts.get(name, 0) + 1
+    node = nodes[node_id].name
+    n = len(consumers)
+    copy = " (copy gate: a fork sums its branches' gradients)" if fork else ""
+    if n <= SHOWN_TERMS:
+        users = ", ".join(name + ("" if k == 1 else f" ({k} times)") for name, k in counts.items())
+        return f"{node} is used {n} times (by {users}): its gradient is the sum of the {n} paths{copy}"
+    listed = [name + ("" if k == 1 else f" ({k:,} times)") for name, k in islice(counts.items(), SHOWN_TERMS)]
+    if len(counts) > SHOWN_TERMS:
+        listed.append(f"… and {len(counts) - SHOWN_TERMS:,} more")
+    return (f"{node} is used {n:,} times (by {', '.join(listed)}): its gradient is the sum of the {n:,} paths, "
+            f"the first {SHOWN_TERMS} shown{copy}")
 
 
 _KEPT = 1 << 16  # entries per cache: reuse is local (a node's uses are near it), memory stays bounded
@@ -288,18 +292,23 @@ def print_stages(printer, stages: list) -> list[str]:
 
 def gate_phrase(term) -> str | None:
     """CS231n's name for how the consumer treats the upstream gradient ('add gate: …'), or None."""
-    if term.gate == "add":
-        if term.local == 1.0:
+    return gate_phrase_of(term.gate, term.local) if term.gate else None
+
+
+def gate_phrase_of(gate: str | None, local: float) -> str | None:
+    """``gate_phrase`` from a term's gate pattern and local derivative (no Term needed)."""
+    if gate == "add":
+        if local == 1.0:
             return "add gate: it passes the gradient on unchanged"
-        if term.local == -1.0:
+        if local == -1.0:
             return "add gate: it passes the gradient on negated"
         return None
-    if term.gate == "mul":
+    if gate == "mul":
         return "mul gate: it swaps its operands' values"
-    if term.gate == "max":
-        if term.local == 1.0:
+    if gate == "max":
+        if local == 1.0:
             return "max gate: it routes the whole gradient to the operand it selected"
-        if term.local == 0.0:
+        if local == 0.0:
             return "max gate: it routes none of the gradient to an operand it did not select"
         return "max gate: a tie splits the gradient between its operands"
     return None

@@ -10,7 +10,8 @@ import json
 import math
 
 from .equations import SHOWN_TERMS
-from .trace import iter_step_texts
+from ..steps import BACKWARD, FORWARD
+from .trace import bulk_writer, iter_step_texts
 
 
 def json_number(x: float) -> float | str:
@@ -51,6 +52,10 @@ def _nodes(result):
 
 
 def _steps(result, streamed: bool = False):
+    writer, bulk = bulk_writer(result)
+    if bulk is not None:
+        yield from _bulk_steps(result, writer, bulk, streamed)
+        return
     for step, text in zip(result.steps, iter_step_texts(result)):
         if streamed and len(step.terms) > _BATCH:  # a node used very often: its lists written piece by piece
             yield _BigStep(step, text)
@@ -59,6 +64,49 @@ def _steps(result, streamed: bool = False):
         if len(step.terms) > SHOWN_TERMS:  # the text shows the first uses; the numbers of all of them
             entry["consumers"] = [t.consumer for t in step.terms]
             entry["contributions"] = [json_number(t.contribution) for t in step.terms]
+        yield entry
+
+
+def _bulk_steps(result, writer, bulk, streamed: bool):
+    """``_steps`` from the bulk printer and ``Steps``' flat arrays: the same entries, no Step per step."""
+    steps = result.steps
+    for node_id, text in zip(steps.forward_order, bulk.forward_texts()):
+        yield {"phase": FORWARD, "node": node_id, "text": text}
+    uses = steps.uses()
+    start, consumers, positions, grads, partials = uses.start, uses.consumers, uses.positions, uses.grads, \
+        uses.partials
+    gate_of = uses.gates
+    nodes = result.graph.nodes
+    reaches = steps.reaches
+    output = result.graph.output
+    for node_id, lines in zip(steps.backward_order, bulk.backward_lines(writer)):
+        text = lines[0] if len(lines) == 1 else "\n".join(lines)
+        at, stop = start[node_id], start[node_id + 1]
+        if node_id == output:  # no terms: no gates
+            yield {"phase": BACKWARD, "node": node_id, "text": text}
+            continue
+        if streamed and stop - at > _BATCH:
+            yield _BulkBigStep(node_id, text, reaches[node_id], uses, at, stop, nodes)
+            continue
+        entry = {"phase": BACKWARD, "node": node_id, "text": text}
+        if reaches[node_id]:  # as _gates
+            gates = []
+            for u in range(at, stop):
+                consumer = consumers[u]
+                gate = gate_of[nodes[consumer].op]
+                if gate:
+                    gates.append({"gate": gate, "consumer": consumer, "position": positions[u]})
+            if stop - at > 1:
+                gates.append({"gate": "copy", "consumer": None, "position": None})
+            if gates:
+                entry["gates"] = gates
+        if stop - at > SHOWN_TERMS:
+            entry["consumers"] = list(consumers[at:stop])
+            contributions = []
+            for u in range(at, stop):
+                up = grads[consumers[u]]
+                contributions.append(json_number(up * partials[consumers[u]][positions[u]] if up != 0.0 else 0.0))
+            entry["contributions"] = contributions
         yield entry
 
 
@@ -84,16 +132,48 @@ class _BigStep:
         yield "}"
 
 
+class _BulkBigStep(_BigStep):
+    """``_BigStep`` read from ``Steps``' flat arrays (the bulk path): no Term per use."""
+
+    def __init__(self, node_id, text, reaches, uses, at, stop, nodes):
+        self.node_id, self.text, self.reaches = node_id, text, reaches
+        self.uses, self.at, self.stop, self.nodes = uses, at, stop, nodes
+
+    def pieces(self, dumps):
+        uses, at, stop = self.uses, self.at, self.stop
+        consumers, positions, grads, partials = uses.consumers, uses.positions, uses.grads, uses.partials
+        gate_of, nodes = uses.gates, self.nodes
+        yield f'{{"phase": {dumps(BACKWARD)}, "node": {dumps(self.node_id)}, "text": {dumps(self.text)}'
+        if self.reaches:  # more than one use, so a copy gate at least
+            gates = ({"gate": gate_of[nodes[consumers[u]].op], "consumer": consumers[u], "position": positions[u]}
+                     for u in range(at, stop) if gate_of[nodes[consumers[u]].op])
+            from itertools import chain
+
+            yield from _list_pieces(', "gates": ', chain(gates, [{"gate": "copy", "consumer": None, "position": None}]),
+                                    dumps)
+        yield from _list_pieces(', "consumers": ', (consumers[u] for u in range(at, stop)), dumps)
+
+        def contributions():
+            for u in range(at, stop):
+                up = grads[consumers[u]]
+                yield json_number(up * partials[consumers[u]][positions[u]] if up != 0.0 else 0.0)
+
+        yield from _list_pieces(', "contributions": ', contributions(), dumps)
+        yield "}"
+
+
 def _list_pieces(key: str, items, dumps):
+    # each batch encoded as one list (one call into the C encoder): the same text as its items
+    # encoded one by one and joined by ", ", between the list's brackets
     yield key + "["
-    batch: list[str] = []
+    batch: list = []
     first = True
     for item in items:
-        batch.append(dumps(item))
+        batch.append(item)
         if len(batch) >= _BATCH:
-            yield ("" if first else ", ") + ", ".join(batch)
+            yield ("" if first else ", ") + dumps(batch)[1:-1]
             batch, first = [], False
-    yield ("" if first or not batch else ", ") + ", ".join(batch) + "]"
+    yield ("" if first or not batch else ", ") + (dumps(batch)[1:-1] if batch else "") + "]"
 
 
 def _views(result, *, symbolic, hessian, wrt, mode, cost, paths, max_paths, lint=False) -> dict:
@@ -164,7 +244,7 @@ def json_chunks(result, *, indent: int | None = 2, symbolic: bool = False, hessi
         batch: list = []
         first = True
         for item in items:
-            if type(item) is _BigStep:
+            if isinstance(item, _BigStep):
                 if batch:
                     yield ("" if first else ", ") + dumps(batch)[1:-1]
                     batch = []

@@ -13,6 +13,8 @@ operand: an operation's name, a number's sign, whether a name holds a "/", or th
 Whatever is printed once per node (names, ∂L/∂node, operations over names) comes from the
 generic printer itself. ``GenericStepTexts`` is the reference path (``FAST = False`` makes
 every writer use it); tests/test_writers_fast.py checks that both print the same bytes.
+The text, ASCII and JSON writers go one step further: ``bulk_text.BulkSteps`` prints every
+step from these templates in two passes over the steps' flat arrays (tests/test_writers_bulk.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Result → the step-by-step derivation as terminal text (Unicode, or ASCII with --ascii).
 
 ``step_lines`` writes one step; the JSON ``steps`` and the HTML stepper use the same
-function, so every output tells the same story.
+function, so every output tells the same story. The whole derivation (``trace_chunks``) and
+the JSON steps' texts (``iter_step_texts``) are printed by ``bulk_text.BulkSteps`` in two
+passes over the steps' flat arrays: the same text, made without a ``Step`` object per step.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from ..numfmt import format_input, format_number, shortest
 from ..steps import BACKWARD, FORWARD, Step, restrict
 from .equations import Equations
 from .printer import printer as printer_for
+from .bulk_text import bulk_for
 from .step_text import PrintedSince, step_texts_for
 
 _UNICODE = {"d": "∂", "times": "×", "dot": "·"}
@@ -62,7 +65,10 @@ class _Writer:
 
     # --- backward
     def backward(self, step: Step) -> list[str]:
-        equation = self.texts.backward(step)
+        return self.lines(self.texts.backward(step))
+
+    def lines(self, equation) -> list[str]:
+        """A printed backward step (``PrintedBackward``) laid out: its equation, then indented reasons."""
         first = " = ".join(equation.stages)
         if equation.remark:
             first += f"   ({equation.remark})"
@@ -76,8 +82,11 @@ class _Writer:
                 gate = f"   ({since_gate})" if (since_gate := reason.gate) else ""
                 lines.append(f"    since {definition}, {rule}{which}{gate}")
             else:
-                lines.append(f"    note: {self.prose(reason)}")
+                lines.append(f"    {self.note(reason)}")
         return lines
+
+    def note(self, text: str) -> str:
+        return f"note: {self.prose(text)}"
 
     def prose(self, text: str) -> str:
         """Words with maths symbols in them, in this writer's alphabet."""
@@ -103,9 +112,21 @@ def step_texts(result, *, ascii: bool = False) -> list[str]:
 def iter_step_texts(result, *, ascii: bool = False):
     """Every step's text, in order, one at a time (the JSON writer streams them)."""
     writer = _Writer(result, ascii)
+    bulk = bulk_for(result, writer.texts)
+    if bulk is not None:  # every step printed in two passes over flat arrays
+        yield from bulk.forward_texts()
+        for lines in bulk.backward_lines(writer):
+            yield lines[0] if len(lines) == 1 else "\n".join(lines)
+        return
     for step in result.steps:
         lines = writer.step(step)
         yield lines[0] if len(lines) == 1 else lines[0] + "\n" + "\n".join([line.strip() for line in lines[1:]])
+
+
+def bulk_writer(result, *, ascii: bool = False):
+    """(writer, bulk printer) of a result, the bulk printer None on the reference path (``step_text.FAST``)."""
+    writer = _Writer(result, ascii)
+    return writer, bulk_for(result, writer.texts)
 
 
 def render_trace(result, *, ascii: bool = False, wrt=None, symbolic: bool = False, hessian: bool = False,
@@ -154,13 +175,18 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
     # hold them all. The forward steps come first, then the backward ones.
     from itertools import dropwhile, takewhile
 
-    forward_steps = takewhile(lambda s: s.phase == FORWARD, result.steps)
-    backward_steps = (s for s in dropwhile(lambda s: s.phase == FORWARD, result.steps)
-                      if wrt is None or s.node in wrt)
+    bulk = bulk_for(result, writer.texts)  # every step printed in two passes over flat arrays
+    if bulk is not None:
+        forward_texts = bulk.forward_texts()
+        backward_lines = bulk.backward_lines(writer, wrt)
+    else:  # the reference path (step_text.FAST off): one Step at a time
+        step_forward = writer.texts.forward
+        forward_texts = (" = ".join(step_forward(s)) for s in takewhile(lambda s: s.phase == FORWARD, result.steps))
+        backward_lines = (_stripped(writer.backward(s)) for s in dropwhile(lambda s: s.phase == FORWARD, result.steps)
+                          if wrt is None or s.node in wrt)
     number = 0
-    step_forward = writer.texts.forward  # a forward step is one line: "  N. " and its stages
-    for number, step in enumerate(forward_steps, start=1):
-        lines.append(f"  {number}. {' = '.join(step_forward(step))}")
+    for number, text in enumerate(forward_texts, start=1):  # a forward step is one line: "  N. " and its stages
+        lines.append(f"  {number}. {text}")
         if len(lines) >= _CHUNK_LINES:
             yield "\n".join(lines) + "\n"
             lines = []
@@ -172,8 +198,9 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
         if wrt is not None:
             chosen = ", ".join(writer.name(i) for i in graph.inputs if i in wrt)
             lines.append(f"  (only the steps on the paths that reach {chosen}: --wrt)")
-        for number, step in enumerate(backward_steps, start=1):
-            lines += _numbered(number, writer.backward(step))
+        for number, printed in enumerate(backward_lines, start=1):
+            label = f"  {number}. "  # the step's reasons line up under its equation
+            lines.append(label + printed[0] if len(printed) == 1 else label + ("\n" + " " * len(label)).join(printed))
             if len(lines) >= _CHUNK_LINES:
                 yield "\n".join(lines) + "\n"
                 lines = []
@@ -210,10 +237,9 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
     yield "\n".join(lines) + "\n"
 
 
-def _numbered(number: int, lines: list[str]) -> list[str]:
-    first, *rest = lines
-    label = f"  {number}. "
-    return [label + first] + [" " * len(label) + line.strip() for line in rest]
+def _stripped(lines: list[str]) -> list[str]:
+    """A step's lines with its reasons' indent taken off (the numbered layout indents them again)."""
+    return [lines[0]] + [line.strip() for line in lines[1:]]
 
 
 __all__ = ["render_trace", "step_lines", "step_texts", "trace_chunks", "BACKWARD", "FORWARD"]
