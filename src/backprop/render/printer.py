@@ -94,6 +94,8 @@ class Printer:
                 shown = latex_name(text)
             else:
                 shown = display_name(text, self.ascii)
+            if len(self._names) >= _MEMO_LIMIT:  # bounded: a 10⁶-node derivation's names would hold ~100 MB
+                self._names.clear()
             self._names[text] = shown
         return shown
 
