@@ -32,10 +32,28 @@ _MEASURED_LIMIT = 1 << 16
 
 
 def _fractions_measured(text: str) -> str:
-    """Each fraction, leftmost first, replaced by its wider part and an "x" (its rule overhangs),
-    until none is left. Replacing one can let an enclosing fraction match (its parts had braces
-    two deep), so the search starts again from the start, unless no brace is open there: then
-    nothing before it can enclose it, and the search goes on from where the replacement begins."""
+    """Each fraction whose parts hold braces at most one deep (once their own fractions are
+    measured) replaced by its wider part and an "x" (its rule overhangs), innermost first.
+
+    Short text is searched with a regex (a fraction found, replaced, searched again); long text
+    (a whole program's expression, thousands of fractions) in one left-to-right scan of its
+    braces with a stack (``_fractions_scanned``): the regex search would copy the text once per
+    fraction and start again from the beginning inside braces."""
+    if len(text) > _SCAN_FROM:
+        scanned = _fractions_scanned(text)
+        if scanned is not None:
+            return scanned
+    return _fractions_searched(text)
+
+
+_SCAN_FROM = 600  # characters: below, the regex search (in C) beats the scan's Python loop
+
+
+def _fractions_searched(text: str) -> str:
+    """The leftmost fraction whose parts hold braces at most one deep replaced, until none is
+    left. Replacing one can let an enclosing fraction match (its parts had braces two deep), so
+    the search starts again from the start, unless no brace is open there: then nothing before
+    it can enclose it, and the search goes on from where the replacement begins."""
     start = 0
     open_at, open_braces = 0, 0  # braces opened and not closed before position open_at (unchanged text)
     while True:
@@ -54,6 +72,86 @@ def _fractions_measured(text: str) -> str:
         open_at = begin
         text = text[:begin] + wider + "x" + text[found.end():]
         start = begin if open_braces == 0 else 0
+
+
+def _fractions_scanned(text: str) -> str | None:
+    """``_fractions_searched``'s text in one scan: each brace group is reduced when it closes (its
+    pieces joined once), and a fraction whose two reduced parts are at most one brace deep becomes
+    its wider part and "x". None (the caller searches instead) for unbalanced braces or a
+    replacement that would spell a new ``\\frac{`` with the text before it."""
+    # A frame per open group: [pieces, depth of its reduced content, kind, the numerator (a fraction's
+    # denominator frame) and its depth]; kinds: "group", "numerator", "denominator".
+    top: list = [[], 0, "top", None, 0]
+    stack = [top]
+    position = 0
+    numerator_closed = None  # a numerator just closed and its depth: the "{" right after opens its denominator
+    for token in _FRACTION_TOKEN.finditer(text):
+        index = token.start()
+        frame = stack[-1]
+        if index > position:
+            frame[0].append(text[position:index])
+        position = token.end()
+        kind = token.group()
+        if numerator_closed is not None:  # kind is that "{"
+            stack.append([[], 0, "denominator", *numerator_closed])
+            numerator_closed = None
+        elif kind == "}":
+            if len(stack) == 1:
+                return None
+            closed = stack.pop()
+            content = "".join(closed[0])
+            if closed[2] == "group":
+                frame = stack[-1]
+                frame[0].append("{" + content + "}")
+                frame[1] = max(frame[1], closed[1] + 1)
+            elif closed[2] == "numerator":
+                if text.startswith("{", position):
+                    numerator_closed = (content, closed[1])
+                else:  # \frac{…} and no denominator: left as written
+                    frame = stack[-1]
+                    frame[0].append("\\frac{" + content + "}")
+                    frame[1] = max(frame[1], closed[1] + 1)
+            elif not _fraction_done(stack[-1], closed[3], closed[4], content, closed[1]):
+                return None
+        elif kind == "{":
+            stack.append([[], 0, "group", None, 0])
+        else:
+            stack.append([[], 0, "numerator", None, 0])
+    if len(stack) > 1 or numerator_closed is not None:
+        return None
+    top[0].append(text[position:])
+    return "".join(top[0])
+
+
+_FRACTION_TOKEN = re.compile(r"\\frac\{|[{}]")
+
+
+def _fraction_done(frame: list, numerator: str, numerator_depth: int, denominator: str, depth: int) -> bool:
+    """A fraction's reduced text added to its enclosing frame; False if it would spell a new ``\\frac{``."""
+    if numerator_depth > 1 or depth > 1:  # the regex would never match it: left as written
+        frame[0].append("\\frac{" + numerator + "}{" + denominator + "}")
+        frame[1] = max(frame[1], numerator_depth + 1, depth + 1)
+        return True
+    wider, depth = max((numerator, numerator_depth), (denominator, depth), key=_visible_part)
+    if "\\frac{" in _tail(frame[0]) + wider[:5]:
+        return False
+    frame[0].append(wider + "x")
+    frame[1] = max(frame[1], depth)
+    return True
+
+
+def _visible_part(part: tuple) -> int:
+    return visible_length(part[0])
+
+
+def _tail(pieces: list) -> str:
+    """The last five characters of the joined pieces."""
+    tail = ""
+    for piece in reversed(pieces):
+        tail = piece + tail
+        if len(tail) >= 5:
+            break
+    return tail[-5:]
 
 
 def visible_length(tex: str) -> int:
@@ -186,32 +284,31 @@ def _plain_parentheses(tex: str) -> str:
 
 def split_top_level(tex: str, parentheses: bool = True) -> list[str]:
     """The math cut before each + or − outside braces and \\left…\\right (else before each ×);
-    ``parentheses=False``: outside braces only (for math whose parentheses are plain)."""
-    for operators in ((" + ", " - "), (r" \times ",)):
+    ``parentheses=False``: outside braces only (for math whose parentheses are plain).
+
+    The operators are found by one regex scan; the depth at each is counted (in C) from the
+    braces and \\left/\\right between it and the one before, so a cut costs no per-character loop."""
+    for operators in (_PLUS_MINUS, _TIMES):
         cuts = []
         depth = 0
-        index = 0
-        while index < len(tex):
-            if parentheses and tex.startswith(r"\left", index):
-                depth += 1
-                index += 5
-                continue
-            if parentheses and tex.startswith(r"\right", index):
-                depth -= 1
-                index += 6
-                continue
-            char = tex[index]
-            if char == "{":
-                depth += 1
-            elif char == "}":
-                depth -= 1
-            elif depth == 0 and index and any(tex.startswith(op, index) for op in operators):
+        before = 0
+        for found in operators.finditer(tex, 1):
+            index = found.start()
+            depth += tex.count("{", before, index) - tex.count("}", before, index)
+            if parentheses:
+                depth += tex.count("\\left", before, index) - tex.count("\\right", before, index)
+            before = index
+            if depth == 0:
                 cuts.append(index)
-            index += 1
         if cuts:
             bounds = [0, *cuts, len(tex)]
             return [tex[a:b].strip() for a, b in zip(bounds, bounds[1:]) if tex[a:b].strip()]
     return [tex]
+
+
+# Where a cut may go: every start of " + " or " - " (a lookahead, so that " - - " gives both), else of " \times ".
+_PLUS_MINUS = re.compile(r"(?= [+-] )")
+_TIMES = re.compile(r"(?= \\times )")
 
 
 def since_rows(since: str) -> list[str]:
