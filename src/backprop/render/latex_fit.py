@@ -23,7 +23,6 @@ _SPACES = {r"\qquad": "    ", r"\quad": "  "}
 
 _BINARY = re.compile(r"\\(?:times|cdot)\b")
 _LEFT_RIGHT = re.compile(r"\\(left|right)")
-_MARKUP = re.compile(r"[{}_^&]")
 _BRACE = re.compile(r"[{}]")
 _NOT_BRACE = re.compile(r"[^{}]+")
 _GROUP = itemgetter(1)  # a match's first group, called from C (a "\\1" template is expanded in Python)
@@ -43,7 +42,29 @@ def _fractions_measured(text: str) -> str:
         scanned = _fractions_scanned(text)
         if scanned is not None:
             return scanned
-    return _fractions_searched(text)
+    # First every fraction the regex finds in one pass (a derivation repeats them: ∂L/∂x is
+    # replaced from a table), then the search for those the pass uncovered (fractions in fractions)
+    if _SPELLS_FRACTION.search(text):  # a part could spell \frac{ with what precedes it: the search alone
+        return _fractions_searched(text)
+    text = _FRACTION.sub(_replaced_fraction, text)
+    return _fractions_searched(text) if "\\frac{" in text else text
+
+
+_SPELLS_FRACTION = re.compile(r"\\(?:f(?:r(?:ac?)?)?)?\\frac\{")
+
+
+def _replaced_fraction(found: re.Match) -> str:
+    whole = found.group()
+    replaced = _REPLACED.get(whole)
+    if replaced is None:
+        replaced = max(found.group(1), found.group(2), key=visible_length) + "x"
+        if len(_REPLACED) >= _MEASURED_LIMIT:
+            _REPLACED.clear()
+        _REPLACED[whole] = replaced
+    return replaced
+
+
+_REPLACED: dict[str, str] = {}  # a fraction → its wider part and "x"
 
 
 _SCAN_FROM = 600  # characters: below, the regex search (in C) beats the scan's Python loop
@@ -167,7 +188,38 @@ def visible_length(tex: str) -> int:
 
 def _measure(tex: str) -> tuple[str, int, bool, bool]:
     """(what is left of the text to count, its \\times and \\cdot, whether its braces balance, whether
-    its end is not a command): what a row's width is counted from, and joined from (``_joined``)."""
+    its end is not a command): what a row's width is counted from, and joined from (``_joined``).
+
+    A text with " = " or " \\times " is measured as its pieces between them, joined: a derivation
+    repeats its pieces (∂L/∂x, an operation's formula, a value), so most are measured once."""
+    if " = " in tex or " \\times " in tex:
+        pieces = _SEPARATOR.split(tex)
+        if len(pieces) > 2:
+            texts = []
+            binary = 0
+            clear = True
+            for piece in pieces:
+                measure = _PIECES.get(piece)
+                if measure is None:
+                    measure = _measure_whole(piece)
+                    _remember(piece, measure)
+                if not (clear and measure[2]):  # a piece open across a separator, or a command before one
+                    return _measure_whole(tex)
+                texts.append(measure[0])
+                binary += measure[1]
+                clear = measure[3]
+            return "".join(texts), binary, True, clear
+    return _measure_whole(tex)
+
+
+_SEPARATOR = re.compile(r"( = | \\times )")
+
+
+def _measure_whole(tex: str) -> tuple[str, int, bool, bool]:
+    """``_measure`` of the text as one piece.
+
+    Each rewrite runs only when the text holds what it rewrites (a regex pass costs about a
+    microsecond even on a short stage, and a derivation measures a few stages per operation)."""
     text = tex
     if "\\q" in text:
         for command, spaces in _SPACES.items():
@@ -177,13 +229,32 @@ def _measure(tex: str) -> tuple[str, int, bool, bool]:
     binary = 0
     ends_clear = True
     if "\\" in text:
-        binary = len(_BINARY.findall(text))  # spaced like + and =
-        text = _WRAPPER.sub(_GROUP, text)
+        if "\\times" in text or "\\cdot" in text:
+            binary = len(_BINARY.findall(text))  # spaced like + and =
+        if "{" in text and ("\\text{" in text or "\\math" in text or "\\operatorname{" in text):
+            text = _WRAPPER.sub(_GROUP, text)
         text = _FUNCTION.sub(_GROUP, text)
-        text = _LEFT_RIGHT.sub("", text)
-        ends_clear = _COMMAND_AT_END.search(text) is None
+        if "\\left" in text or "\\right" in text:
+            text = _LEFT_RIGHT.sub("", text)
+        ends_clear = _ends_clear(text)
         text = _COMMAND.sub("x", text)
-    return _MARKUP.sub("", text), binary, _balanced(tex), ends_clear
+    for markup in _MARKUP_CHARACTERS:
+        if markup in text:
+            text = text.replace(markup, "")
+    return text, binary, _balanced(tex), ends_clear
+
+
+_MARKUP_CHARACTERS = "{}_^&"  # dropped from the counted text
+
+
+def _ends_clear(text: str) -> bool:
+    """Whether the text does not end in a command (``\\`` and letters, to the end): the last
+    backslash is the only one that can start it."""
+    last = text.rfind("\\")
+    if last < 0:
+        return True
+    tail = text[last + 1:]
+    return bool(tail) and not (tail.isascii() and tail.isalpha())
 
 
 def _width(measure: tuple) -> int:
@@ -194,7 +265,10 @@ def _width(measure: tuple) -> int:
 
 def _balanced(tex: str) -> bool:
     """Whether every brace closes one opened before it, and all are closed."""
-    if "{" not in tex and "}" not in tex:
+    opened = tex.count("{")
+    if opened != tex.count("}"):
+        return False
+    if not opened:
         return True
     braces = _NOT_BRACE.sub("", tex)
     while "{}" in braces:  # a balanced string empties when its innermost pairs go, level by level
@@ -218,14 +292,17 @@ def _measured(tex: str) -> tuple:
     found = _PIECES.get(tex)
     if found is None:
         found = _measure(tex)
-        if len(_PIECES) >= _MEASURED_LIMIT:
-            _PIECES.clear()
-        _PIECES[tex] = found
+        _remember(tex, found)
     return found
 
 
+def _remember(tex: str, measure: tuple) -> None:
+    if len(_PIECES) >= _MEASURED_LIMIT:
+        _PIECES.clear()
+    _PIECES[tex] = measure
+
+
 _PIECES: dict[str, tuple] = {}
-_COMMAND_AT_END = re.compile(r"\\[a-zA-Z]*\Z")
 
 
 def equation_rows(left: str, stages: list[str], remark: str = "") -> list[str]:
