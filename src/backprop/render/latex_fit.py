@@ -313,13 +313,15 @@ def equation_rows(left: str, stages: list[str], remark: str = "") -> list[str]:
     head = f"{left} &=" if left else "&="
     current, measure = head + " ", None  # the measure of current, once it holds a piece
     left_measure = _measured(left)
+    # left + " &=": joined, not measured again (left is measured for every stage's first test)
+    head_measure = _joined(left_measure, " ", _measured("&="), head) if left else _measured(head)
     pieces_on_row = 0
     for stage in stages:
         for part, joiner in _stage_parts(stage, left, left_measure):
             part_measure = _measured(part)
             if not pieces_on_row:
                 candidate = current + part
-                measure = _joined(_measured(head), " ", part_measure, candidate)
+                measure = _joined(head_measure, " ", part_measure, candidate)
                 current = candidate
             else:
                 candidate = current + joiner + part
@@ -333,7 +335,9 @@ def equation_rows(left: str, stages: list[str], remark: str = "") -> list[str]:
                     current, measure = candidate, joined
             pieces_on_row += 1
     if remark:
-        if visible_length(current + remark) > LINE_CHARS:
+        with_remark = current + remark
+        if (visible_length(with_remark) if measure is None
+                else _width(_joined(measure, "", _measured(remark), with_remark))) > LINE_CHARS:
             rows.append(current)
             current = "&" + remark.lstrip()
         else:
@@ -348,7 +352,7 @@ def _stage_parts(stage: str, left: str, left_measure: tuple) -> list[tuple[str, 
     if _width(_joined(left_measure, " = ", _measured(stage), f"{left} = {stage}")) <= LINE_CHARS:
         return [(stage, " = ")]
     pieces = split_top_level(stage)
-    if any(visible_length(piece) > LINE_CHARS for piece in pieces):
+    if any(_width(_measured(piece)) > LINE_CHARS for piece in pieces):  # measured once: the rows join them
         # Deep parentheses (the program as parsed): \left( and \right) must end on one row, so
         # they become plain ones, and the cuts go wherever no braces enclose them.
         pieces = split_top_level(_plain_parentheses(stage), parentheses=False)
@@ -395,21 +399,28 @@ def since_rows(since: str) -> list[str]:
     gate = ""
     if since.endswith(")}") and r"\quad\text{(" in since:
         since, gate = since[:since.rindex(r"\quad\text{(")], since[since.rindex(r"\quad\text{(") + len(r"\quad"):]
-    row = rf"&\qquad \text{{since }} {since}"
-    if visible_length(row) <= LINE_CHARS or r",\quad " not in since:
-        rows = [row]
+    row_measure = _prefixed(r"&\qquad \text{since }", " ", since)
+    if _width(row_measure) <= LINE_CHARS or r",\quad " not in since:
+        rows = [rf"&\qquad \text{{since }} {since}"]
     else:
         definition, rule = since.split(r",\quad ", 1)
         rows = [rf"&\qquad \text{{since }} {definition},", rf"&\qquad\quad {rule}"]
+        row_measure = _prefixed(r"&\qquad\quad", " ", rule)
     if gate:
         # the whole phrase where it fits, else the gate's name alone ("(mul gate)"): a printed page is narrow
         short = gate[:gate.index(" gate:") + len(" gate")] + ")}" if " gate:" in gate else gate
-        fitting = next((g for g in (gate, short) if visible_length(rows[-1] + r"\quad" + g) <= LINE_CHARS), None)
+        fitting = next((g for g in (gate, short) if _width(_joined(row_measure, "", _measured(r"\quad" + g),
+                                                                   rows[-1] + r"\quad" + g)) <= LINE_CHARS), None)
         if fitting:
             rows[-1] += r"\quad" + fitting
         else:
             rows.append(rf"&\qquad\quad {short}")
     return rows
+
+
+def _prefixed(prefix: str, joiner: str, text: str) -> tuple:
+    """The measure of prefix + joiner + text, joined from the two (a row's lead is measured once)."""
+    return _joined(_measured(prefix), joiner, _measured(text), prefix + joiner + text)
 
 
 def text_rows(text: str, lead: str = r"&\qquad ") -> list[str]:
