@@ -173,3 +173,16 @@ def test_a_long_expression_is_scanned_once_not_once_per_fraction(monkeypatch):
     monkeypatch.undo()
     assert reduced == reference._fractions_measured(text)
     assert visible_length(text) == reference.visible_length(text)
+
+
+NAMES = ["x", "ab", r"\mathit{t1000}", r"\mathit{[2446]}", r"\mathit{w\_out}", r"\mathit{é1}", r"\mathit{a b}",
+         r"\mathit{a-b}", r"\mathit{a_b}", "w_{1}", r"\theta ", r"\mathit{a'}", r"\mathit{1.5}", r"\mathit{a=b}"]
+
+
+@pytest.mark.parametrize("top", NAMES)
+def test_a_partial_fraction_is_as_wide_as_before(top):
+    # ∂a/∂b takes its wider part from the names' lengths when both are plain names, else by measuring
+    for bottom in NAMES:
+        text = rf"\frac{{\partial {top}}}{{\partial {bottom}}} \times 2"
+        _fresh()
+        assert latex_fit._measure(text) == reference._measure(text), text

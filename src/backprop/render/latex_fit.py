@@ -57,7 +57,14 @@ def _replaced_fraction(found: re.Match) -> str:
     whole = found.group()
     replaced = _REPLACED.get(whole)
     if replaced is None:
-        replaced = max(found.group(1), found.group(2), key=visible_length) + "x"
+        top, bottom = found.group(1), found.group(2)
+        top_name, bottom_name = _PARTIAL.match(top), _PARTIAL.match(bottom)
+        if top_name and bottom_name:  # ∂a/∂b, the commonest: "∂" and a plain name, one character each
+            wider = top if len(top_name.group(1) or top_name.group(2)) >= len(
+                bottom_name.group(1) or bottom_name.group(2)) else bottom
+        else:
+            wider = max(top, bottom, key=visible_length)
+        replaced = wider + "x"
         if len(_REPLACED) >= _MEASURED_LIMIT:
             _REPLACED.clear()
         _REPLACED[whole] = replaced
@@ -65,6 +72,9 @@ def _replaced_fraction(found: re.Match) -> str:
 
 
 _REPLACED: dict[str, str] = {}  # a fraction → its wider part and "x"
+# "\\partial x" or "\\partial \\mathit{name}" with no space, operator or markup in the name: as wide
+# as the name and one (the "\\partial " command counts as one character)
+_PARTIAL = re.compile(r"\\partial (?:\\mathit\{((?:[^\W_]|[\[\].,()'])+)\}|([A-Za-z]))\Z")
 
 
 _SCAN_FROM = 600  # characters: below, the regex search (in C) beats the scan's Python loop
