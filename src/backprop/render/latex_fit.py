@@ -273,13 +273,15 @@ def _width(measure: tuple) -> int:
     return len(text.replace(" ", "")) + operators + binary + text.count("    ") * 2
 
 
+_TWO_DEEP = re.compile(r"[^{}]*(?:\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}[^{}]*)*")  # balanced, braces two deep at most
+
+
 def _balanced(tex: str) -> bool:
     """Whether every brace closes one opened before it, and all are closed."""
-    opened = tex.count("{")
-    if opened != tex.count("}"):
-        return False
-    if not opened:
+    if _TWO_DEEP.fullmatch(tex):  # one regex pass decides the common case: braces at most two deep
         return True
+    if tex.count("{") != tex.count("}"):
+        return False
     braces = _NOT_BRACE.sub("", tex)
     while "{}" in braces:  # a balanced string empties when its innermost pairs go, level by level
         braces = braces.replace("{}", "")
