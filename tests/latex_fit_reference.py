@@ -1,4 +1,8 @@
-"""Fitting LaTeX derivation rows to the page: ``align*`` rows never break by themselves.
+"""The reference for tests/test_latex_fit.py: src/backprop/render/latex_fit.py as it was before its
+width measure was made linear (commit c54f7a5), kept unchanged so that the rewrite is checked to break
+every row exactly where this one did. Not used by the package.
+
+Fitting LaTeX derivation rows to the page: ``align*`` rows never break by themselves.
 
 A row longer than the line is broken between the stages of its equation (``&= stage`` on a
 new row), a single stage too long for a line is broken before a top-level + or − (or ×), and
