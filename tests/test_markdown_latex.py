@@ -141,9 +141,20 @@ def _compile(tmp_path, source: str) -> float:
     (SHARED, SHARED_VALUES),
     # Versions, Greek and underscored names, a constant, a tie, a kink, fractions and powers.
     ("c = θ*x; c += w_out; L = relu(c - 1)/c^2 + max(x, x) + abs(x) * pi + 1.5e-9", {"θ": 2, "x": 0, "w_out": 1}),
-], ids=["seed", "shared", "names-and-kinks"])
+    # powers of numbers printed as m × 10^e, written and computed (a bare 10^{-7}^{2} does not compile)
+    ("1e-7^2 * x + y^3", {"x": 2, "y": 2e-5}),
+], ids=["seed", "shared", "names-and-kinks", "scientific-powers"])
 def test_standalone_latex_compiles_with_pdflatex(tmp_path, source, values):
     _compile(tmp_path, render_latex(differentiate(source, values), standalone=True))
+
+
+def test_a_power_of_a_number_in_scientific_notation_is_bracketed():
+    result = differentiate("1e-7^2 * x + y^3", {"x": 2, "y": 2e-5})
+    for text in (render_latex(result), render_markdown(result)):
+        assert "10^{-7}^{" not in text and "10^{-5}^{" not in text
+        assert r"\left(1 \times 10^{-7}\right)^{2}" in text  # the echo and the forward step
+        assert r"y^{3} = \left(2 \times 10^{-5}\right)^{3} = 8 \times 10^{-15}" in text
+        assert r"3 \times \left(2 \times 10^{-5}\right)^{3 - 1}" in text  # the rule with numbers in
 
 
 @pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (sh scripts/setup.sh --test installs it)")

@@ -8,6 +8,8 @@ records as the terminal text (``render/trace.py``), so the three can never disag
 
 from __future__ import annotations
 
+import re
+
 from ..graph import CONST, INPUT
 from ..numfmt import DIGITS, exact_digits, format_number
 from ..ops import OPS
@@ -91,6 +93,21 @@ def latex_number(x: float, digits: int = DIGITS) -> str:
         mantissa, exponent = text.split("e")
         return f"{mantissa} \\times 10^{{{exponent}}}"
     return text
+
+
+_SCIENTIFIC_BASE = re.compile(r"(\d+(?:\.\d+)?) \\times 10\^\{(-?\d+)\}\^\{")
+
+
+def bracket_scientific_bases(text: str) -> str:
+    """A number in scientific notation raised to a power, in brackets: (1 \\times 10^{-7})^{2}.
+
+    The step templates bracket an operand by its kind (a sign, an operation), and a number is an
+    atom there; but in LaTeX 1e-7 is the product ``1 \\times 10^{-7}``, and a power of it written
+    bare is a "Double superscript" error in pdflatex (and reads as 1 × 10^(-7·2)).
+    """
+    if "}^{" not in text:
+        return text
+    return _SCIENTIFIC_BASE.sub(r"\\left(\1 \\times 10^{\2}\\right)^{", text)
 
 
 def latex_operand(x: float, digits: int = DIGITS) -> str:
@@ -193,13 +210,13 @@ class LatexWriter:
                 written = self.graph.alias_statements[index] or self.graph.nodes[root].name
                 lines.append((latex_name(name), latex_name(written)))
                 continue
-            lines.append((latex_name(name), self.expression(root)))
+            lines.append((latex_name(name), bracket_scientific_bases(self.expression(root))))
         return lines
 
     # --- steps
     def forward(self, step: Step) -> list[str]:
         """The stages of a forward step: name, operation, numbers, value (repeats dropped)."""
-        return self.texts.forward(step)
+        return [bracket_scientific_bases(stage) for stage in self.texts.forward(step)]
 
     def backward(self, step: Step) -> tuple[list[str], str | None]:
         """The stages of a backward step's equation, and its remark (output, or no effect), if any."""
@@ -207,7 +224,7 @@ class LatexWriter:
         remark = equation.remark
         if remark and " does not feed into" in remark:
             remark = remark.split(", so")[0]
-        return equation.stages, remark
+        return [bracket_scientific_bases(stage) for stage in equation.stages], remark
 
     def reasons(self, step: Step) -> list[tuple[str, str]]:
         """("since", math) and ("note", prose) lines of a backward step, without repeats."""
@@ -216,7 +233,7 @@ class LatexWriter:
         lines: list[tuple[str, str]] = []
         for reason in self.texts.backward(step).reasons if step.reaches_output else ():
             if isinstance(reason, PrintedSince):
-                definition, rule = reason.definition, reason.rule
+                definition, rule = bracket_scientific_bases(reason.definition), bracket_scientific_bases(reason.rule)
                 since = f"{definition},\\quad {rule}"
                 if reason.which:
                     since += r"\ \text{(as the " + reason.which + " operand)}"
