@@ -8,6 +8,7 @@ node back as source text, inlining the unnamed intermediates, fully parenthesise
 
 from __future__ import annotations
 
+from array import array
 from typing import NamedTuple
 
 from .errors import Span
@@ -18,14 +19,61 @@ INPUT = "input"
 CONST = "const"
 
 
-class Node(NamedTuple):
+class SpanTable:
+    """The source spans of a lowered graph's nodes, by node id, in two int columns (-1: none).
+
+    A span per node as a tuple of two ints costs about 100 bytes and keeps the parser's
+    objects alive; two columns cost 8 (docs/benchmark.md, "Targets 4 and 5").
+    """
+
+    __slots__ = ("starts", "ends")
+
+    def __init__(self):
+        self.starts = array("i")
+        self.ends = array("i")
+
+    def append(self, span: Span | None) -> None:
+        start, end = span if span is not None else (-1, -1)
+        self.starts.append(start)
+        self.ends.append(end)
+
+    def __getitem__(self, node_id: int) -> Span | None:
+        start = self.starts[node_id]
+        return None if start < 0 else (start, self.ends[node_id])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __repr__(self) -> str:
+        return f"<spans of {len(self)} nodes>"
+
+
+class _NodeFields(NamedTuple):
     id: int
     op: str  # "input", "const" or a registry name
     args: tuple[int, ...]  # operand ids, all smaller than id
     name: str  # display name: the user's (versioned: c₁), generated (d, e), or a number's text
-    span: Span | None  # where the node comes from in the source
+    where: SpanTable | Span | None  # the graph's span table (looked up by id), or the span itself
     value: float | None = None  # constants only
     named: bool = False  # True when the user named it (input, binding, pi); False when generated
+
+
+class Node(_NodeFields):
+    """One node of the graph: a tuple, read by attribute (``node.op``, ``node.args``, ``node.span``)."""
+
+    __slots__ = ()
+
+    @property
+    def span(self) -> Span | None:
+        """Where the node comes from in the source: (start, end) character offsets, or None."""
+        where = self.where
+        return where[self.id] if type(where) is SpanTable else where
+
+    def _replace(self, **changes) -> "Node":
+        # A renumbered node (symbolic.py prunes and renumbers) keeps its own span, not the new id's.
+        if "id" in changes and "where" not in changes and type(self.where) is SpanTable:
+            changes["where"] = self.span
+        return super()._replace(**changes)
 
 
 class Graph:

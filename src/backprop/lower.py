@@ -15,7 +15,7 @@ from array import array
 from sys import intern
 
 from .errors import BackpropError, UnknownName
-from .graph import CONST, INPUT, Graph, Node
+from .graph import CONST, INPUT, Graph, Node, SpanTable
 from .ops import OPS
 from .syntax import Apply, Assign, Name, Program
 
@@ -38,7 +38,7 @@ class _Builder:
         self.ops: list[str] = []
         self.argv = array("i")  # every node's provisional operand ids, one node after another
         self.argc = bytearray()  # how many of them each node has
-        self.spans: list = []
+        self.spans = SpanTable()  # by provisional id; the AST's span tuples are not kept
         self.values: list[float | None] = []
         self.names: list[str | None] = []
         self.named: list[bool] = []
@@ -153,8 +153,9 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
     so no lookup table is needed. A marker does not hold its AST node, so once the caller's
     program lets go of the tree, each node is freed when its operands are on the stack.
     """
-    ops, argv, argc, spans, values, names, named = (builder.ops, builder.argv, builder.argc, builder.spans,
-                                                    builder.values, builder.names, builder.named)
+    ops, argv, argc, values, names, named = (builder.ops, builder.argv, builder.argc,
+                                             builder.values, builder.names, builder.named)
+    starts, ends = builder.spans.starts, builder.spans.ends
     done: list[int] = []
     aliased: dict[int, str] = {}  # position in done -> the alias name that put it there (f for e)
     aliases = builder.aliases
@@ -179,7 +180,8 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
             done.append(len(ops))
             ops.append(op)
             argc.append(arity)
-            spans.append(span)
+            starts.append(span[0])
+            ends.append(span[1])
             values.append(None)
             names.append(None)
             named.append(False)
@@ -315,14 +317,17 @@ def _finish(builder: _Builder, statements) -> Graph:
     # index) i for input -1 - i. Every node id and operand refers to these int objects, one per node.
     final = list(range(count, count + len(builder.ops)))
     final.extend(range(count - 1, -1, -1))
-    nodes = [
-        Node(final[-1 - i], INPUT, (), name, span, None, True)
-        for i, (name, span) in enumerate(zip(builder.inputs, builder.input_spans))
-    ]
+    # Spans in final order (inputs first) in the graph's columns: each node finds its own by id.
+    spans = SpanTable()
+    for span in builder.input_spans:
+        spans.append(span)
+    spans.starts.extend(builder.spans.starts)
+    spans.ends.extend(builder.spans.ends)
+    nodes = [Node(final[-1 - i], INPUT, (), name, spans, None, True) for i, name in enumerate(builder.inputs)]
     argv = builder.argv
     at = 0
-    for index, (op, arity, name, span, value, named) in enumerate(
-        zip(builder.ops, builder.argc, builder.names, builder.spans, builder.values, builder.named)
+    for index, (op, arity, name, value, named) in enumerate(
+        zip(builder.ops, builder.argc, builder.names, builder.values, builder.named)
     ):
         if arity == 2:
             args = (final[argv[at]], final[argv[at + 1]])
@@ -333,7 +338,7 @@ def _finish(builder: _Builder, statements) -> Graph:
         else:
             args = ()
         at += arity
-        nodes.append(Node(final[index], op, args, name, span, value, named))
+        nodes.append(Node(final[index], op, args, name, spans, value, named))
 
     echo = [(name or nodes[final[root]].name, final[root]) for name, root in statements]
     graph = Graph(nodes, final[statements[-1][1]], echo)
