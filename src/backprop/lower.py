@@ -12,7 +12,6 @@ from __future__ import annotations
 
 
 from array import array
-from sys import intern
 
 from .errors import BackpropError, UnknownName
 from .graph import CONST, INPUT, Graph, Node, SpanTable
@@ -45,6 +44,7 @@ class _Builder:
         self.inputs: dict[str, int] = {}  # name -> provisional id
         self.input_spans: list = []
         self.literal_text: dict[int, str] = {}  # constants are named by their text unless bound
+        self.literal_values: dict[str, float] = {}  # a literal's text -> its value, shared by its nodes
         self.constant_symbols: dict[int, str] = {}  # a named constant's node (pi) -> its symbol (π)
         self.notes: list[str] = []
         self.source = ""
@@ -149,7 +149,7 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
     expression in ``tree`` (a one-item list, emptied: the walk holds the only reference).
 
     ``todo`` holds AST nodes still to visit and tuples marking operations whose operands are
-    done: (op, span, arity), or (node,) for grad. ``done`` holds the ids of finished operands,
+    done: (op, start, end, arity), or (node,) for grad. ``done`` holds the ids of finished operands,
     so no lookup table is needed. A marker does not hold its AST node, so once the caller's
     program lets go of the tree, each node is freed when its operands are on the stack.
     """
@@ -159,6 +159,7 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
     done: list[int] = []
     aliased: dict[int, str] = {}  # position in done -> the alias name that put it there (f for e)
     aliases = builder.aliases
+    literals = builder.literal_values
     todo = [tree.pop()]
     while todo:
         node = todo.pop()
@@ -168,7 +169,7 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
                 aliased.pop(len(done) - 1, None)
                 done.append(_lower_grad(node[0], done.pop(), builder, current, bound_anywhere))
                 continue
-            op, span, arity = node
+            op, start, end, arity = node
             if aliased:
                 base = len(done) - arity
                 for position in range(arity):
@@ -180,8 +181,8 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
             done.append(len(ops))
             ops.append(op)
             argc.append(arity)
-            starts.append(span[0])
-            ends.append(span[1])
+            starts.append(start)
+            ends.append(end)
             values.append(None)
             names.append(None)
             named.append(False)
@@ -191,8 +192,7 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
                 todo.append(node.args[0])  # only f is lowered: x names what to differentiate by
                 _check_grad_variable(node)
             elif node.args:
-                # intern: the parser makes a new string for each call's name (tanh), one per node
-                todo.append((intern(node.op), node.span, len(node.args)))
+                todo.append((node.op, node.start, node.end, len(node.args)))  # the parser interned op
                 todo.extend(reversed(node.args))
             else:  # a constant such as pi
                 done.append(builder.add(CONST, (), node.span, OPS[node.op].forward(), OPS[node.op].symbol, True))
@@ -202,8 +202,8 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
             done.append(current[name] if name in current else _resolve(node, builder, bound_anywhere))
             if name in aliases:
                 aliased[len(done) - 1] = aliases[name]
-        else:  # Number
-            index = builder.add(CONST, (), node.span, node.value)
+        else:  # Number: one float object per distinct literal (a big program repeats its 2s and 0.5s)
+            index = builder.add(CONST, (), node.span, literals.setdefault(node.text, node.value))
             builder.literal_text[index] = node.text
             done.append(index)
     return done[-1]
