@@ -14,7 +14,7 @@ from __future__ import annotations
 from array import array
 
 from .errors import BackpropError, UnknownName
-from .graph import CONST, INPUT, Graph, Node, SpanTable
+from .graph import CONST, INPUT, Graph, Node, NodeTable
 from .ops import OPS
 from .syntax import Apply, Assign, Name, Program
 
@@ -37,7 +37,7 @@ class _Builder:
         self.ops: list[str] = []
         self.argv = array("i")  # every node's provisional operand ids, one node after another
         self.argc = bytearray()  # how many of them each node has
-        self.spans = SpanTable()  # by provisional id; the AST's span tuples are not kept
+        self.spans = NodeTable()  # spans by provisional id; the AST's span tuples are not kept
         self.values: list[float | None] = []
         self.names: list[str | None] = []
         self.named: list[bool] = []
@@ -301,7 +301,7 @@ def _name_intermediates(builder: _Builder, taken: set) -> None:
             names[index] = letter
         return
     for number, index in enumerate(unnamed, start=1):
-        names[index] = f"[{number}]"
+        names[index] = number  # made into [number] when read (Node.name): no string per node
 
 
 def _free_letters(taken: set) -> list[str]:
@@ -317,13 +317,16 @@ def _finish(builder: _Builder, statements) -> Graph:
     # index) i for input -1 - i. Every node id and operand refers to these int objects, one per node.
     final = list(range(count, count + len(builder.ops)))
     final.extend(range(count - 1, -1, -1))
-    # Spans in final order (inputs first) in the graph's columns: each node finds its own by id.
-    spans = SpanTable()
+    # Spans and generated names' numbers in final order (inputs first) in the graph's columns:
+    # each node finds its own by id.
+    table = NodeTable()
     for span in builder.input_spans:
-        spans.append(span)
-    spans.starts.extend(builder.spans.starts)
-    spans.ends.extend(builder.spans.ends)
-    nodes = [Node(final[-1 - i], INPUT, (), name, spans, None, True) for i, name in enumerate(builder.inputs)]
+        table.append(span)
+    table.starts.extend(builder.spans.starts)
+    table.ends.extend(builder.spans.ends)
+    table.numbers = array("i", bytes(4 * len(table)))
+    numbers = table.numbers
+    nodes = [Node(final[-1 - i], INPUT, (), name, table, None, True) for i, name in enumerate(builder.inputs)]
     argv = builder.argv
     at = 0
     for index, (op, arity, name, value, named) in enumerate(
@@ -338,7 +341,10 @@ def _finish(builder: _Builder, statements) -> Graph:
         else:
             args = ()
         at += arity
-        nodes.append(Node(final[index], op, args, name, spans, value, named))
+        if type(name) is int:  # a generated [n]
+            numbers[count + index] = name
+            name = None
+        nodes.append(Node(final[index], op, args, name, table, value, named))
 
     echo = [(name or nodes[final[root]].name, final[root]) for name, root in statements]
     graph = Graph(nodes, final[statements[-1][1]], echo)
