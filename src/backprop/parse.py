@@ -73,7 +73,7 @@ class _AstBuilder:
         if value == float("inf"):
             raise ParseError(f"the number {token} is too large for a 64-bit float", _span(token))
         # intern: a big program repeats a few literals (2, 0.5) and names (x0) thousands of times
-        return Number(value, intern(str(token)), token.start_pos, token.end_pos)
+        return Number(value, intern(str(token)), token.start_pos)
 
     def name(self, children):
         (token,) = children
@@ -84,7 +84,7 @@ class _AstBuilder:
             raise UnknownName(f"'{text}' is a function: call it as {text}(…)", _span(token))
         if text in JOB_NAMES:
             raise UnknownName(reserved_word_message(text), _span(token))
-        return Name(intern(text), token.start_pos, token.end_pos)
+        return Name(intern(text), token.start_pos)
 
     def call(self, children):
         name_token, arguments, rpar = children
@@ -175,8 +175,8 @@ class _AstBuilder:
         op = str(assign)
         if op != "=":
             # c += x  is  c = c + x
-            expr = Apply(_AUGMENTED[op], (Name(name, *name_span), expr), name_span[0], expr.end)
-        return Assign(name, expr, name_span[0], expr.end, name_span)
+            expr = Apply(_AUGMENTED[op], (Name(name, name_span[0]), expr), name_span[0], expr.end)
+        return Assign(name, expr, name_span[0], expr.end)
 
     def statements(self, children):
         if len(children) == 1:  # the first statement

@@ -31,14 +31,20 @@ class Number(_Spanned):
     value: float
     text: str
     start: int
-    end: int
+
+    @property
+    def end(self) -> int:  # a literal spans its text: no int kept per leaf
+        return self.start + len(self.text)
 
 
 @dataclass(eq=False, repr=False, slots=True)
 class Name(_Spanned):
     name: str
     start: int
-    end: int
+
+    @property
+    def end(self) -> int:  # a name spans its text: no int kept per leaf
+        return self.start + len(self.name)
 
 
 @dataclass(eq=False, repr=False, slots=True)
@@ -57,9 +63,12 @@ class Assign(_Spanned):
 
     name: str
     expr: object
-    start: int
+    start: int  # where the name is written: the statement starts with it
     end: int
-    name_span: Span
+
+    @property
+    def name_span(self) -> Span:
+        return (self.start, self.start + len(self.name))
 
 
 @dataclass(eq=False, repr=False, slots=True)
