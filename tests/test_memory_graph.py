@@ -53,12 +53,15 @@ def test_the_echo_and_steps_name_intermediates_as_before():
 
 
 def test_renumbering_and_renaming_keep_span_and_name():
-    graph = lower(parse(" + ".join(f"exp(t{i})" for i in range(7))))
+    graph = lower(parse(" + ".join(f"exp(t{i})" for i in range(9))))  # 16 unnamed: numbered names
     node = next(node for node in graph.nodes if node.op == "exp" and node.id > 8)
+    assert node.label is None and node.name.startswith("[")
     moved = node._replace(id=0, args=(0,))
     assert (moved.name, moved.span, moved.op) == (node.name, node.span, node.op)
     renamed = node._replace(name="z", named=True)
     assert (renamed.name, renamed.named, renamed.span) == ("z", True, node.span)
+    respanned = node._replace(span=(1, 2))
+    assert (respanned.span, respanned.name) == ((1, 2), node.name)
     made = Node(3, "input", (), "q", (4, 5), None, True)  # made by hand, as transform.py does
     assert (made.name, made.span) == ("q", (4, 5))
 

@@ -91,8 +91,11 @@ class Node(_NodeFields):
     def _replace(self, **changes) -> "Node":
         if "name" in changes:
             changes["label"] = changes.pop("name")
-        # A renumbered node (symbolic.py prunes and renumbers) keeps its own span and name, not the new id's.
-        if "id" in changes and type(self.where) is NodeTable:
+        if "span" in changes:
+            changes["where"] = changes.pop("span")
+        # A renumbered node (symbolic.py prunes and renumbers) keeps its own span and name, not the new id's;
+        # one given its own span keeps its generated name as a string.
+        if type(self.where) is NodeTable and ("id" in changes or changes.get("where", self.where) is not self.where):
             changes.setdefault("where", self.span)
             changes.setdefault("label", self.name)
         return super()._replace(**changes)
