@@ -108,13 +108,14 @@ def _graph_bytes_per_node(source: str) -> tuple[float, int]:
     return kept / len(graph.nodes), len(graph.nodes)
 
 
-def test_a_big_graph_keeps_under_230_bytes_a_node():
-    # 3 operations a term over 4 inputs; before the columns a node kept about 340 bytes
-    # (a span tuple and its ints, a generated name string each).
+def test_a_big_graph_keeps_under_280_bytes_a_node():
+    # 3 operations a term over 7 inputs: about 223 bytes a node on CPython 3.11; before the
+    # columns 357 (a span tuple and its ints, a generated name string each). The bound leaves
+    # room for other Python versions' object sizes.
     source = " + ".join(f"tanh(w{i % 4}*x{i % 3})" for i in range(4000))
     per_node, nodes = _graph_bytes_per_node(source)
     assert nodes > 10_000
-    assert per_node < 230, f"{per_node:.0f} bytes per node"
+    assert per_node < 280, f"{per_node:.0f} bytes per node"
 
 
 def test_the_table_reads_back_what_was_appended():
