@@ -12,6 +12,8 @@
   hold most of what is kept (file:line, MiB, share), so a redesign (a graph in flat arrays)
   can be judged by what it would remove; then what the derivation's steps keep (made as they
   are read: a few bytes per step) and the peak while every step and term is read once.
+- The graph alone: what ``lower(parse(text))`` keeps per node (the IR's own size, without
+  the engine's values and gradients) and the peak of parsing and lowering together.
 """
 
 from __future__ import annotations
@@ -80,6 +82,23 @@ def memory(name: str, top: int) -> dict:
             "sites": [(str(s.traceback[0]).replace(str(HERE.parent) + "/", ""), s.size_diff) for s in sites]}
 
 
+def graph_memory(name: str) -> dict:
+    """What the lowered graph keeps (bytes per node) and the peak of parse + lower, with tracemalloc."""
+    from backprop.lower import lower
+    from backprop.parse import parse
+
+    workload = make(name)
+    lower(parse("a*b"))  # imports and caches, outside the measurement
+    gc.collect()
+    tracemalloc.start()
+    base, _ = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    graph = lower(parse(workload.source), consume=True)
+    kept, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"nodes": len(graph.nodes), "kept": kept - base, "peak": peak - base}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default="tree,chain,dag")
@@ -106,6 +125,12 @@ def main() -> None:
         for site, size in found["sites"]:
             print(f"      {size / mib:7.1f} MiB  {100 * size / found['kept']:4.0f} %  {site}")
         sys.stdout.flush()
+    print("\nThe graph alone at 10⁵ (tracemalloc): what lower(parse(text)) keeps, and the peak of the two")
+    for family in families:
+        found = graph_memory(f"{family}-100000")
+        print(f"  {family}-100000: {found['nodes']:,} nodes; the graph keeps {found['kept'] / (1 << 20):.1f} MiB "
+              f"({found['kept'] / found['nodes']:.0f} B/node); parse + lower peak {found['peak'] / (1 << 20):.1f} MiB",
+              flush=True)
 
 
 if __name__ == "__main__":

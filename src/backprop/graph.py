@@ -8,6 +8,7 @@ node back as source text, inlining the unnamed intermediates, fully parenthesise
 
 from __future__ import annotations
 
+from array import array
 from typing import NamedTuple
 
 from .errors import Span
@@ -18,14 +19,86 @@ INPUT = "input"
 CONST = "const"
 
 
-class Node(NamedTuple):
+class NodeTable:
+    """What a lowered graph keeps for all its nodes in columns, by node id, instead of per node.
+
+    Source spans (two int columns, -1: none) and the numbers of generated names ([12] is 12,
+    0: the node has its own name). A span per node as a tuple of two ints costs about 100 bytes
+    and kept the parser's objects alive, a generated name as a string about 56; in columns they
+    cost 12 (docs/benchmark.md, "Targets 4 and 5").
+    """
+
+    __slots__ = ("starts", "ends", "numbers")
+
+    def __init__(self):
+        self.starts = array("i")
+        self.ends = array("i")
+        self.numbers = array("i")
+
+    def append(self, span: Span | None) -> None:
+        start, end = span if span is not None else (-1, -1)
+        self.starts.append(start)
+        self.ends.append(end)
+
+    def span(self, node_id: int) -> Span | None:
+        start = self.starts[node_id]
+        return None if start < 0 else (start, self.ends[node_id])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __repr__(self) -> str:
+        return f"<columns of {len(self)} nodes>"
+
+
+class _NodeFields(NamedTuple):
     id: int
     op: str  # "input", "const" or a registry name
     args: tuple[int, ...]  # operand ids, all smaller than id
-    name: str  # display name: the user's (versioned: c₁), generated (d, e), or a number's text
-    span: Span | None  # where the node comes from in the source
+    label: str | None  # the name, or None for a generated [n] kept as a number in the graph's table
+    where: NodeTable | Span | None  # the graph's table (looked up by id), or the span itself
     value: float | None = None  # constants only
     named: bool = False  # True when the user named it (input, binding, pi); False when generated
+
+
+class Node(_NodeFields):
+    """One node of the graph: a tuple, read by attribute (``node.op``, ``node.args``, ``node.name``,
+    ``node.span``). ``Node(id, op, args, name, span, value, named)`` makes one with its own name and
+    span; lowering makes them with the graph's ``NodeTable`` instead."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        """The display name: the user's (versioned: c₁), generated (d, e, [12]), or a number's text."""
+        label = self.label
+        if label is None:
+            where = self.where
+            if type(where) is NodeTable:
+                return f"[{where.numbers[self.id]}]"
+        return label
+
+    @property
+    def span(self) -> Span | None:
+        """Where the node comes from in the source: (start, end) character offsets, or None."""
+        where = self.where
+        return where.span(self.id) if type(where) is NodeTable else where
+
+    def __repr__(self) -> str:
+        return (f"Node(id={self.id!r}, op={self.op!r}, args={self.args!r}, name={self.name!r}, span={self.span!r}, "
+                f"value={self.value!r}, named={self.named!r})")
+
+    def _replace(self, **changes) -> "Node":
+        if "name" in changes:
+            changes["label"] = changes.pop("name")
+        if "span" in changes:
+            changes["where"] = changes.pop("span")
+        # A renumbered node (symbolic.py prunes and renumbers) keeps its own span and name, not the new id's;
+        # one given its own span keeps its generated name as a string.
+        if type(self.where) is NodeTable and ("id" in changes or changes.get("where", self.where) is not self.where):
+            changes.setdefault("where", self.span)
+            changes.setdefault("label", self.name)
+        return super()._replace(**changes)
 
 
 class Graph:

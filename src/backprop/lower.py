@@ -12,10 +12,9 @@ from __future__ import annotations
 
 
 from array import array
-from sys import intern
 
 from .errors import BackpropError, UnknownName
-from .graph import CONST, INPUT, Graph, Node
+from .graph import CONST, INPUT, Graph, Node, NodeTable
 from .ops import OPS
 from .syntax import Apply, Assign, Name, Program
 
@@ -38,13 +37,14 @@ class _Builder:
         self.ops: list[str] = []
         self.argv = array("i")  # every node's provisional operand ids, one node after another
         self.argc = bytearray()  # how many of them each node has
-        self.spans: list = []
+        self.spans = NodeTable()  # spans by provisional id; the AST's span tuples are not kept
         self.values: list[float | None] = []
         self.names: list[str | None] = []
         self.named: list[bool] = []
         self.inputs: dict[str, int] = {}  # name -> provisional id
         self.input_spans: list = []
         self.literal_text: dict[int, str] = {}  # constants are named by their text unless bound
+        self.literal_values: dict[str, float] = {}  # a literal's text -> its value, shared by its nodes
         self.constant_symbols: dict[int, str] = {}  # a named constant's node (pi) -> its symbol (π)
         self.notes: list[str] = []
         self.source = ""
@@ -149,15 +149,17 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
     expression in ``tree`` (a one-item list, emptied: the walk holds the only reference).
 
     ``todo`` holds AST nodes still to visit and tuples marking operations whose operands are
-    done: (op, span, arity), or (node,) for grad. ``done`` holds the ids of finished operands,
+    done: (op, start, end, arity), or (node,) for grad. ``done`` holds the ids of finished operands,
     so no lookup table is needed. A marker does not hold its AST node, so once the caller's
     program lets go of the tree, each node is freed when its operands are on the stack.
     """
-    ops, argv, argc, spans, values, names, named = (builder.ops, builder.argv, builder.argc, builder.spans,
-                                                    builder.values, builder.names, builder.named)
+    ops, argv, argc, values, names, named = (builder.ops, builder.argv, builder.argc,
+                                             builder.values, builder.names, builder.named)
+    starts, ends = builder.spans.starts, builder.spans.ends
     done: list[int] = []
     aliased: dict[int, str] = {}  # position in done -> the alias name that put it there (f for e)
     aliases = builder.aliases
+    literals = builder.literal_values
     todo = [tree.pop()]
     while todo:
         node = todo.pop()
@@ -167,7 +169,7 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
                 aliased.pop(len(done) - 1, None)
                 done.append(_lower_grad(node[0], done.pop(), builder, current, bound_anywhere))
                 continue
-            op, span, arity = node
+            op, start, end, arity = node
             if aliased:
                 base = len(done) - arity
                 for position in range(arity):
@@ -179,7 +181,8 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
             done.append(len(ops))
             ops.append(op)
             argc.append(arity)
-            spans.append(span)
+            starts.append(start)
+            ends.append(end)
             values.append(None)
             names.append(None)
             named.append(False)
@@ -189,8 +192,7 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
                 todo.append(node.args[0])  # only f is lowered: x names what to differentiate by
                 _check_grad_variable(node)
             elif node.args:
-                # intern: the parser makes a new string for each call's name (tanh), one per node
-                todo.append((intern(node.op), node.span, len(node.args)))
+                todo.append((node.op, node.start, node.end, len(node.args)))  # the parser interned op
                 todo.extend(reversed(node.args))
             else:  # a constant such as pi
                 done.append(builder.add(CONST, (), node.span, OPS[node.op].forward(), OPS[node.op].symbol, True))
@@ -200,8 +202,8 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
             done.append(current[name] if name in current else _resolve(node, builder, bound_anywhere))
             if name in aliases:
                 aliased[len(done) - 1] = aliases[name]
-        else:  # Number
-            index = builder.add(CONST, (), node.span, node.value)
+        else:  # Number: one float object per distinct literal (a big program repeats its 2s and 0.5s)
+            index = builder.add(CONST, (), node.span, literals.setdefault(node.text, node.value))
             builder.literal_text[index] = node.text
             done.append(index)
     return done[-1]
@@ -299,7 +301,7 @@ def _name_intermediates(builder: _Builder, taken: set) -> None:
             names[index] = letter
         return
     for number, index in enumerate(unnamed, start=1):
-        names[index] = f"[{number}]"
+        names[index] = number  # made into [number] when read (Node.name): no string per node
 
 
 def _free_letters(taken: set) -> list[str]:
@@ -315,14 +317,20 @@ def _finish(builder: _Builder, statements) -> Graph:
     # index) i for input -1 - i. Every node id and operand refers to these int objects, one per node.
     final = list(range(count, count + len(builder.ops)))
     final.extend(range(count - 1, -1, -1))
-    nodes = [
-        Node(final[-1 - i], INPUT, (), name, span, None, True)
-        for i, (name, span) in enumerate(zip(builder.inputs, builder.input_spans))
-    ]
+    # Spans and generated names' numbers in final order (inputs first) in the graph's columns:
+    # each node finds its own by id.
+    table = NodeTable()
+    for span in builder.input_spans:
+        table.append(span)
+    table.starts.extend(builder.spans.starts)
+    table.ends.extend(builder.spans.ends)
+    table.numbers = array("i", bytes(4 * len(table)))
+    numbers = table.numbers
+    nodes = [Node(final[-1 - i], INPUT, (), name, table, None, True) for i, name in enumerate(builder.inputs)]
     argv = builder.argv
     at = 0
-    for index, (op, arity, name, span, value, named) in enumerate(
-        zip(builder.ops, builder.argc, builder.names, builder.spans, builder.values, builder.named)
+    for index, (op, arity, name, value, named) in enumerate(
+        zip(builder.ops, builder.argc, builder.names, builder.values, builder.named)
     ):
         if arity == 2:
             args = (final[argv[at]], final[argv[at + 1]])
@@ -333,7 +341,10 @@ def _finish(builder: _Builder, statements) -> Graph:
         else:
             args = ()
         at += arity
-        nodes.append(Node(final[index], op, args, name, span, value, named))
+        if type(name) is int:  # a generated [n]
+            numbers[count + index] = name
+            name = None
+        nodes.append(Node(final[index], op, args, name, table, value, named))
 
     echo = [(name or nodes[final[root]].name, final[root]) for name, root in statements]
     graph = Graph(nodes, final[statements[-1][1]], echo)

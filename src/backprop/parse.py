@@ -12,6 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
+from sys import intern
 
 from .errors import ParseError, UnknownFunction, UnknownName
 from .ops import CONSTANT_NAMES, FUNCTION_NAMES, OPS, RESERVED_NAMES
@@ -71,18 +72,19 @@ class _AstBuilder:
         value = float(token)
         if value == float("inf"):
             raise ParseError(f"the number {token} is too large for a 64-bit float", _span(token))
-        return Number(value, str(token), _span(token))
+        # intern: a big program repeats a few literals (2, 0.5) and names (x0) thousands of times
+        return Number(value, intern(str(token)), token.start_pos)
 
     def name(self, children):
         (token,) = children
         text = str(token)
         if text in CONSTANT_NAMES:
-            return Apply(text, (), _span(token))
+            return Apply(text, (), token.start_pos, token.end_pos)
         if text in OPS and OPS[text].kind == "function" or text == "pow":
             raise UnknownName(f"'{text}' is a function: call it as {text}(…)", _span(token))
         if text in JOB_NAMES:
             raise UnknownName(reserved_word_message(text), _span(token))
-        return Name(text, _span(token))
+        return Name(intern(text), token.start_pos)
 
     def call(self, children):
         name_token, arguments, rpar = children
@@ -96,7 +98,7 @@ class _AstBuilder:
                             else f"{fewest} argument" + ("" if fewest == 1 else "s"))
                 raise UnknownFunction(f"{text}() takes {expected}, got {len(args)}", span)
             _ARRAY_SYNTAX[0] = True
-            return Apply(text, args, span)
+            return Apply(text, args, *span)
         if text not in FUNCTION_NAMES:
             hint = _suggest(text, FUNCTION_NAMES)
             raise UnknownFunction(f"unknown function '{text}'{hint}", _span(name_token))
@@ -104,7 +106,7 @@ class _AstBuilder:
         if len(args) != arity:
             expected = f"{arity} argument" + ("" if arity == 1 else "s")
             raise UnknownFunction(f"{text}() takes {expected}, got {len(args)}", span)
-        return Apply(text, args, span)
+        return Apply(intern(text), args, *span)
 
     def arguments(self, children):
         return children
@@ -113,37 +115,37 @@ class _AstBuilder:
     def array(self, children):
         lsqb, items, rsqb = children
         _ARRAY_SYNTAX[0] = True
-        return ArrayLiteral(tuple(items) if items is not None else (), (lsqb.start_pos, rsqb.end_pos))
+        return ArrayLiteral(tuple(items) if items is not None else (), lsqb.start_pos, rsqb.end_pos)
 
     def index(self, children):
         target, _, subscripts, rsqb = children
         _ARRAY_SYNTAX[0] = True
-        return Index(target, tuple(subscripts), (target.span[0], rsqb.end_pos))
+        return Index(target, tuple(subscripts), target.start, rsqb.end_pos)
 
     def subscripts(self, children):
         return children
 
     def slice(self, children):
         start, colon, stop = children
-        span = (start.span[0] if start is not None else colon.start_pos,
-                stop.span[1] if stop is not None else colon.end_pos)
+        span = (start.start if start is not None else colon.start_pos,
+                stop.end if stop is not None else colon.end_pos)
         return Slice(start, stop, span)
 
     def transpose(self, children):
         target, token = children
         _ARRAY_SYNTAX[0] = True
-        return Apply("transpose", (target,), (target.span[0], token.end_pos))
+        return Apply("transpose", (target,), target.start, token.end_pos)
 
     def matmul(self, children):
         left, right = children[0], children[-1]
         _ARRAY_SYNTAX[0] = True
-        return Apply("matmul", (left, right), (left.span[0], right.span[1]))
+        return Apply("matmul", (left, right), left.start, right.end)
 
     # --- operators
     def _binary(op):
         def build(self, children):
             left, right = children[0], children[-1]  # the middle child, if any, is the MINUS token
-            return Apply(op, (left, right), (left.span[0], right.span[1]))
+            return Apply(op, (left, right), left.start, right.end)
 
         return build
 
@@ -155,7 +157,7 @@ class _AstBuilder:
 
     def neg(self, children):
         sign, operand = children
-        return Apply("neg", (operand,), (sign.start_pos, operand.span[1]))
+        return Apply("neg", (operand,), sign.start_pos, operand.end)
 
     def pos(self, children):
         return children[1]  # unary plus changes nothing
@@ -173,8 +175,8 @@ class _AstBuilder:
         op = str(assign)
         if op != "=":
             # c += x  is  c = c + x
-            expr = Apply(_AUGMENTED[op], (Name(name, name_span), expr), (name_span[0], expr.span[1]))
-        return Assign(name, expr, (name_span[0], expr.span[1]), name_span)
+            expr = Apply(_AUGMENTED[op], (Name(name, name_span[0]), expr), name_span[0], expr.end)
+        return Assign(name, expr, name_span[0], expr.end)
 
     def statements(self, children):
         if len(children) == 1:  # the first statement

@@ -5,6 +5,8 @@ identity on purpose: dataclass ``__eq__``/``__repr__`` would recurse, and a prog
 nest 100,000 deep. Nodes are never mutated after construction, but they are not declared
 ``frozen``: a frozen dataclass's ``__init__`` is 2.5 times slower, and the parser makes two
 nodes per operation. (The graph, not the AST, prints programs back: it knows the names.)
+A node keeps its span as two ints (``start``, ``end``; ``span`` makes the pair): a tuple per
+node would be the largest part of a big program's tree (docs/benchmark.md, "Targets 4 and 5").
 """
 
 from __future__ import annotations
@@ -14,49 +16,73 @@ from dataclasses import dataclass
 from .errors import Span
 
 
+class _Spanned:
+    """``span`` as the (start, end) pair every error and reader expects."""
+
+    __slots__ = ()
+
+    @property
+    def span(self) -> Span:
+        return (self.start, self.end)
+
+
 @dataclass(eq=False, repr=False, slots=True)
-class Number:
+class Number(_Spanned):
     value: float
     text: str
-    span: Span
+    start: int
+
+    @property
+    def end(self) -> int:  # a literal spans its text: no int kept per leaf
+        return self.start + len(self.text)
 
 
 @dataclass(eq=False, repr=False, slots=True)
-class Name:
+class Name(_Spanned):
     name: str
-    span: Span
+    start: int
+
+    @property
+    def end(self) -> int:  # a name spans its text: no int kept per leaf
+        return self.start + len(self.name)
 
 
 @dataclass(eq=False, repr=False, slots=True)
-class Apply:
+class Apply(_Spanned):
     """An operation from the registry applied to operands: infix, prefix or a call."""
 
     op: str
     args: tuple
-    span: Span
+    start: int
+    end: int
 
 
 @dataclass(eq=False, repr=False, slots=True)
-class Assign:
+class Assign(_Spanned):
     """``name = expr``; augmented forms (``+=``) are desugared by the parser."""
 
     name: str
     expr: object
-    span: Span
-    name_span: Span
+    start: int  # where the name is written: the statement starts with it
+    end: int
+
+    @property
+    def name_span(self) -> Span:
+        return (self.start, self.start + len(self.name))
 
 
 @dataclass(eq=False, repr=False, slots=True)
-class ArrayLiteral:
+class ArrayLiteral(_Spanned):
     """``[a, b, c]``: its items are expressions (nested literals make matrices)."""
 
     items: tuple
-    span: Span
+    start: int
+    end: int
 
 
 @dataclass(eq=False, repr=False, slots=True)
 class Slice:
-    """``start:stop`` inside an index; either end may be None."""
+    """``start:stop`` inside an index; either end may be None (rare: its span stays a pair)."""
 
     start: object
     stop: object
@@ -64,12 +90,13 @@ class Slice:
 
 
 @dataclass(eq=False, repr=False, slots=True)
-class Index:
+class Index(_Spanned):
     """``x[i, 1:3]``: the target and one subscript (an expression or a ``Slice``) per axis."""
 
     target: object
     subscripts: tuple
-    span: Span
+    start: int
+    end: int
 
 
 @dataclass(eq=False, repr=False, slots=True)
