@@ -82,7 +82,9 @@ def lint_latex(result, *, always: bool = False, markdown: bool = False) -> list[
                 lines += ["", "   ```", *("   " + line[2:] for line in source), "   ```", ""]
         else:
             # the spanned source in \texttt (a caret picture would need verbatim, which can not typeset θ)
-            where = rf": \texttt{{{latex_text(_one_line(quoted))}}}" if quoted else ""
+            # a line may break after any "(" (code has few spaces: relu(log(sigmoid(x3))) ran past the margin)
+            code = latex_text(_one_line(quoted)).replace("(", "(\\allowbreak{}")
+            where = rf": \texttt{{{code}}}" if quoted else ""
             lines.append(rf"\item \textbf{{{TITLES[finding.kind]}}}: {prose(message)}{where}")
     if not markdown:
         lines.append(r"\end{enumerate}")
