@@ -7,9 +7,19 @@ from figures import BIG, FAMILIES, HUGE, PHASES, after_parse, ok, peers_of, seco
 DIAGRAM_LIMIT = 70.0  # seconds: the CLI's 60 s dot timeout, plus start-up and rendering
 
 
-def targets_section(data: dict) -> list[str]:
+def targets_section(data: dict, judged: list | None = None) -> list[str]:
+    """The Targets table (of ``judge(data)``, computed here unless given)."""
+    out = ["## Targets (issue 5)", "", "| target | measured | verdict |", "|---|---|---|"]
+    for title, (figure, met) in judged if judged is not None else judge(data):
+        verdict = "n/a (not measured)" if met is None else ("**MET**" if met else "**NOT MET**")
+        out.append(f"| {title} | {figure} | {verdict} |")
+    return out + [""]
+
+
+def judge(data: dict) -> list[tuple[str, tuple[str, bool | None]]]:
+    """Each target's title ("N. …"), with its measured figure and whether it is met (None: not measured)."""
     results = data["results"]
-    judged = [
+    return [
         ("1. End to end at 10⁵: faster than every peer that completes, within 2× of CPython", _end_to_end(results)),
         ("2. After parsing, forward + backward ≥ 5× faster than the fastest peer's", _after_parsing(results)),
         ("3. Backward ≤ 2.5× forward at every size", _cheap_gradient(results)),
@@ -19,11 +29,6 @@ def targets_section(data: dict) -> list[str]:
          _cold_start(data.get("cli"))),
         ("7. Diagrams never hang: over the limit, collapsed or refused; dot has a hard timeout", _diagrams(data.get("cli"))),
     ]
-    out = ["## Targets (issue 5)", "", "| target | measured | verdict |", "|---|---|---|"]
-    for title, (figure, met) in judged:
-        verdict = "n/a (not measured)" if met is None else ("**MET**" if met else "**NOT MET**")
-        out.append(f"| {title} | {figure} | {verdict} |")
-    return out + [""]
 
 
 def _s(value: float) -> str:

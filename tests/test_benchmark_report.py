@@ -32,3 +32,13 @@ def test_quick_big_runs_run_the_cli_for_real():
     runs = run.measure_big_runs(quick=True)
     assert [r["format"] for r in runs] == ["json", "text"]
     assert all(r["exit"] == 0 and r["max_rss_mib"] > 10 and r["seconds"] > 0 for r in runs), runs
+
+
+def test_the_report_explains_only_the_targets_this_run_missed():
+    import report
+
+    notes = "\n".join(report._why_unmet(["5"]))
+    assert notes.startswith("## Why some targets are not met") and "**5 (a third" in notes
+    assert "**4 (linear" not in notes and "**2 (5×" not in notes
+    assert report._why_unmet([]) == []  # every target met: no section
+    assert report._why_unmet(["1"]) == []  # no note written for it: no empty section either
