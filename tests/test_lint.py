@@ -187,3 +187,14 @@ def test_many_findings_of_a_kind_are_capped_and_counted():
     text = result.derivation("text")
     assert f"{2 * MAX_PER_KIND + 2} findings about the gradient flow" in text
     assert "  21. dead relu: and 280 more of this kind" in text
+
+
+def test_path_counts_too_long_to_print_are_written_about():
+    from backprop.lint import count_words
+
+    assert count_words(1_234_567) == "1,234,567"
+    assert count_words(2 ** 20000) == "about 4e6020"  # str() of it raises ValueError (over 4,300 digits)
+    # 5,000 diamonds: 2^5000 paths (1,506 digits is printable; the text must not print them all)
+    source = "h0 = x\n" + "\n".join(f"h{i} = h{i - 1} * 0.5 + h{i - 1} * 0.5" for i in range(1, 15001)) + "\nL = h15000"
+    text = differentiate(source, {"x": 1.0}).derivation("text")
+    assert "Error" not in text[:200]
