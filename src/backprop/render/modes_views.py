@@ -258,9 +258,7 @@ def modes_text(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
         if note:
             lines.append(f"  ({note})")
         for section in sections:
-            from ..lint import count_words
-
-            lines.append(f"  {section['gradient']}: {count_words(section['count'])} path{'s' if section['count'] != 1 else ''}")
+            lines.append(f"  {section['gradient']}: {section['count']:,} path{'s' if section['count'] != 1 else ''}")
             lines += [f"    {route}: {' = '.join(stages)}" for route, stages in section["rows"]]
             lines.append(f"    {section['total']}")
             lines.append(f"    {section['factoring']}")
