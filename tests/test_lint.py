@@ -190,7 +190,7 @@ def test_many_findings_of_a_kind_are_capped_and_counted():
 
 
 def test_path_counts_too_long_to_print_are_written_about():
-    from backprop.lint import count_words
+    from backprop.numfmt import count_words
 
     assert count_words(1_234_567) == "1,234,567"
     assert count_words(2 ** 20000) == "about 4e6020"  # str() of it raises ValueError (over 4,300 digits)

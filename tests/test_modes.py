@@ -243,6 +243,24 @@ def test_max_paths_truncates_with_a_message():
     assert "1,152,921,504,606,846,973 more paths not listed (--max-paths 3)" in out
 
 
+def test_path_counts_beyond_python_int_printing_are_written_about(tmp_path):
+    # 15,000 squarings: 2^15000 paths, 4,516 digits, over the 4,300 digits Python will print
+    program = tmp_path / "squares.bp"
+    program.write_text("y0 = x\n" + "\n".join(f"y{i} = y{i - 1} * y{i - 1}" for i in range(1, 15001))
+                       + "\ny15000 / y15000")
+    text = run(["-f", str(program), "--set", "x=1", "--paths", "--max-paths", "2", "--no-diagram"])
+    assert text.exit_code == 0, text.stderr
+    assert "∂L/∂x: about 5.6e4515 paths" in text.stdout
+    assert "about 5.6e4515 more paths not listed (--max-paths 2)" in text.stdout
+    document = run(["-f", str(program), "--set", "x=1", "--paths", "--max-paths", "2", "--no-diagram",
+                    "--format", "json"])
+    assert document.exit_code == 0, document.stderr
+    paths = json.loads(document.stdout)["paths"]["x"]
+    assert paths["count"] == paths["left_out"] == "about 5.6e4515" and len(paths["paths"]) == 2
+    small = json.loads(run(SEED_ARGS + ["--paths", "--format", "json", "--no-diagram"]).stdout)["paths"]["a"]
+    assert small["count"] == 1 and small["left_out"] == 0
+
+
 def test_max_paths_without_paths_is_refused():
     result = run(SEED_ARGS + ["--max-paths", "3"])
     assert result.exit_code == 2

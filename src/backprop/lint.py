@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from .errors import Span
 from .graph import CONST, INPUT, Graph
-from .numfmt import format_number
+from .numfmt import count_words, format_number
 from .steps import depends_on_inputs, reaches_output
 
 SATURATED = 1e-3  # a tanh/sigmoid local derivative below this is saturated
@@ -259,17 +259,6 @@ def _long_products(graph: Graph, partials, grads, reaches, name, more: dict) -> 
 
 def _paths_words(count: int, which: str) -> str:
     return "Its one path" if count == 1 else f"The {which} of its {count_words(count)} paths"
-
-
-def count_words(count: int) -> str:
-    """A count of paths, which doubles with each diamond of a graph: 1,234 exactly, or about 1.2e4321
-    (Python will not print an int of over 4,300 digits, and nobody reads one)."""
-    if count < 10 ** 15:
-        return f"{count:,}"
-    exponent = int(count.bit_length() * 0.30102999566398120) - 1
-    while count >= 10 ** (exponent + 1):
-        exponent += 1
-    return f"about {count / 10 ** exponent:.2g}e{exponent}"
 
 
 def _factors(factors: tuple[float, ...], shown: int = 6) -> str:

@@ -121,6 +121,26 @@ def six_digits_hold(compute: Callable[..., float], operands: Sequence[float], re
     return None
 
 
+_EXACT_COUNT_BELOW = 10 ** 30  # a count of paths up to 30 digits is printed whole
+
+
+def count_words(count: int) -> str:
+    """A count of paths, which doubles with each diamond of a graph: 1,234 exactly, or about 1.2e4321
+    (Python will not print an int of over 4,300 digits, and nobody reads one of 30)."""
+    if count < _EXACT_COUNT_BELOW:
+        return f"{count:,}"
+    exponent = int(count.bit_length() * 0.30102999566398120) - 1
+    while count >= 10 ** (exponent + 1):
+        exponent += 1
+    return f"about {count / 10 ** exponent:.2g}e{exponent}"
+
+
+def json_count(count: int) -> int | str:
+    """A count for a JSON document: the integer, or ``count_words``' "about 4e6020" from 10^30 on
+    (most JSON readers turn a longer integer into an inexact float, or refuse it)."""
+    return count if count < _EXACT_COUNT_BELOW else count_words(count)
+
+
 def format_operand(x: float, digits: int = DIGITS) -> str:
     """A number inside a larger expression: negatives in parentheses, as in 6 + (-10)."""
     text = format_number(x, digits)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..graph import CONST
 from ..modes import MAX_SWEEPS_SHOWN, count_paths, forward_mode, path_uses, paths_of
 from ..modes import cost as count_cost
+from ..numfmt import count_words, json_count
 from ..steps import depends_on_inputs
 from .equations import Equations, _sum, print_stages
 from .printer import printer
@@ -212,7 +213,7 @@ def path_sections(result, wrt=None, limit: int = 50, style: str = "text") -> tup
 
 
 def _many(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+    return f"{count_words(n)} {noun}{'' if n == 1 else 's'}"
 
 
 def _product(factors: list) -> tuple:
@@ -258,7 +259,7 @@ def modes_text(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
         if note:
             lines.append(f"  ({note})")
         for section in sections:
-            lines.append(f"  {section['gradient']}: {section['count']:,} path{'s' if section['count'] != 1 else ''}")
+            lines.append(f"  {section['gradient']}: {_many(section['count'], 'path')}")
             lines += [f"    {route}: {' = '.join(stages)}" for route, stages in section["rows"]]
             lines.append(f"    {section['total']}")
             lines.append(f"    {section['factoring']}")
@@ -352,7 +353,7 @@ def modes_json(result, *, wrt=None, mode: str = "reverse", cost: bool = False, p
         document["cost"] = counts
     if paths:
         document["paths"] = {
-            s["input"]: {"count": s["count"], "left_out": s["left_out"], "gradient": json_number(s["value"]),
+            s["input"]: {"count": json_count(s["count"]), "left_out": json_count(s["left_out"]), "gradient": json_number(s["value"]),
                          "paths": [{"route": route, "text": " = ".join(stages), "product": json_number(p)}
                                    for (route, stages), p in zip(s["rows"], s["products"])],
                          "factoring": s["factoring"]}

@@ -17,7 +17,7 @@ import xml.etree.ElementTree as ET
 from importlib import resources
 
 from ..graph import CONST, INPUT
-from ..numfmt import format_number, format_operand
+from ..numfmt import count_words, format_number, format_operand
 from ..ops import OPS
 from ..steps import FORWARD
 from .dot import GRAD_COLOUR, VALUE_COLOUR, render_image
@@ -116,7 +116,7 @@ def _modes_sections(result, cost: bool, paths: bool, max_paths: int) -> str:
             body.append(f'<p class="bp-table-note">{_escape(found["note"])}</p>')
         for section in found["inputs"]:
             plural = "" if section["count"] == 1 else "s"
-            body.append(f'<h3>{_escape(section["gradient"])}: {section["count"]:,} path{plural}</h3><ol class="bp-path-list">')
+            body.append(f'<h3>{_escape(section["gradient"])}: {count_words(section["count"])} path{plural}</h3><ol class="bp-path-list">')
             for row in section["rows"]:
                 body.append(f'<li><button type="button" class="bp-path-term" aria-pressed="false" '
                             f'data-edges="{_escape(" ".join(row["edges"]))}" data-nodes="{_escape(" ".join(row["nodes"]))}">'
