@@ -160,6 +160,12 @@ class Graph:
         root = self.nodes[node_id]
         if inline_root and root.op == CONST:
             return format_number(root.value)
+        if not self.alias_uses:
+            return self._expression_plain(node_id, ascii, inline_root)
+        return self._expression_general(node_id, ascii, inline_root)
+
+    def _expression_general(self, node_id: int, ascii: bool, inline_root: bool) -> str:
+        """``expression`` of any graph, aliases included (``_expression_plain`` is checked against it)."""
         pieces: list[str] = []
         stack: list = [node_id]
         while stack:
@@ -173,6 +179,61 @@ class Graph:
                 pieces.append(display_name(node.name, ascii))
                 continue
             stack.extend(reversed(self._layout(node, ascii, nested=True)))
+        return "".join(pieces)
+
+    def _expression_plain(self, node_id: int, ascii: bool, inline_root: bool) -> str:
+        """``expression`` of a graph without aliases, ``_layout`` inlined: the program echo prints
+        every operation of a program once, and a piece list per node made it 4 µs an operation."""
+        nodes = self.nodes
+        forms = _FORMS[ascii]
+        pieces: list[str] = []
+        add = pieces.append
+        stack: list = [node_id]
+        pop, push = stack.pop, stack.append
+        root_expands = inline_root and nodes[node_id].op != INPUT
+        while stack:
+            item = pop()
+            if type(item) is str:
+                add(item)
+                continue
+            node = nodes[item]
+            op = node.op
+            if op == INPUT or op == CONST or node.named and not (item == node_id and root_expands):
+                name = node.name
+                add(name if not ascii or name.isascii() else display_name(name, True))
+                continue
+            kind, symbol = forms[op]
+            args = node.args
+            if kind == "infix" or kind == "prefix":
+                # as _layout(nested=True): an inlined infix or prefix operand, or a name with "/" (∂f/∂x), in parentheses
+                for position in range(len(args) - 1, -1, -1):
+                    arg = args[position]
+                    operand = nodes[arg]
+                    arg_op = operand.op
+                    if arg_op != INPUT and arg_op != CONST and not operand.named:
+                        wrap = forms[arg_op][0] in _WRAPPED
+                    else:
+                        label = operand.label
+                        wrap = label is not None and "/" in label
+                    if wrap:
+                        push(")")
+                        push(arg)
+                        push("(")
+                    else:
+                        push(arg)
+                    if position:
+                        push(symbol)
+                if kind == "prefix":
+                    push(symbol)
+            elif kind == "constant":
+                push(symbol)
+            else:
+                push(")")
+                for position in range(len(args) - 1, -1, -1):
+                    push(args[position])
+                    if position:
+                        push(", ")
+                push(symbol)
         return "".join(pieces)
 
     def operation(self, node_id: int, *, ascii: bool = False) -> str:
@@ -225,6 +286,15 @@ class Graph:
             lines.append(shown if shown == expression else f"{shown} = {expression}")
         return lines
 
+
+_WRAPPED = ("infix", "prefix")
+# by op: (kind, what ``_expression_plain`` writes: " × " between infix operands, "-" before a prefix
+# one, "tanh(" before a call's, "π" for a constant), in Unicode and in ASCII
+_FORMS = tuple({name: (op.kind, f" {symbol} " if op.kind == "infix" else symbol if op.kind in ("prefix", "constant")
+                       else f"{name}(")
+                for name, op in OPS.items()
+                for symbol in [op.ascii_symbol if ascii else op.symbol]}
+               for ascii in (False, True))
 
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
