@@ -47,7 +47,8 @@ def render(data: dict) -> str:
     out += [
         "Produced by `" + data["command"] + f"` in {data['minutes']:.0f} minutes (see benchmarks/README.md). "
         "Times are medians over repeats within one subprocess per runner and workload (repeats only for runs "
-        "under 1 s). µs/op divides by the number of operations in the program (our graph's operation nodes). "
+        "under 1 s); ours also times each phase (parse, lower, forward, backward) as the median of three "
+        "`differentiate` calls, since one call of ours with its writers fills that second. µs/op divides by the number of operations in the program (our graph's operation nodes). "
         f"Each peer has {data['timeout']:g} s per workload; a failure skips the peer's larger sizes of that family.",
         "",
         "Environment: " + data["environment"],
