@@ -23,7 +23,7 @@ from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_digi
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
-from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
+from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts, operand_side
 
 _DOT = ("op", "dot")
 _SLASHED = ("name", True)  # a name with "/" in it (grad()'s ∂f/∂x): bracketed as an operand
@@ -374,9 +374,7 @@ class BulkSteps:
                                        _NEG if local < 0 else _POS), _MUL))
             contribution = contributions[u - at]
             summed.append((format_number(contribution, digits), _NEG if contribution < 0 else _POS))
-            which = None
-            if args.count(node_id) > 1:
-                which = "left" if position == 0 else "right"
+            which = operand_side(args, node_id, position)
             key = (consumer, position if which else None)
             if key not in seen:
                 seen.add(key)

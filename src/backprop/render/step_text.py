@@ -123,6 +123,14 @@ def _template_printer(style: str):
     return TemplatePrinter(style)
 
 
+def operand_side(args: tuple, node_id: int, position: int) -> str | None:
+    """Which operand a use is, "left" or "right", when the node is both operands of its consumer
+    (x × x: each use has its own "since" line); None when it is one of them."""
+    if args.count(node_id) > 1:
+        return "left" if position == 0 else "right"
+    return None
+
+
 class StepTexts:
     """The printed stages and reasons of each step of one result, in one printer's alphabet."""
 
@@ -371,9 +379,7 @@ class StepTexts:
                                  _NEG if local_value < 0 else _POS), _MUL))
             if several:
                 contributions.append(self.number(t.contribution, digits))
-            which = None
-            if args.count(node_id) > 1:
-                which = "left" if position == 0 else "right"
+            which = operand_side(args, node_id, position)
             key = (consumer, position if which else None)
             if key not in seen:
                 seen.add(key)
