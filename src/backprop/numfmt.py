@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import operator
 from array import array
+from itertools import repeat
 from typing import Callable, Sequence
 
 DIGITS = 6  # the default: enough for a derivation, short enough to read
@@ -53,6 +54,10 @@ def _format(x: float, digits: int) -> str:
     return text
 
 
+# by decimal exponent: half a unit in the sixth significant digit (_claim's 0.5 * 10 ** (e - 5))
+_HALF_UNIT = {e: 0.5 * 10.0 ** (e - DIGITS + 1) for e in range(-330, 310)}
+
+
 class SixDigits:
     """A whole column of numbers (every node's value, or gradient) at six digits, made in one pass.
 
@@ -65,34 +70,38 @@ class SixDigits:
     __slots__ = ("texts", "reads", "claims", "exact", "finite")
 
     def __init__(self, xs):
-        # _format and _claim inlined: this loop runs once per node, twice per derivation
+        # Every number formatted by ONE %-format of the whole column (a C loop): per number in Python,
+        # formatting, reading back and the claim cost 1.7 µs, a third of it the format call.
+        count = len(xs)
+        texts = self.texts = ("%.6g\x00" * count % tuple(xs)).split("\x00") if count else [""]
+        texts.pop()  # the empty text after the last separator
+        # where %.6g differs from _format: exponents (1e+06 → 1e6, or an integer below 10^15 in
+        # full) and the sign of zero; nan, inf and -inf read the same
+        seen_exponent = any("e" in text for text in texts)
+        if seen_exponent or "-0" in texts:
+            for i, text in enumerate(texts):
+                if text == "-0":
+                    texts[i] = "0"
+                elif "e" in text:
+                    x = xs[i]
+                    if x.is_integer() and -1e15 < x < 1e15:
+                        texts[i] = str(int(x))
+                    else:
+                        mantissa, exponent = text.split("e")
+                        texts[i] = f"{mantissa}e{int(exponent)}"
         # reads and claims as arrays of doubles: 8 bytes a number, not a float object each
-        texts, reads, claims = self.texts, self.reads, self.claims = [], array("d"), array("d")
-        add_text, add_read, add_claim = texts.append, reads.append, claims.append
-        floor, log10 = math.floor, math.log10
-        for x in xs:
-            if x != x:
-                text = "nan"
-            elif x == 0:
-                text = "0"
-            elif x.is_integer() and -1e15 < x < 1e15:
-                text = str(int(x))
-            elif x == _INF or x == -_INF:
-                text = "inf" if x > 0 else "-inf"
-            else:
-                text = "%.6g" % x
-                if "e" in text:
-                    mantissa, exponent = text.split("e")
-                    text = f"{mantissa}e{int(exponent)}"
-            add_text(text)
-            read = float(text)
-            add_read(read)
-            if "." in text or "e" in text:
-                mantissa = text.partition("e")[0].lstrip("-0.")
-                if len(mantissa) - ("." in mantissa) == DIGITS:
-                    add_claim(0.5 * 10.0 ** (floor(log10(abs(read))) - DIGITS + 1))
-                    continue
-            add_claim(0.0)
+        self.reads = reads = array("d", map(float, texts))
+        # _claim by C loops: a text claims half a unit in its sixth digit when its mantissa shows all
+        # six (counted without sign, point and leading zeros) and it has a point or an exponent
+        # (100000 claims to be exact)
+        heads = [text.partition("e")[0] for text in texts] if seen_exponent else texts
+        mantissas = list(map(str.lstrip, heads, repeat("-0.")))
+        shown = map(operator.sub, map(len, mantissas), map(str.__contains__, mantissas, repeat(".")))
+        rounded = map(str.__contains__, texts, repeat(".")) if not seen_exponent else \
+            ("." in text or "e" in text for text in texts)
+        floor, log10, half_unit = math.floor, math.log10, _HALF_UNIT
+        self.claims = array("d", [half_unit[floor(log10(abs(read)))] if point and digits == DIGITS else 0.0
+                                  for read, point, digits in zip(reads, rounded, shown)])
         self.exact = bytearray(map(operator.eq, reads, xs))
         self.finite = bytearray(map(math.isfinite, xs))
 
