@@ -30,6 +30,7 @@ def echo(source: str) -> list[str]:
         ("pi/4", "L = π / 4"),
         ("pi", "L = π"),  # a bare constant is echoed as written, not as its value 3.14159
         ("L = pi", "L = π"),
+        ("2*π*r", "L = (2 × π) × r"),  # π, as the echo prints it, reads back as pi
         (".5 + 1e-3 + 6.02E23 + 2.5", "L = ((0.5 + 1e-3) + 6.02E23) + 2.5".replace("0.5", ".5")),
     ],
 )
@@ -170,3 +171,12 @@ def test_valid_programs_never_import_lark():
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                                env={"PYTHONPATH": str(ROOT / "src")}, timeout=60)
     assert completed.stdout.strip() == "False", completed.stderr
+
+
+def test_pi_symbol_is_the_constant_and_reserved():
+    from backprop import differentiate
+    from backprop.errors import BackpropError
+
+    assert differentiate("2*π*r", {"r": 1}).value == differentiate("2*pi*r", {"r": 1}).value
+    with pytest.raises(BackpropError, match="'π' is a built-in constant and can not be assigned to"):
+        differentiate("π = 3\nL = π*x", {"x": 1})

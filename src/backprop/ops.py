@@ -290,4 +290,7 @@ FUNCTION_NAMES = tuple(name for name, op in OPS.items() if op.kind in ("function
 """Names a user may call as ``name(...)``: every function, plus ``pow``."""
 
 CONSTANT_NAMES = tuple(name for name, op in OPS.items() if op.kind == "constant")
-RESERVED_NAMES = frozenset(FUNCTION_NAMES + CONSTANT_NAMES)
+# A constant may be written as the symbol the derivation prints (π for pi), so printed maths reads back
+CONSTANT_SYMBOLS = {op.symbol: name for name, op in OPS.items()
+                    if op.kind == "constant" and op.symbol and op.symbol != name}
+RESERVED_NAMES = frozenset(FUNCTION_NAMES + CONSTANT_NAMES + tuple(CONSTANT_SYMBOLS))

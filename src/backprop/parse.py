@@ -15,7 +15,7 @@ from pathlib import Path
 from sys import intern
 
 from .errors import ParseError, UnknownFunction, UnknownName
-from .ops import CONSTANT_NAMES, FUNCTION_NAMES, OPS, RESERVED_NAMES
+from .ops import CONSTANT_NAMES, CONSTANT_SYMBOLS, FUNCTION_NAMES, OPS, RESERVED_NAMES
 from .reserved import JOB_NAMES, reserved_word_message
 from .arrays.names import ARRAY_FUNCTIONS
 from .syntax import Apply, ArrayLiteral, Assign, Index, Name, Number, Program, Slice
@@ -78,6 +78,7 @@ class _AstBuilder:
     def name(self, children):
         (token,) = children
         text = str(token)
+        text = CONSTANT_SYMBOLS.get(text, text)  # π reads as pi
         if text in CONSTANT_NAMES:
             return Apply(text, (), token.start_pos, token.end_pos)
         if text in OPS and OPS[text].kind == "function" or text == "pow":
@@ -168,7 +169,7 @@ class _AstBuilder:
         name = str(name_token)
         name_span = _span(name_token)
         if name in RESERVED_NAMES:
-            kind = "constant" if name in CONSTANT_NAMES else "function"
+            kind = "constant" if name in CONSTANT_NAMES or name in CONSTANT_SYMBOLS else "function"
             raise UnknownName(f"'{name}' is a built-in {kind} and can not be assigned to", name_span)
         if name in JOB_NAMES:
             raise UnknownName(reserved_word_message(name), name_span)
