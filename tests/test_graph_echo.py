@@ -26,7 +26,7 @@ def _both(graph):
                 assert fast == graph._expression_general(node.id, ascii, inline_root), (node, ascii, inline_root)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
 @given(programs())
 def test_fast_echo_matches_the_general_one_on_random_programs(source):
     try:

@@ -189,11 +189,18 @@ def test_many_findings_of_a_kind_are_capped_and_counted():
     assert "  21. dead relu: and 280 more of this kind" in text
 
 
-def test_path_counts_too_long_to_print_are_written_about():
-    from backprop.numfmt import count_words
+def test_path_counts_are_exact_up_to_30_digits_then_about():
+    from backprop.numfmt import count_words, json_count
 
     assert count_words(1_234_567) == "1,234,567"
+    assert count_words(2 ** 60) == "1,152,921,504,606,846,976"
+    assert count_words(10 ** 30 - 1) == f"{10 ** 30 - 1:,}" and count_words(10 ** 30) == "about 1e30"
     assert count_words(2 ** 20000) == "about 4e6020"  # str() of it raises ValueError (over 4,300 digits)
+    assert json_count(2 ** 60) == 2 ** 60 and json_count(2 ** 20000) == "about 4e6020"
+
+
+@pytest.mark.slow
+def test_path_counts_too_long_to_print_are_written_about():
     # 5,000 diamonds: 2^5000 paths (1,506 digits is printable; the text must not print them all)
     source = "h0 = x\n" + "\n".join(f"h{i} = h{i - 1} * 0.5 + h{i - 1} * 0.5" for i in range(1, 15001)) + "\nL = h15000"
     text = differentiate(source, {"x": 1.0}).derivation("text")

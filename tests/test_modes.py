@@ -243,6 +243,7 @@ def test_max_paths_truncates_with_a_message():
     assert "1,152,921,504,606,846,973 more paths not listed (--max-paths 3)" in out
 
 
+@pytest.mark.slow
 def test_path_counts_beyond_python_int_printing_are_written_about(tmp_path):
     # 15,000 squarings: 2^15000 paths, 4,516 digits, over the 4,300 digits Python will print
     program = tmp_path / "squares.bp"

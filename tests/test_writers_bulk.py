@@ -43,7 +43,8 @@ PROGRAMS = [
     # used 2 and 70 times (more than SHOWN_TERMS: "… and 50 more"), unary consumers
     ("h = sin(x) + cos(x)\nL = " + " + ".join(["h"] * 70) + " + relu(x) * abs(x)", {"x": -0.3, "θ": 1.0}),
     # used 3,000 times, by several consumers
-    ("L = " + " + ".join(["x * θ"] * 1500), {"x": 1.0 / 3.0, "θ": -2.5}),
+    pytest.param("L = " + " + ".join(["x * θ"] * 1500), {"x": 1.0 / 3.0, "θ": -2.5}, marks=pytest.mark.slow,
+                 id="used-3000-times"),
 ]
 
 
