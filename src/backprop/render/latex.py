@@ -84,7 +84,13 @@ def _latex_word(word: str) -> str:
 
 def latex_number(x: float, digits: int = DIGITS) -> str:
     """A number in math mode, from the one number formatter: 1.5e-7 → 1.5 \\times 10^{-7}."""
-    text = format_number(x, digits)
+    return latex_number_text(format_number(x, digits))
+
+
+def latex_number_text(text: str) -> str:
+    """``latex_number`` from the number's text as ``format_number`` printed it (at any digits)."""
+    if "e" not in text and "n" not in text:  # the common case: digits, a sign, a point
+        return text
     if text in ("inf", "-inf"):
         return text.replace("inf", r"\infty")
     if text == "nan":
@@ -297,11 +303,17 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     # \sloppy (in a group): a list of long inputs stretches its spaces rather than overflow the margin
     lines.append(r"{\sloppy\noindent\textbf{Forward pass:} compute each node from its operands, in topological order"
                  + (f", from the inputs ${writer.inputs_line()}$.\\par}}" if result.graph.inputs else ".\\par}"))
-    forward_steps = steps_of(result, FORWARD)
-    if forward_steps:
+    from .bulk_latex import bulk_latex_for, printed_backward
+
+    bulk = bulk_latex_for(result, writer.texts)  # every step read in two passes over flat arrays
+    if bulk is not None:
+        forward_stages = bulk.forward_stages()
+    else:
+        forward_stages = (writer.forward(step) for step in steps_of(result, FORWARD))
+    forward_rows = [row for stages in forward_stages for row in equation_rows(stages[0], stages[1:])]
+    if forward_rows:
         lines.append(r"\begin{align*}")
-        lines += _rows([row for stages in (writer.forward(step) for step in forward_steps)
-                        for row in equation_rows(stages[0], stages[1:])])
+        lines += _rows(forward_rows)
         lines.append(r"\end{align*}")
     else:
         lines.append("Nothing to compute: the output is an input or a constant.")
@@ -309,25 +321,30 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
         from .modes_views import modes_latex
 
         lines += modes_latex(result, wrt=wrt, mode=mode)
-    backward_steps = steps_of(result, BACKWARD, wrt) if mode != "forward" else []
     if mode != "forward":
         lines.append(rf"\noindent\textbf{{Backward pass:}} apply the chain rule from ${out}$ back to the inputs, "
                      "in reverse topological order" + _wrt_words(result, wrt) + ".")
     rows = []
     step_ends = set()  # rows that end a step: a little space follows them
-    for step in backward_steps:
-        equation, remark = writer.backward(step)
-        if len(step.terms) > 1 and len(equation) > 3:  # a sum over paths: one stage a row
+    if mode == "forward":
+        backward = ()
+    elif bulk is not None:
+        backward = bulk.backward_steps(writer, wrt)
+    else:
+        backward = (printed_backward(writer, step) for step in steps_of(result, BACKWARD, wrt))
+    for printed in backward:
+        equation, remark = printed.stages, printed.remark
+        if printed.several and len(equation) > 3:  # a sum over paths: one stage a row
             rows += equation_rows(equation[0], [equation[1]])
             for stage in equation[2:]:
                 rows += equation_rows("", [stage])
         else:
             rows += equation_rows(equation[0], equation[1:],
                                   rf" \quad \text{{({latex_text(remark)})}}" if remark else "")
-        uses = writer.uses(step)
+        uses = printed.uses
         if uses:
             rows += text_rows(latex_text(uses))
-        for kind, text in writer.reasons(step):
+        for kind, text in printed.reasons:
             if kind == "since":
                 rows += since_rows(text)
             else:
