@@ -183,3 +183,43 @@ def test_random_programs_print_the_same_markdown_and_latex_in_bulk(source, value
         options = {}
     bulk, stepwise, generic = _bulk_and_stepwise(lambda: FORMATS[fmt].render(result, **options))
     assert bulk == stepwise == generic
+
+
+def _latex_text_per_character(text: str) -> str:
+    """latex.latex_text as it was written before str.translate: one look-up per character."""
+    from backprop.render.latex import _GREEK, _TEXT_ESCAPES, _VERSION_DIGITS
+
+    out = []
+    for char in text:
+        if char in _TEXT_ESCAPES:
+            out.append(_TEXT_ESCAPES[char])
+        elif char in _GREEK:
+            out.append(f"$\\{_GREEK[char]}$")
+        elif char in _VERSION_DIGITS:
+            out.append(f"\\textsubscript{{{_VERSION_DIGITS.index(char)}}}")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+_PROSE = st.text(st.sampled_from(list("\\{}$&#%_^~<>×·−∂±≤≥…²πσ’—–αβθΩΔ₀₁₂₉ax1 */`[]|")))
+
+
+@settings(SETTINGS, max_examples=examples(300))
+@given(_PROSE)
+def test_prose_is_escaped_for_latex_and_markdown_as_character_by_character(text):
+    from backprop.render.latex import latex_text
+
+    assert latex_text(text) == _latex_text_per_character(text)
+    assert markdown_text(text) == "".join(f"\\{c}" if c in "\\`*_[]<>|#$" else c for c in text)
+
+
+@settings(SETTINGS, max_examples=examples(300))
+@given(st.lists(st.sampled_from(["1 \\times 10^{-7}", "2.5 \\times 10^{20}", "}^{", "^{", "{2}", "x", " ", "10^{3}",
+                                 "\\times", "(", ")", "-", "7"]), max_size=12))
+def test_scientific_bases_are_bracketed_as_the_pattern_alone_brackets_them(pieces):
+    """bracket_scientific_bases looks for what its pattern needs before it runs the pattern."""
+    from backprop.render.latex import _SCIENTIFIC_BASE, bracket_scientific_bases
+
+    text = "".join(pieces)
+    assert bracket_scientific_bases(text) == _SCIENTIFIC_BASE.sub(r"\\left(\1 \\times 10^{\2}\\right)^{", text)

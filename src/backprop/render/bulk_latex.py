@@ -423,7 +423,11 @@ class BulkLatexSteps:
         if more:
             reasons.append(("note", f"the other {more:,} uses are left out here; --format json lists every "
                                     "contribution"))
-        own_target = target(node_id)
+        out_name, out_kind = texts.out
+        if name_kind == _NAME and out_kind == _NAME:  # as StepTexts.target, without the call
+            own_target = rf"\frac{{\partial {out_name}}}{{\partial {name}}}"
+        else:
+            own_target = target(node_id)
         if len(targets) >= _REMEMBERED:
             targets.clear()
         targets[node_id] = own_target

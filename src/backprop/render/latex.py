@@ -25,6 +25,7 @@ _GREEK = {
     "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
 }
 _VERSION_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+_NAMES_KEPT = 1 << 17
 
 # Characters of prose (notes, headings) that text mode needs spelled out.
 _TEXT_ESCAPES = {
@@ -36,19 +37,17 @@ _TEXT_ESCAPES = {
 }
 
 
+# Each character of prose → its LaTeX (one str.translate a text): escapes first, then Greek, then versions.
+_TEXT_TABLE = str.maketrans({
+    **{digit: f"\\textsubscript{{{index}}}" for index, digit in enumerate(_VERSION_DIGITS)},
+    **{letter: f"$\\{command}$" for letter, command in _GREEK.items()},
+    **_TEXT_ESCAPES,
+})
+
+
 def latex_text(text: str) -> str:
     """Prose for LaTeX text mode: special characters escaped, maths symbols typeset."""
-    out = []
-    for char in text:
-        if char in _TEXT_ESCAPES:
-            out.append(_TEXT_ESCAPES[char])
-        elif char in _GREEK:
-            out.append(f"$\\{_GREEK[char]}$")
-        elif char in _VERSION_DIGITS:
-            out.append(f"\\textsubscript{{{_VERSION_DIGITS.index(char)}}}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return text.translate(_TEXT_TABLE)
 
 
 def latex_name(name: str) -> str:
@@ -111,7 +110,7 @@ def bracket_scientific_bases(text: str) -> str:
     atom there; but in LaTeX 1e-7 is the product ``1 \\times 10^{-7}``, and a power of it written
     bare is a "Double superscript" error in pdflatex (and reads as 1 × 10^(-7·2)).
     """
-    if "}^{" not in text:
+    if "}^{" not in text or " \\times 10^{" not in text:  # what the pattern needs, found without it
         return text
     return _SCIENTIFIC_BASE.sub(r"\\left(\1 \\times 10^{\2}\\right)^{", text)
 
@@ -139,16 +138,25 @@ class LatexWriter:
 
         self.texts = step_texts_for(self.equations, self.print)
         self._templates: dict[str, list] = {}  # op → its LaTeX as pieces and operand slots
+        self._names: dict[int, str] = {}  # node → its name in math mode (``name``)
         self.out = self.name(self.graph.output)
 
     # --- names and expressions
     def name(self, node_id: int) -> str:
-        node = self.graph.nodes[node_id]
-        if node.op == CONST and not node.named:
-            return latex_number(node.value, exact_digits(node.value))
-        if node.op == "pi":
-            return r"\pi"
-        return latex_name(node.name)
+        """A node in math mode: its name, or its literal as written (kept: the program echo asks again)."""
+        found = self._names.get(node_id)
+        if found is None:
+            node = self.graph.nodes[node_id]
+            if node.op == CONST and not node.named:
+                found = latex_number(node.value, exact_digits(node.value))
+            elif node.op == "pi":
+                found = r"\pi"
+            else:
+                found = latex_name(node.name)
+            if len(self._names) >= _NAMES_KEPT:  # bounded: a 10⁶-node program's names would hold ~100 MB
+                self._names.clear()
+            self._names[node_id] = found
+        return found
 
     def partial(self, top: int, bottom: int) -> str:
         return self.print(self.equations.partial(top, bottom))
