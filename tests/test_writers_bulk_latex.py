@@ -223,3 +223,13 @@ def test_scientific_bases_are_bracketed_as_the_pattern_alone_brackets_them(piece
 
     text = "".join(pieces)
     assert bracket_scientific_bases(text) == _SCIENTIFIC_BASE.sub(r"\\left(\1 \\times 10^{\2}\\right)^{", text)
+
+
+@settings(SETTINGS, max_examples=examples(300))
+@given(st.text(st.sampled_from(list("abxyzLt019[] ")), max_size=8))
+def test_a_plain_name_is_printed_as_the_general_word_path_prints_it(name):
+    """latex_name's short cut (no subscript, version, Greek letter or ∂) against _latex_word."""
+    from backprop.render.latex import _latex_word, latex_name
+
+    assert latex_name(name) == _latex_word(name)
+    assert latex_name("w_1") == "w_{1}" and latex_name("θ₂") == r"\theta_{2}" and latex_name("t12") == r"\mathit{t12}"

@@ -79,7 +79,8 @@ class BulkLatexSteps:
             if node.op == CONST and not node.named:
                 text, kind = leaf(i)
             else:
-                text, kind = name(node.name), _SLASHED if "/" in node.name else _NAME
+                label = node.name  # a property: made on each call for a generated node ([12])
+                text, kind = name(label), _SLASHED if "/" in label else _NAME
             add_name(text)
             add_kind(kind)
         self.operations: dict[int, str] = {}

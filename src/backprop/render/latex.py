@@ -56,6 +56,8 @@ def latex_name(name: str) -> str:
     A last ``_`` and digits or one letter is a subscript, as teachers write it (w_1, x_i); w1 stays
     w1, so a user's c1 can not be confused with the version c₁ of c (a version of w_1 is w_{1,1}).
     """
+    if "_" not in name and name.isascii():  # no subscript, version, Greek or ∂: a word as it is (most names)
+        return name.strip() if len(name) <= 1 else f"\\mathit{{{name.strip()}}}"
     if name.startswith("∂") and "/∂" in name:  # a derivative's name, from grad(): ∂f/∂x
         top, bottom = name[1:].split("/∂", 1)
         return rf"\frac{{\partial {latex_name(top)}}}{{\partial {latex_name(bottom)}}}"
