@@ -156,16 +156,16 @@ class BulkLatexSteps:
                 operations.clear()
             operations[node_id] = over_names
             last = names[node_id]
-            stages = [bracket(last)]
+            stages = [last]
             if over_names != last:
-                stages.append(bracket(over_names))
+                stages.append(over_names)
                 last = over_names
             if numeric != last:
-                stages.append(bracket(numeric))
+                stages.append(numeric)
                 last = numeric
             if total != last:
-                stages.append(bracket(total))
-            yield stages
+                stages.append(total)
+            yield stages if "}^{" not in "".join(stages) else [bracket(stage) for stage in stages]
 
     # --- backward
     def backward_steps(self, writer, wrt=None):
@@ -293,19 +293,24 @@ class BulkLatexSteps:
             local_kind = _NEG if local < 0 else _POS
             form = mul_forms.get(("mul", up_kind, local_kind))
             product = form % (up_text, local_text) if form else binary("mul", up_text, up_kind, local_text, local_kind)
-            stages = [bracket(own_target)]
+            stages = [own_target]
             if chain != own_target:
-                stages.append(bracket(chain))
+                stages.append(chain)
             if symbolic != chain:
-                stages.append(bracket(symbolic))
+                stages.append(symbolic)
             if substituted != symbolic:
-                stages.append(bracket(substituted))
+                stages.append(substituted)
             if product != substituted:
-                stages.append(bracket(product))
+                stages.append(product)
             if total != product:
-                stages.append(bracket(total))
-            definition = operations.get(consumer) or operation(consumer)
-            since = f"{bracket(f'{consumer_name} = {definition}')},\\quad {bracket(f'{partial} = {over_names[0]}')}"
+                stages.append(total)
+            if "}^{" in "".join(stages):  # a power: its base may be a number in scientific form
+                stages = [bracket(stage) for stage in stages]
+            definition = f"{consumer_name} = {operations.get(consumer) or operation(consumer)}"
+            rule = f"{partial} = {over_names[0]}"
+            if "}^{" in definition or "}^{" in rule:
+                definition, rule = bracket(definition), bracket(rule)
+            since = f"{definition},\\quad {rule}"
             gate = gates[op]
             if gate and (phrase := gate_phrase_of(gate, local)):
                 since += r"\quad\text{(" + phrase + ")}"

@@ -12,13 +12,16 @@ from ..steps import BACKWARD, FORWARD, restrict
 from .bulk_latex import bulk_latex_for, printed_backward
 from .latex import LatexWriter, latex_name, latex_number, steps_of
 
-_MARKDOWN_SPECIALS = "\\`*_[]<>|#$"
-_MARKDOWN_ESCAPES = str.maketrans({c: "\\" + c for c in _MARKDOWN_SPECIALS})
+# The backslash first: the later ones put a backslash in front of their character, not to be escaped again.
+_MARKDOWN_SPECIALS = [(c, "\\" + c) for c in "\\`*_[]<>|#$"]
 
 
 def markdown_text(text: str) -> str:
     """Prose that Markdown shows as is: its punctuation escaped with backslashes."""
-    return text.translate(_MARKDOWN_ESCAPES)
+    for special, escaped in _MARKDOWN_SPECIALS:  # rare in prose: each found by a scan, not per character
+        if special in text:
+            text = text.replace(special, escaped)
+    return text
 
 
 def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool = False, mode: str = "reverse",
