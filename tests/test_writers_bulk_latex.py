@@ -73,7 +73,10 @@ VIEWS = [{"symbolic": True}, {"hessian": True}, {"paths": True}, {"lint": True},
 @pytest.mark.parametrize("source, values", PROGRAMS)
 def test_known_programs_print_the_same_markdown_and_latex_in_bulk(source, values):
     result = differentiate(source, values)
-    assert isinstance(bulk_latex_for(result, LatexWriter(result).texts), BulkLatexSteps)  # the path under test
+    writer = LatexWriter(result)
+    expected = [writer.name(i) for i in range(len(result.graph.nodes))]
+    assert isinstance(bulk_latex_for(result, writer), BulkLatexSteps)  # the path under test
+    assert [writer.name(i) for i in range(len(result.graph.nodes))] == expected  # now the bulk printer's names
     for options in OPTIONS:
         if "wrt" in options and not set(options["wrt"]) <= _names(result):
             continue
@@ -146,10 +149,10 @@ def test_the_reference_paths_do_not_use_the_bulk_latex_printer():
     result = differentiate("L = x * x", {"x": 3.0})
     try:
         bulk_latex.BULK = False
-        assert bulk_latex_for(result, LatexWriter(result).texts) is None
+        assert bulk_latex_for(result, LatexWriter(result)) is None
         bulk_latex.BULK = True
         step_text.FAST = False
-        assert bulk_latex_for(result, LatexWriter(result).texts) is None
+        assert bulk_latex_for(result, LatexWriter(result)) is None
     finally:
         bulk_latex.BULK = True
         step_text.FAST = True
@@ -233,3 +236,61 @@ def test_a_plain_name_is_printed_as_the_general_word_path_prints_it(name):
 
     assert latex_name(name) == _latex_word(name)
     assert latex_name("w_1") == "w_{1}" and latex_name("θ₂") == r"\theta_{2}" and latex_name("t12") == r"\mathit{t12}"
+
+
+def _expression_before(writer: LatexWriter, node_id: int) -> str:
+    """LatexWriter.expression as it was written before its operands' brackets were inlined (the reference)."""
+    from backprop.graph import CONST, INPUT
+    from backprop.render.latex import _joined, latex_name
+
+    graph = writer.graph
+
+    def nested(parent: int, arg: int, text):
+        parent_op = OPS[graph.nodes[parent].op]
+        if not graph.is_inlined(arg) or parent_op.kind not in ("infix", "prefix") or parent_op.name == "div":
+            return text
+        if parent_op.name == "pow" and graph.nodes[parent].args[1] == arg:
+            return text
+        if OPS[graph.nodes[arg].op].kind in ("infix", "prefix"):
+            return [r"\left(", text, r"\right)"]
+        return text
+
+    done: dict[int, object] = {}
+    stack = [(node_id, False)]
+    while stack:
+        current, expanded = stack.pop()
+        if current in done:
+            continue
+        node = graph.nodes[current]
+        if current != node_id and not graph.is_inlined(current) or node.op in (INPUT, CONST):
+            done[current] = writer.name(current)
+        elif not expanded:
+            stack.append((current, True))
+            stack.extend((arg, False) for arg in reversed(node.args) if arg not in done)
+        else:
+            aliases = graph.alias_uses
+            done[current] = writer._apply(current, [
+                latex_name(aliases[current, position]) if (current, position) in aliases
+                else nested(current, arg, done[arg]) for position, arg in enumerate(node.args)])
+    return _joined(done[node_id])
+
+
+def _echo_matches_the_reference(result) -> None:
+    writer = LatexWriter(result)
+    for _, root in result.graph.statements:
+        assert writer.expression(root) == _expression_before(writer, root)
+
+
+@pytest.mark.parametrize("source, values", PROGRAMS + [
+    ("L = (x + 1) ^ (x - 1) + x ^ (x * 2) - (x * 2) ^ x + (-(x + 1)) / (x - 2) * -(x * x)", {"x": 3.0}),
+    ("e = x + 1\nf = e\nL = f * (f - e) ^ 2", {"x": 0.5})])
+def test_the_program_echo_brackets_as_before(source, values):
+    _echo_matches_the_reference(differentiate(source, values))
+
+
+@settings(SETTINGS, max_examples=examples(80))
+@given(programs(), st.fixed_dictionaries({name: VALUES for name in INPUTS}))
+def test_the_program_echo_of_random_programs_brackets_as_before(source, values):
+    result = _result(source, values)
+    if result is not None:
+        _echo_matches_the_reference(result)

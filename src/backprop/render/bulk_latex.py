@@ -26,18 +26,23 @@ from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
 from .bulk_text import _REMEMBERED, _SLASHED
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
-from .latex import bracket_scientific_bases, latex_number, latex_number_text
+from .latex import bracket_scientific_bases, latex_name, latex_number, latex_number_text
 from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
 
 BULK = True  # False: the LaTeX and Markdown writers read one Step at a time (the reference)
 
 
-def bulk_latex_for(result, texts) -> BulkLatexSteps | None:
-    """A bulk printer over ``texts`` (a LaTeX ``StepTexts``), or None on the reference paths."""
+def bulk_latex_for(result, writer) -> BulkLatexSteps | None:
+    """A bulk printer over ``writer``'s step texts (a ``LatexWriter``), or None on the reference paths.
+
+    The writer then takes its names from the bulk printer's (the program echo asks for each node's)."""
     steps = result.steps
+    texts = writer.texts
     if not BULK or type(texts) is not StepTexts or not isinstance(steps, Steps) or not texts.print.latex:
         return None
-    return BulkLatexSteps(texts, result, steps)
+    bulk = BulkLatexSteps(texts, result, steps)
+    writer.names = bulk.names  # LatexWriter.name's text for every node (tests/test_writers_bulk_latex.py)
+    return bulk
 
 
 class BackwardPrinted:
@@ -71,7 +76,7 @@ class BulkLatexSteps:
         self.six = SixDigits(self.values)
         self.shown = [latex_number_text(text) for text in self.six.texts]  # each value in LaTeX, six digits
         self.value_kinds = [_NEG if v < 0 else _POS for v in self.values]
-        leaf, name = texts.leaf, texts.print.name
+        leaf, name = texts.leaf, latex_name  # as the LaTeX printer's name, without its bounded memo
         self.names: list[str] = []
         self.name_kinds: list[tuple] = []
         add_name, add_kind = self.names.append, self.name_kinds.append

@@ -26,6 +26,7 @@ _GREEK = {
 }
 _VERSION_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 _NAMES_KEPT = 1 << 17
+_OPERATORS = ("infix", "prefix")  # kinds whose operands may need brackets
 
 # Characters of prose (notes, headings) that text mode needs spelled out.
 _TEXT_ESCAPES = {
@@ -141,11 +142,14 @@ class LatexWriter:
         self.texts = step_texts_for(self.equations, self.print)
         self._templates: dict[str, list] = {}  # op → its LaTeX as pieces and operand slots
         self._names: dict[int, str] = {}  # node → its name in math mode (``name``)
+        self.names: list[str] | None = None  # every node's, when a bulk printer has made them (bulk_latex.py)
         self.out = self.name(self.graph.output)
 
     # --- names and expressions
     def name(self, node_id: int) -> str:
         """A node in math mode: its name, or its literal as written (kept: the program echo asks again)."""
+        if self.names is not None:
+            return self.names[node_id]
         found = self._names.get(node_id)
         if found is None:
             node = self.graph.nodes[node_id]
@@ -188,35 +192,38 @@ class LatexWriter:
         Each operation is kept as a list of its pieces (the operands' lists inside) and joined once
         at the end: formatting each level's whole text would copy a deep expression once per level."""
         graph = self.graph
+        nodes, aliases = graph.nodes, graph.alias_uses
+        kinds = OPS.column("kind")
+        name, apply = self.name, self._apply
         done: dict[int, object] = {}
         stack = [(node_id, False)]
         while stack:
             current, expanded = stack.pop()
             if current in done:
                 continue
-            node = graph.nodes[current]
-            if current != node_id and not graph.is_inlined(current) or node.op in (INPUT, CONST):
-                done[current] = self.name(current)
+            node = nodes[current]
+            op = node.op
+            if op == INPUT or op == CONST or current != node_id and node.named:  # a leaf: not inlined
+                done[current] = name(current)
             elif not expanded:
                 stack.append((current, True))
                 stack.extend((arg, False) for arg in reversed(node.args) if arg not in done)
-            else:
-                aliases = graph.alias_uses
-                done[current] = self._apply(current, [
-                    latex_name(aliases[current, position]) if (current, position) in aliases
-                    else self._nested(current, arg, done[arg]) for position, arg in enumerate(node.args)])
+            else:  # an inlined operator operand of an operator in brackets (an exponent, a fraction's parts: none)
+                bracketing = kinds[op] in _OPERATORS and op != "div"
+                parts = []
+                for position, arg in enumerate(node.args):
+                    if aliases and (current, position) in aliases:
+                        parts.append(latex_name(aliases[current, position]))
+                        continue
+                    text = done[arg]
+                    if bracketing:
+                        child = nodes[arg]
+                        if child.op != INPUT and child.op != CONST and not child.named \
+                                and kinds[child.op] in _OPERATORS and not (op == "pow" and node.args[1] == arg):
+                            text = [r"\left(", text, r"\right)"]
+                    parts.append(text)
+                done[current] = apply(current, parts)
         return _joined(done[node_id])
-
-    def _nested(self, parent: int, arg: int, text):
-        """Parenthesise an inlined operator operand of an operator (the exponent and fractions need none)."""
-        parent_op = OPS[self.graph.nodes[parent].op]
-        if not self.graph.is_inlined(arg) or parent_op.kind not in ("infix", "prefix") or parent_op.name == "div":
-            return text
-        if parent_op.name == "pow" and self.graph.nodes[parent].args[1] == arg:
-            return text
-        if OPS[self.graph.nodes[arg].op].kind in ("infix", "prefix"):
-            return [r"\left(", text, r"\right)"]
-        return text
 
     def echo(self) -> list[str]:
         """The program as parsed, one (name, expression) pair per statement."""
@@ -299,6 +306,9 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     """
     wrt = restrict(result.graph, wrt)
     writer = LatexWriter(result)
+    from .bulk_latex import bulk_latex_for, printed_backward
+
+    bulk = bulk_latex_for(result, writer)  # every step read in two passes over flat arrays (None: per Step)
     out = writer.out
     lines = [
         "% The derivation of a backprop run; needs \\usepackage{amsmath} (and \\allowdisplaybreaks for long runs).",
@@ -313,9 +323,6 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     # \sloppy (in a group): a list of long inputs stretches its spaces rather than overflow the margin
     lines.append(r"{\sloppy\noindent\textbf{Forward pass:} compute each node from its operands, in topological order"
                  + (f", from the inputs ${writer.inputs_line()}$.\\par}}" if result.graph.inputs else ".\\par}"))
-    from .bulk_latex import bulk_latex_for, printed_backward
-
-    bulk = bulk_latex_for(result, writer.texts)  # every step read in two passes over flat arrays
     if bulk is not None:
         forward_stages = bulk.forward_stages()
     else:

@@ -32,6 +32,7 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
     """
     wrt = restrict(result.graph, wrt)
     writer = LatexWriter(result)
+    bulk = bulk_latex_for(result, writer)  # every step read in two passes over flat arrays (None: per Step)
     graph = result.graph
     out = writer.out
     lines = ["**Program, as parsed** (every operation in parentheses):", ""]
@@ -41,7 +42,6 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
     given = f", from the inputs {', '.join(f'${writer.name(i)} = ' + latex_number(result.values[i]) + '$' for i in graph.inputs)}" \
         if graph.inputs else ""
     lines += [f"**Forward pass**: compute each node from its operands, in topological order{given}.", ""]
-    bulk = bulk_latex_for(result, writer.texts)  # every step read in two passes over flat arrays
     if bulk is not None:
         forward_stages = bulk.forward_stages()
     else:
