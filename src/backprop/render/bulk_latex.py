@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from ..graph import CONST
-from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_digits_hold, six_read
+from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_read
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
 from .bulk_text import _REMEMBERED, _SLASHED
@@ -340,6 +340,9 @@ class BulkLatexSteps:
             return None
         more = stop - shown_stop
         grads, grad_kinds = self.grads, self.grad_kinds
+        six = self.grad_six
+        grad_reads, grad_exact, grad_finite = six.reads, six.exact, six.finite
+        isfinite = math.isfinite
         value = grads[node_id]
         digits = DIGITS  # as _backward_digits: every shown product's, and the sum's when all are shown
         contributions = []
@@ -349,7 +352,18 @@ class BulkLatexSteps:
             local = partials[consumer][positions[u]]
             if up != 0.0:
                 contribution = up * local
-                digits = max(digits, self._product_digits(consumer, up, local, contribution))
+                # equation_digits(_product, (up, local), contribution), its first tests inlined (six_digits_hold)
+                if grad_finite[consumer] and isfinite(local) and isfinite(contribution):
+                    read, claimed = six_read(contribution)
+                    local_read = float(format_number(local))
+                    if not (read == contribution and grad_exact[consumer] and local_read == local):
+                        up_read = grad_reads[consumer]
+                        recomputed = up_read * local_read
+                        if isfinite(recomputed) and abs(recomputed - read) > claimed + 1e-12 * max(
+                                abs(read), abs(up_read), abs(local_read)):
+                            found = equation_digits(_product, (up, local), contribution)
+                            if found > digits:
+                                digits = found
             else:
                 contribution = 0.0
             contributions.append(contribution)
@@ -466,15 +480,3 @@ class BulkLatexSteps:
         if more:
             text = texts.binary("add", text, kind, texts.print.more(more), _MORE)
         return text
-
-    def _product_digits(self, consumer: int, up: float, local: float, contribution: float) -> int:
-        """``equation_digits(_product, (up, local), contribution)``, up being ``consumer``'s gradient."""
-        six = self.grad_six
-        if six.finite[consumer] and math.isfinite(local) and math.isfinite(contribution):
-            read, claimed = six_read(contribution)
-            local_read = float(format_number(local))
-            if six_digits_hold(_product, (up, local), (six.reads[consumer], local_read), contribution, read, claimed,
-                               read == contribution and six.exact[consumer] and local_read == local):
-                return DIGITS
-            return equation_digits(_product, (up, local), contribution)
-        return DIGITS
