@@ -4,6 +4,9 @@
 "since" lines, the kink notes); ``render_latex`` lays them out as a LaTeX fragment, and
 ``render/markdown.py`` lays the same pieces out as Markdown math. Both read the same Step
 records as the terminal text (``render/trace.py``), so the three can never disagree.
+Both read a whole derivation's steps through ``bulk_latex.BulkLatexSteps`` (two passes over the
+steps' flat arrays, every per-node text made once), which prints the same bytes as ``LatexWriter``
+does step by step (tests/test_writers_bulk_latex.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The maths of every step comes from ``render/latex.py``'s ``LatexWriter``, which reads the
 same Step records as the terminal text; this module only lays it out: ``$…$`` inline,
-``$$…$$`` for a gradient that sums several paths, and a closing table of gradients.
+``$$…$$`` for a gradient that sums several paths, and a closing table of gradients. The steps
+come in bulk from ``render/bulk_latex.py`` (the same texts as ``LatexWriter``'s, step by step).
 """
 
 from __future__ import annotations
