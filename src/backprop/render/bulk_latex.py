@@ -24,7 +24,7 @@ from ..graph import CONST
 from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_read
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
-from .bulk_text import _REMEMBERED, _SLASHED
+from .bulk_text import _DOT, _REMEMBERED, _SLASHED
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
 from .latex import bracket_scientific_bases, latex_name, latex_number, latex_number_text
 from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
@@ -371,6 +371,9 @@ class BulkLatexSteps:
             digits = max(digits, equation_digits(_total, contributions, value))
         texts = self.texts
         binary, rule1, rule2, target = texts.binary, texts.rule1, texts.rule2, texts.target
+        forms = texts._binary  # (op, kind, kind) → %-format, filled by StepTexts.binary
+        binary("dot", "", _D, "", _D)  # makes the chain stage's template
+        dot_form = forms[("dot", _D, _D)]
         names, name_kinds, operations, targets = self.names, self.name_kinds, self.operations, self.targets
         output = self.output
         values, kinds = self.values, self.value_kinds
@@ -399,7 +402,7 @@ class BulkLatexSteps:
                 partial = rf"\frac{{\partial {consumer_name}}}{{\partial {name}}}"
             else:
                 partial = texts.print(texts.equations.partial(consumer, node_id))
-            chain.append((binary("dot", targets.get(consumer) or target(consumer), _D, partial, _D), ("op", "dot")))
+            chain.append((dot_form % (targets.get(consumer) or target(consumer), partial), _DOT))
             if len(args) == 2:
                 a, b = args
                 over_names = rule2(op, position, names[a], name_kinds[a], names[b], name_kinds[b], consumer_name,
@@ -419,11 +422,18 @@ class BulkLatexSteps:
                 else:
                     over_numbers = rule1(op, number(values[a], digits), kinds[a],
                                          number(values[consumer], digits), kinds[consumer])
-            symbolic.append((binary("mul", up_text, up_kind, *over_names), _MUL))
-            substituted.append((binary("mul", up_text, up_kind, *over_numbers), _MUL))
+            form = forms.get(("mul", up_kind, over_names[1]))  # StepTexts.binary's template, looked up here
+            symbolic.append((form % (up_text, over_names[0]) if form else binary("mul", up_text, up_kind, *over_names),
+                             _MUL))
+            form = forms.get(("mul", up_kind, over_numbers[1]))
+            substituted.append((form % (up_text, over_numbers[0]) if form else binary("mul", up_text, up_kind,
+                                                                                        *over_numbers), _MUL))
             local = partials[consumer][position]
             local_text = latex_number_text(format_number(local)) if shown else number(local, digits)
-            local_stage.append((binary("mul", up_text, up_kind, local_text, _NEG if local < 0 else _POS), _MUL))
+            local_kind = _NEG if local < 0 else _POS
+            form = forms.get(("mul", up_kind, local_kind))
+            local_stage.append((form % (up_text, local_text) if form else binary("mul", up_text, up_kind, local_text,
+                                                                                 local_kind), _MUL))
             contribution = contributions[u - at]
             summed.append((latex_number_text(format_number(contribution)) if shown else number(contribution, digits),
                            _NEG if contribution < 0 else _POS))
