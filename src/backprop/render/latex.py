@@ -4,6 +4,9 @@
 "since" lines, the kink notes); ``render_latex`` lays them out as a LaTeX fragment, and
 ``render/markdown.py`` lays the same pieces out as Markdown math. Both read the same Step
 records as the terminal text (``render/trace.py``), so the three can never disagree.
+Both read a whole derivation's steps through ``bulk_latex.BulkLatexSteps`` (two passes over the
+steps' flat arrays, every per-node text made once), which prints the same bytes as ``LatexWriter``
+does step by step (tests/test_writers_bulk_latex.py).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ _GREEK = {
     "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
 }
 _VERSION_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+_NAMES_KEPT = 1 << 17
+_OPERATORS = ("infix", "prefix")  # kinds whose operands may need brackets
 
 # Characters of prose (notes, headings) that text mode needs spelled out.
 _TEXT_ESCAPES = {
@@ -36,19 +41,17 @@ _TEXT_ESCAPES = {
 }
 
 
+# Each character of prose → its LaTeX (one str.translate a text): escapes first, then Greek, then versions.
+_TEXT_TABLE = str.maketrans({
+    **{digit: f"\\textsubscript{{{index}}}" for index, digit in enumerate(_VERSION_DIGITS)},
+    **{letter: f"$\\{command}$" for letter, command in _GREEK.items()},
+    **_TEXT_ESCAPES,
+})
+
+
 def latex_text(text: str) -> str:
     """Prose for LaTeX text mode: special characters escaped, maths symbols typeset."""
-    out = []
-    for char in text:
-        if char in _TEXT_ESCAPES:
-            out.append(_TEXT_ESCAPES[char])
-        elif char in _GREEK:
-            out.append(f"$\\{_GREEK[char]}$")
-        elif char in _VERSION_DIGITS:
-            out.append(f"\\textsubscript{{{_VERSION_DIGITS.index(char)}}}")
-        else:
-            out.append(char)
-    return "".join(out)
+    return text.translate(_TEXT_TABLE)
 
 
 def latex_name(name: str) -> str:
@@ -57,6 +60,8 @@ def latex_name(name: str) -> str:
     A last ``_`` and digits or one letter is a subscript, as teachers write it (w_1, x_i); w1 stays
     w1, so a user's c1 can not be confused with the version c₁ of c (a version of w_1 is w_{1,1}).
     """
+    if "_" not in name and name.isascii():  # no subscript, version, Greek or ∂: a word as it is (most names)
+        return name.strip() if len(name) <= 1 else f"\\mathit{{{name.strip()}}}"
     if name.startswith("∂") and "/∂" in name:  # a derivative's name, from grad(): ∂f/∂x
         top, bottom = name[1:].split("/∂", 1)
         return rf"\frac{{\partial {latex_name(top)}}}{{\partial {latex_name(bottom)}}}"
@@ -84,7 +89,13 @@ def _latex_word(word: str) -> str:
 
 def latex_number(x: float, digits: int = DIGITS) -> str:
     """A number in math mode, from the one number formatter: 1.5e-7 → 1.5 \\times 10^{-7}."""
-    text = format_number(x, digits)
+    return latex_number_text(format_number(x, digits))
+
+
+def latex_number_text(text: str) -> str:
+    """``latex_number`` from the number's text as ``format_number`` printed it (at any digits)."""
+    if "e" not in text and "n" not in text:  # the common case: digits, a sign, a point
+        return text
     if text in ("inf", "-inf"):
         return text.replace("inf", r"\infty")
     if text == "nan":
@@ -105,7 +116,7 @@ def bracket_scientific_bases(text: str) -> str:
     atom there; but in LaTeX 1e-7 is the product ``1 \\times 10^{-7}``, and a power of it written
     bare is a "Double superscript" error in pdflatex (and reads as 1 × 10^(-7·2)).
     """
-    if "}^{" not in text:
+    if "}^{" not in text or " \\times 10^{" not in text:  # what the pattern needs, found without it
         return text
     return _SCIENTIFIC_BASE.sub(r"\\left(\1 \\times 10^{\2}\\right)^{", text)
 
@@ -133,16 +144,28 @@ class LatexWriter:
 
         self.texts = step_texts_for(self.equations, self.print)
         self._templates: dict[str, list] = {}  # op → its LaTeX as pieces and operand slots
+        self._names: dict[int, str] = {}  # node → its name in math mode (``name``)
+        self.names: list[str] | None = None  # every node's, when a bulk printer has made them (bulk_latex.py)
         self.out = self.name(self.graph.output)
 
     # --- names and expressions
     def name(self, node_id: int) -> str:
-        node = self.graph.nodes[node_id]
-        if node.op == CONST and not node.named:
-            return latex_number(node.value, exact_digits(node.value))
-        if node.op == "pi":
-            return r"\pi"
-        return latex_name(node.name)
+        """A node in math mode: its name, or its literal as written (kept: the program echo asks again)."""
+        if self.names is not None:
+            return self.names[node_id]
+        found = self._names.get(node_id)
+        if found is None:
+            node = self.graph.nodes[node_id]
+            if node.op == CONST and not node.named:
+                found = latex_number(node.value, exact_digits(node.value))
+            elif node.op == "pi":
+                found = r"\pi"
+            else:
+                found = latex_name(node.name)
+            if len(self._names) >= _NAMES_KEPT:  # bounded: a 10⁶-node program's names would hold ~100 MB
+                self._names.clear()
+            self._names[node_id] = found
+        return found
 
     def partial(self, top: int, bottom: int) -> str:
         return self.print(self.equations.partial(top, bottom))
@@ -172,35 +195,38 @@ class LatexWriter:
         Each operation is kept as a list of its pieces (the operands' lists inside) and joined once
         at the end: formatting each level's whole text would copy a deep expression once per level."""
         graph = self.graph
+        nodes, aliases = graph.nodes, graph.alias_uses
+        kinds = OPS.column("kind")
+        name, apply = self.name, self._apply
         done: dict[int, object] = {}
         stack = [(node_id, False)]
         while stack:
             current, expanded = stack.pop()
             if current in done:
                 continue
-            node = graph.nodes[current]
-            if current != node_id and not graph.is_inlined(current) or node.op in (INPUT, CONST):
-                done[current] = self.name(current)
+            node = nodes[current]
+            op = node.op
+            if op == INPUT or op == CONST or current != node_id and node.named:  # a leaf: not inlined
+                done[current] = name(current)
             elif not expanded:
                 stack.append((current, True))
                 stack.extend((arg, False) for arg in reversed(node.args) if arg not in done)
-            else:
-                aliases = graph.alias_uses
-                done[current] = self._apply(current, [
-                    latex_name(aliases[current, position]) if (current, position) in aliases
-                    else self._nested(current, arg, done[arg]) for position, arg in enumerate(node.args)])
+            else:  # an inlined operator operand of an operator in brackets (an exponent, a fraction's parts: none)
+                bracketing = kinds[op] in _OPERATORS and op != "div"
+                parts = []
+                for position, arg in enumerate(node.args):
+                    if aliases and (current, position) in aliases:
+                        parts.append(latex_name(aliases[current, position]))
+                        continue
+                    text = done[arg]
+                    if bracketing:
+                        child = nodes[arg]
+                        if child.op != INPUT and child.op != CONST and not child.named \
+                                and kinds[child.op] in _OPERATORS and not (op == "pow" and node.args[1] == arg):
+                            text = [r"\left(", text, r"\right)"]
+                    parts.append(text)
+                done[current] = apply(current, parts)
         return _joined(done[node_id])
-
-    def _nested(self, parent: int, arg: int, text):
-        """Parenthesise an inlined operator operand of an operator (the exponent and fractions need none)."""
-        parent_op = OPS[self.graph.nodes[parent].op]
-        if not self.graph.is_inlined(arg) or parent_op.kind not in ("infix", "prefix") or parent_op.name == "div":
-            return text
-        if parent_op.name == "pow" and self.graph.nodes[parent].args[1] == arg:
-            return text
-        if OPS[self.graph.nodes[arg].op].kind in ("infix", "prefix"):
-            return [r"\left(", text, r"\right)"]
-        return text
 
     def echo(self) -> list[str]:
         """The program as parsed, one (name, expression) pair per statement."""
@@ -283,6 +309,9 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     """
     wrt = restrict(result.graph, wrt)
     writer = LatexWriter(result)
+    from .bulk_latex import bulk_latex_for, printed_backward
+
+    bulk = bulk_latex_for(result, writer)  # every step read in two passes over flat arrays (None: per Step)
     out = writer.out
     lines = [
         "% The derivation of a backprop run; needs \\usepackage{amsmath} (and \\allowdisplaybreaks for long runs).",
@@ -297,11 +326,14 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     # \sloppy (in a group): a list of long inputs stretches its spaces rather than overflow the margin
     lines.append(r"{\sloppy\noindent\textbf{Forward pass:} compute each node from its operands, in topological order"
                  + (f", from the inputs ${writer.inputs_line()}$.\\par}}" if result.graph.inputs else ".\\par}"))
-    forward_steps = steps_of(result, FORWARD)
-    if forward_steps:
+    if bulk is not None:
+        forward_stages = bulk.forward_stages()
+    else:
+        forward_stages = (writer.forward(step) for step in steps_of(result, FORWARD))
+    forward_rows = [row for stages in forward_stages for row in equation_rows(stages[0], stages[1:])]
+    if forward_rows:
         lines.append(r"\begin{align*}")
-        lines += _rows([row for stages in (writer.forward(step) for step in forward_steps)
-                        for row in equation_rows(stages[0], stages[1:])])
+        lines += _rows(forward_rows)
         lines.append(r"\end{align*}")
     else:
         lines.append("Nothing to compute: the output is an input or a constant.")
@@ -309,25 +341,30 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
         from .modes_views import modes_latex
 
         lines += modes_latex(result, wrt=wrt, mode=mode)
-    backward_steps = steps_of(result, BACKWARD, wrt) if mode != "forward" else []
     if mode != "forward":
         lines.append(rf"\noindent\textbf{{Backward pass:}} apply the chain rule from ${out}$ back to the inputs, "
                      "in reverse topological order" + _wrt_words(result, wrt) + ".")
     rows = []
     step_ends = set()  # rows that end a step: a little space follows them
-    for step in backward_steps:
-        equation, remark = writer.backward(step)
-        if len(step.terms) > 1 and len(equation) > 3:  # a sum over paths: one stage a row
+    if mode == "forward":
+        backward = ()
+    elif bulk is not None:
+        backward = bulk.backward_steps(writer, wrt)
+    else:
+        backward = (printed_backward(writer, step) for step in steps_of(result, BACKWARD, wrt))
+    for printed in backward:
+        equation, remark = printed.stages, printed.remark
+        if printed.several and len(equation) > 3:  # a sum over paths: one stage a row
             rows += equation_rows(equation[0], [equation[1]])
             for stage in equation[2:]:
                 rows += equation_rows("", [stage])
         else:
             rows += equation_rows(equation[0], equation[1:],
                                   rf" \quad \text{{({latex_text(remark)})}}" if remark else "")
-        uses = writer.uses(step)
+        uses = printed.uses
         if uses:
             rows += text_rows(latex_text(uses))
-        for kind, text in writer.reasons(step):
+        for kind, text in printed.reasons:
             if kind == "since":
                 rows += since_rows(text)
             else:

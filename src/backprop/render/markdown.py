@@ -2,21 +2,27 @@
 
 The maths of every step comes from ``render/latex.py``'s ``LatexWriter``, which reads the
 same Step records as the terminal text; this module only lays it out: ``$…$`` inline,
-``$$…$$`` for a gradient that sums several paths, and a closing table of gradients.
+``$$…$$`` for a gradient that sums several paths, and a closing table of gradients. The steps
+come in bulk from ``render/bulk_latex.py`` (the same texts as ``LatexWriter``'s, step by step).
 """
 
 from __future__ import annotations
 
 from ..numfmt import format_number
 from ..steps import BACKWARD, FORWARD, restrict
+from .bulk_latex import bulk_latex_for, printed_backward
 from .latex import LatexWriter, latex_name, latex_number, steps_of
 
-_MARKDOWN_SPECIALS = set("\\`*_[]<>|#$")
+# The backslash first: the later ones put a backslash in front of their character, not to be escaped again.
+_MARKDOWN_SPECIALS = [(c, "\\" + c) for c in "\\`*_[]<>|#$"]
 
 
 def markdown_text(text: str) -> str:
     """Prose that Markdown shows as is: its punctuation escaped with backslashes."""
-    return "".join(f"\\{c}" if c in _MARKDOWN_SPECIALS else c for c in text)
+    for special, escaped in _MARKDOWN_SPECIALS:  # rare in prose: each found by a scan, not per character
+        if special in text:
+            text = text.replace(special, escaped)
+    return text
 
 
 def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool = False, mode: str = "reverse",
@@ -27,6 +33,7 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
     """
     wrt = restrict(result.graph, wrt)
     writer = LatexWriter(result)
+    bulk = bulk_latex_for(result, writer)  # every step read in two passes over flat arrays (None: per Step)
     graph = result.graph
     out = writer.out
     lines = ["**Program, as parsed** (every operation in parentheses):", ""]
@@ -36,10 +43,14 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
     given = f", from the inputs {', '.join(f'${writer.name(i)} = ' + latex_number(result.values[i]) + '$' for i in graph.inputs)}" \
         if graph.inputs else ""
     lines += [f"**Forward pass**: compute each node from its operands, in topological order{given}.", ""]
-    forward_steps = steps_of(result, FORWARD)
-    for number, step in enumerate(forward_steps, start=1):
-        lines.append(f"{number}. ${' = '.join(writer.forward(step))}$")
-    if not forward_steps:
+    if bulk is not None:
+        forward_stages = bulk.forward_stages()
+    else:
+        forward_stages = (writer.forward(step) for step in steps_of(result, FORWARD))
+    number = 0
+    for number, stages in enumerate(forward_stages, start=1):
+        lines.append(f"{number}. ${' = '.join(stages)}$")
+    if not number:
         lines.append("Nothing to compute: the output is an input or a constant.")
     lines.append("")
     restriction = ""
@@ -52,28 +63,35 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
         lines += modes_latex(result, wrt=wrt, mode=mode, markdown=True)
     lines += [] if mode == "forward" else [f"**Backward pass**: apply the chain rule from ${out}$ back to the inputs, "
               f"in reverse topological order{restriction}.", ""]
-    for number, step in enumerate(steps_of(result, BACKWARD, wrt) if mode != "forward" else [], start=1):
-        equation, remark = writer.backward(step)
-        uses = writer.uses(step)
-        indent = " " * len(f"{number}. ")  # continuation lines line up with the item's text
+    if mode == "forward":
+        backward = ()
+    elif bulk is not None:
+        backward = bulk.backward_steps(writer, wrt)
+    else:
+        backward = (printed_backward(writer, step) for step in steps_of(result, BACKWARD, wrt))
+    add = lines.append
+    for number, printed in enumerate(backward, start=1):
+        equation, remark, uses = printed.stages, printed.remark, printed.uses
+        item = f"{number}. "
+        indent = " " * len(item)  # continuation lines line up with the item's text
         if uses:
-            lines.append(f"{number}. {markdown_text(uses)}:")
-            lines.append("")
-            lines.append(f"{indent}$$")
-            lines.append(f"{indent}\\begin{{aligned}}")
-            lines.append(f"{indent}{equation[0]} &= {equation[1]} \\\\")
+            add(f"{item}{markdown_text(uses)}:")
+            add("")
+            add(f"{indent}$$")
+            add(f"{indent}\\begin{{aligned}}")
+            add(f"{indent}{equation[0]} &= {equation[1]} \\\\")
             lines += [f"{indent}&= {stage}" + (" \\\\" if k < len(equation) - 3 else "")
                       for k, stage in enumerate(equation[2:])]
-            lines.append(f"{indent}\\end{{aligned}}")
-            lines.append(f"{indent}$$")
-            lines.append("")
+            add(f"{indent}\\end{{aligned}}")
+            add(f"{indent}$$")
+            add("")
         else:
-            lines.append(f"{number}. ${' = '.join(equation)}$" + (f" ({markdown_text(remark)})" if remark else ""))
-        for kind, text in writer.reasons(step):
+            add(f"{item}${' = '.join(equation)}$" + (f" ({markdown_text(remark)})" if remark else ""))
+        for kind, text in printed.reasons:
             if kind == "since":
-                lines.append(f"{indent}- since ${text}$")
+                add(f"{indent}- since ${text}$")
             else:
-                lines.append(f"{indent}- note: {markdown_text(text)}")
+                add(f"{indent}- note: {markdown_text(text)}")
     lines += ["", f"**Result**: ${out} = {latex_number(result.value)}$", ""]
     shown = [i for i in graph.inputs if wrt is None or i in wrt]
     if shown:
@@ -103,3 +121,4 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
 
     lines += lint_latex(result, always=lint, markdown=True)
     return "\n".join(lines) + "\n"
+
