@@ -23,10 +23,10 @@ import math
 from ..graph import CONST
 from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_read
 from ..ops import OPS
-from ..steps import FORWARD, Step, Steps
+from ..steps import BACKWARD, FORWARD, Step, Steps
 from .bulk_text import _DOT, _REMEMBERED, _SLASHED
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
-from .latex import bracket_scientific_bases, latex_name, latex_number, latex_number_text
+from .latex import bracket_scientific_bases, latex_name, latex_number, latex_number_text, steps_of
 from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
 
 BULK = True  # False: the LaTeX and Markdown writers read one Step at a time (the reference)
@@ -62,6 +62,16 @@ def printed_backward(writer, step: Step) -> BackwardPrinted:
     """A backward step printed by ``writer`` (a ``LatexWriter``) from its ``Step``: the reference path."""
     stages, remark = writer.backward(step)
     return BackwardPrinted(stages, remark, writer.uses(step), writer.reasons(step), len(step.terms) > 1)
+
+
+def backward_printed(result, writer, bulk, wrt, mode: str):
+    """The backward steps the LaTeX and Markdown writers lay out: none in forward mode, from the
+    bulk printer when there is one, else one ``Step`` at a time (the reference)."""
+    if mode == "forward":
+        return ()
+    if bulk is not None:
+        return bulk.backward_steps(writer, wrt)
+    return (printed_backward(writer, step) for step in steps_of(result, BACKWARD, wrt))
 
 
 class BulkLatexSteps:

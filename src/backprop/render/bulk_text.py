@@ -169,7 +169,6 @@ class BulkSteps:
         operation, target, binary = texts.operation, texts.target, texts.binary
         names, name_kinds, operations, targets = self.names, self.name_kinds, self.operations, self.targets
         rule1, rule2 = texts.rule1, texts.rule2
-        print_partial = texts.print.partial
         self.grads, self.grad_six, self.grad_kinds = grads, six_grads, grad_kinds
         d = "d" if texts.print.ascii else "∂"
         out_named = texts.out[1] == _NAME

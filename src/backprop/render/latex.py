@@ -16,7 +16,7 @@ import re
 from ..graph import CONST, INPUT
 from ..numfmt import DIGITS, exact_digits, format_number
 from ..ops import OPS
-from ..steps import BACKWARD, FORWARD, Step, restrict
+from ..steps import FORWARD, Step, restrict
 from .latex_fit import equation_rows, since_rows, text_rows
 
 # Greek letters a user may type (θ) or spell (theta): pdflatex needs the command in math mode.
@@ -309,7 +309,7 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     """
     wrt = restrict(result.graph, wrt)
     writer = LatexWriter(result)
-    from .bulk_latex import bulk_latex_for, printed_backward
+    from .bulk_latex import backward_printed, bulk_latex_for
 
     bulk = bulk_latex_for(result, writer)  # every step read in two passes over flat arrays (None: per Step)
     out = writer.out
@@ -346,12 +346,7 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
                      "in reverse topological order" + _wrt_words(result, wrt) + ".")
     rows = []
     step_ends = set()  # rows that end a step: a little space follows them
-    if mode == "forward":
-        backward = ()
-    elif bulk is not None:
-        backward = bulk.backward_steps(writer, wrt)
-    else:
-        backward = (printed_backward(writer, step) for step in steps_of(result, BACKWARD, wrt))
+    backward = backward_printed(result, writer, bulk, wrt, mode)
     for printed in backward:
         equation, remark = printed.stages, printed.remark
         if printed.several and len(equation) > 3:  # a sum over paths: one stage a row

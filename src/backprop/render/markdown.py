@@ -9,8 +9,8 @@ come in bulk from ``render/bulk_latex.py`` (the same texts as ``LatexWriter``'s,
 from __future__ import annotations
 
 from ..numfmt import format_number
-from ..steps import BACKWARD, FORWARD, restrict
-from .bulk_latex import bulk_latex_for, printed_backward
+from ..steps import FORWARD, restrict
+from .bulk_latex import backward_printed, bulk_latex_for
 from .latex import LatexWriter, latex_name, latex_number, steps_of
 
 # The backslash first: the later ones put a backslash in front of their character, not to be escaped again.
@@ -63,12 +63,7 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
         lines += modes_latex(result, wrt=wrt, mode=mode, markdown=True)
     lines += [] if mode == "forward" else [f"**Backward pass**: apply the chain rule from ${out}$ back to the inputs, "
               f"in reverse topological order{restriction}.", ""]
-    if mode == "forward":
-        backward = ()
-    elif bulk is not None:
-        backward = bulk.backward_steps(writer, wrt)
-    else:
-        backward = (printed_backward(writer, step) for step in steps_of(result, BACKWARD, wrt))
+    backward = backward_printed(result, writer, bulk, wrt, mode)
     add = lines.append
     for number, printed in enumerate(backward, start=1):
         equation, remark, uses = printed.stages, printed.remark, printed.uses
