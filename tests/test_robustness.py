@@ -402,6 +402,22 @@ def test_dot_too_slow_is_stopped(tmp_path, monkeypatch):
     assert time.perf_counter() - started < 10
 
 
+@pytest.mark.slow  # 1.5 s
+def test_one_time_limit_covers_the_direction_trials_and_the_drawing(tmp_path, monkeypatch):
+    # rankdir auto lays the graph out first to choose LR or TB: with a dot that never finishes,
+    # the whole drawing must still stop at the limit the message names (it took 10 s more before)
+    from backprop import differentiate
+    from backprop.render.dot import render_image
+
+    bin_dir = fake_dot(tmp_path / "bin", "exec sleep 30")
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    result = differentiate("(a*b+c)*f", {"a": 2, "b": 3, "c": -10, "f": 5})
+    started = time.perf_counter()
+    with pytest.raises(RenderError, match=r"took longer than 1.5 s and was stopped"):
+        render_image(result, "png", timeout=1.5)
+    assert time.perf_counter() - started < 2.5
+
+
 def test_dot_not_executable(tmp_path, monkeypatch):
     from backprop.render.dot import run_dot
 

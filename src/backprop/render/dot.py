@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import re
 import subprocess
+import time
 from collections import deque
 
 from ..errors import RenderError
@@ -26,6 +27,7 @@ OP_FILL = "#F0F0F0"
 FONT = "Helvetica,Arial,DejaVu Sans,sans-serif"
 DEFAULT_MAX_NODES = 400
 DEFAULT_TIMEOUT = 60.0
+PROBE_TIMEOUT = 10.0  # seconds for each trial layout that chooses a drawing's direction
 # A value with more uses than this is drawn from its box to its first use only, and from a small
 # dashed copy of its name beside every other use. Dozens of long edges from one box make dot's
 # ranking and positioning (network simplex) run for minutes (80 uses: 90 s) and draw a hairball.
@@ -67,14 +69,15 @@ def _value_label(name: str, value: str, grad: str | None, out: str, bold: bool, 
 
 
 def render_dot(result, *, rankdir: str = AUTO, max_nodes: int = DEFAULT_MAX_NODES, title: str | None = None,
-               wrt=None, style: str = "boxes") -> str:
+               wrt=None, style: str = "boxes", layout_timeout: float = PROBE_TIMEOUT) -> str:
     """The computational graph as DOT source: values and gradients on every node.
 
     A graph bigger than ``max_nodes`` boxes and circles is drawn in part (see ``nodes_to_draw``).
 
     ``wrt`` (input names, as for --wrt) shows gradients only on the paths to those inputs.
     ``rankdir`` is LR (inputs on the left), TB (top-down) or auto: LR unless its drawing is much
-    wider than a slide and the top-down one fits a slide better (see ``choose_direction``).
+    wider than a slide and the top-down one fits a slide better (see ``choose_direction``, whose
+    trial layouts each stop after ``layout_timeout`` seconds).
     ``style`` is "boxes" (a box per value) or "edges" (values on the edges, see ``edges_view``).
     """
     if style not in STYLES:
@@ -82,7 +85,7 @@ def render_dot(result, *, rankdir: str = AUTO, max_nodes: int = DEFAULT_MAX_NODE
     direction = rankdir.upper()
     if direction not in ("LR", "TB"):
         return choose_direction(lambda chosen: render_dot(result, rankdir=chosen, max_nodes=max_nodes, title=title,
-                                                          wrt=wrt, style=style))
+                                                          wrt=wrt, style=style), timeout=layout_timeout)
     if style == "edges":
         from .edges_view import render_edges
 
@@ -195,7 +198,7 @@ def operand_tag(position: int) -> str:
             f'labelfontsize=11, labelfontcolor="#333333"')
 
 
-def choose_direction(render, *, timeout: float = 10.0) -> str:
+def choose_direction(render, *, timeout: float = PROBE_TIMEOUT) -> str:
     """The DOT ``render(direction)`` makes for LR, or for TB when LR would be too wide for a slide.
 
     LR is laid out first (Graphviz -Tplain, no picture); only a drawing wider than a slide and
@@ -328,7 +331,13 @@ def render_image(result, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, **option
     SVG loses Graphviz's <title> elements (browsers show them as tooltips such as "v0->o4");
     PDF has no margin beyond the drawing's own padding, so it drops onto a slide as it is.
     """
-    image = run_dot(render_dot(result, **options), fmt, timeout=timeout)
+    started = time.monotonic()
+    # One limit for the whole drawing: rankdir auto lays the drawing out once or twice first, and
+    # those trials count against it (each at most a third), so an over-big graph is stopped after
+    # ``timeout`` seconds in all, not 10 or 20 s later.
+    source = render_dot(result, layout_timeout=min(PROBE_TIMEOUT, timeout / 3), **options)
+    left = max(timeout - (time.monotonic() - started), timeout / 3)
+    image = run_dot(source, fmt, timeout=left, stated=timeout)
     if fmt == "svg":
         image = without_titles(image)
     return image
@@ -342,8 +351,10 @@ def without_titles(svg: bytes) -> bytes:
     return _SVG_TITLE.sub(b"", svg)
 
 
-def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes:
+def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, stated: float | None = None) -> bytes:
     """DOT source → image bytes; a missing, failing or slow dot raises RenderError.
+
+    ``stated``: the limit the message names when ``timeout`` is what is left of it.
 
     Where dot is missing, graphviz-pure draws SVG and plain (see graphviz_program), through
     the same subprocess call and time limit.
@@ -368,7 +379,7 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT) -> bytes
     try:
         completed = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise RenderError(f"{who} took longer than {timeout:g} s and was stopped; "
+        raise RenderError(f"{who} took longer than {stated or timeout:g} s and was stopped; "
                           f"write DOT with -o graph.dot, or lower --max-nodes") from None
     except OSError as error:
         raise RenderError(f"could not run {who}: {error.strerror or error}") from None
