@@ -248,6 +248,11 @@ _WHY = {  # what stands between the engine and each target it can miss (kept wit
     "2": "**2 (5× on forward + backward)** holds from 10⁴ operations up (11–23× against PyTorch in the runs so far). "
          "On a three-operation program both sides take a few microseconds, and ours pays a fixed cost per call "
          "(input checks, the finiteness check, the per-op tables) that micrograd's bare method calls do not.",
+    "3": "**3 (backward ≤ 2.5× forward)**: both passes got faster since the graph's node columns, forward more: "
+         "at 1c875dd and at this tree, back to back on chain-10000, forward went from 0.35 to 0.17 µs/op and "
+         "backward from 0.86 to 0.48, so their ratio rose from 2.5 to 2.8. Backward computes each operation's "
+         "local partials (a compiled rule of the operands and the output, returning a tuple) and accumulates "
+         "two gradients where forward makes one call.",
     "4": "**4 (linear scaling)**: parse and lower stay near 10 (see Scaling); forward and backward, a few "
          "milliseconds at 10⁴, grow by up to about 1.4× per operation to 10⁵ and move by ±1.5 between runs. "
          "The likely cause (not proven): at 10⁵ the working set (tens of MB of node tuples, values and gradients) "
@@ -257,9 +262,18 @@ _WHY = {  # what stands between the engine and each target it can miss (kept wit
     "5": "**5 (a third of the leanest peer's memory)**: the graph keeps about 200–240 bytes per node since spans and "
          "generated names moved into columns (\"Targets 4 and 5, measured from inside\" below); node tuples, "
          "operand tuples and ids are most of what is left, the next step being a fully flat IR.",
-    "6": "**6 (the PNG adds no more than dot's own time)**: writing the PNG costs a few milliseconds more than `dot` "
-         "alone: importing `subprocess` and `tempfile`, writing the DOT and the image atomically (temporary file, "
+    "6": "**6 (cold start and the PNG)**: on the machine of the run at ebb60ee, `python -c 'import click'` alone "
+         "costs about 36 ms over `python -c pass` (farm-bench, 15 runs), where the report of 1c875dd measured 13 ms; "
+         "the seed derivation at 1c875dd and at this session's tree took the same time there (farm-bench, 21 runs, ratio 1.03), "
+         "and CPython's own tree-10000 took 91.5 ms against 43.9 ms at 1c875dd: the machine was about twice as "
+         "slow, not the start-up. Writing the PNG costs more than `dot` alone: rankdir auto's trial layout "
+         "(`-Tplain`, to choose LR or TB; with `--rankdir LR` the seed's PNG took 0.92× the time, farm-bench, "
+         "11 runs), importing `subprocess` and `tempfile`, and writing the image atomically (temporary file, "
          "then rename).",
+    "7": "**7 (diagrams never hang)**: in the run at ebb60ee the dag-300 drawing with --max-nodes 1000000 was "
+         "stopped after 70.3 s, over the 70 s allowed: rankdir auto's trial layout (up to 10 s) came on top of "
+         "dot's 60 s limit. Since d4ab6fa one limit covers the trials and the drawing "
+         "(tests/test_robustness.py), and the same command was stopped after 60.3 s (`/usr/bin/time`).",
 }
 
 
