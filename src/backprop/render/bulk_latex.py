@@ -21,11 +21,11 @@ from __future__ import annotations
 import math
 
 from ..graph import CONST
-from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_read
+from ..numfmt import DIGITS, SixDigits, equation_digits, format_number
 from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, Steps
-from .bulk_text import _DOT, _REMEMBERED, _SLASHED
-from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
+from .bulk_text import _DOT, _REMEMBERED, _SLASHED, product_digits, uses_digits
+from .equations import SHOWN_TERMS, gate_phrase_of, uses_phrase
 from .latex import bracket_scientific_bases, latex_name, latex_number, latex_number_text, steps_of
 from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
 
@@ -195,11 +195,9 @@ class BulkLatexSteps:
         grads, partials, notes, gates = uses.grads, uses.partials, uses.notes, uses.gates
         six_grads = SixDigits(grads)
         grad_reads, grad_claims = six_grads.reads, six_grads.claims
-        grad_exact, grad_finite = six_grads.exact, six_grads.finite
         grad_texts = [latex_number_text(text) for text in six_grads.texts]
         grad_kinds = [_NEG if g < 0 else _POS for g in grads]
         shown, kinds = self.shown, self.value_kinds
-        isfinite = math.isfinite
         reaches = steps.reaches
         operation, target, binary = texts.operation, texts.target, texts.binary
         names, name_kinds, operations, targets = self.names, self.name_kinds, self.operations, self.targets
@@ -237,18 +235,10 @@ class BulkLatexSteps:
             if up != 0.0:  # as _backward_digits (bulk_text.BulkSteps.backward_lines)
                 contribution = up * local
                 if contribution == grads[node_id]:
-                    read, claimed, finite = grad_reads[node_id], grad_claims[node_id], grad_finite[node_id]
+                    digits = product_digits(up, local, local_text, contribution, consumer, six_grads,
+                                            grad_reads[node_id], grad_claims[node_id])
                 else:
-                    read, claimed = six_read(contribution)
-                    finite = isfinite(contribution)
-                if finite and grad_finite[consumer] and isfinite(local):
-                    local_read = float(local_text)
-                    if not (read == contribution and grad_exact[consumer] and local_read == local):
-                        up_read = grad_reads[consumer]
-                        recomputed = up_read * local_read
-                        if isfinite(recomputed) and abs(recomputed - read) > claimed + 1e-12 * max(
-                                abs(read), abs(up_read), abs(local_read)):
-                            digits = equation_digits(_product, (up, local), contribution)
+                    digits = product_digits(up, local, local_text, contribution, consumer, six_grads)
             consumer_name, consumer_kind = names[consumer], name_kinds[consumer]
             name, name_kind = names[node_id], name_kinds[node_id]
             if name_kind == _NAME:  # as StepTexts.target and Printer.partial, without the calls
@@ -350,35 +340,8 @@ class BulkLatexSteps:
             return None
         more = stop - shown_stop
         grads, grad_kinds = self.grads, self.grad_kinds
-        six = self.grad_six
-        grad_reads, grad_exact, grad_finite = six.reads, six.exact, six.finite
-        isfinite = math.isfinite
         value = grads[node_id]
-        digits = DIGITS  # as _backward_digits: every shown product's, and the sum's when all are shown
-        contributions = []
-        for u in range(at, shown_stop):
-            consumer = consumers[u]
-            up = grads[consumer]
-            local = partials[consumer][positions[u]]
-            if up != 0.0:
-                contribution = up * local
-                # equation_digits(_product, (up, local), contribution), its first tests inlined (six_digits_hold)
-                if grad_finite[consumer] and isfinite(local) and isfinite(contribution):
-                    read, claimed = six_read(contribution)
-                    local_read = float(format_number(local))
-                    if not (read == contribution and grad_exact[consumer] and local_read == local):
-                        up_read = grad_reads[consumer]
-                        recomputed = up_read * local_read
-                        if isfinite(recomputed) and abs(recomputed - read) > claimed + 1e-12 * max(
-                                abs(read), abs(up_read), abs(local_read)):
-                            found = equation_digits(_product, (up, local), contribution)
-                            if found > digits:
-                                digits = found
-            else:
-                contribution = 0.0
-            contributions.append(contribution)
-        if not more:
-            digits = max(digits, equation_digits(_total, contributions, value))
+        digits, contributions = uses_digits(uses, grads, self.grad_six, at, shown_stop, not more, value)
         texts = self.texts
         binary, rule1, rule2, target = texts.binary, texts.rule1, texts.rule2, texts.target
         forms = texts._binary  # (op, kind, kind) → %-format, filled by StepTexts.binary

@@ -17,9 +17,10 @@ reach the output, nodes used several times, calls of three operands) go through
 from __future__ import annotations
 
 import math
+from math import isfinite
 
 from ..graph import CONST
-from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_digits_hold, six_read
+from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_read
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
@@ -161,10 +162,8 @@ class BulkSteps:
         grads, partials, notes, gates = uses.grads, uses.partials, uses.notes, uses.gates
         six_grads = SixDigits(grads)
         grad_texts, grad_reads, grad_claims = six_grads.texts, six_grads.reads, six_grads.claims
-        grad_exact, grad_finite = six_grads.exact, six_grads.finite
         grad_kinds = [_NEG if g < 0 else _POS for g in grads]
         shown, kinds = self.six.texts, self.value_kinds
-        isfinite = math.isfinite
         reaches = steps.reaches
         operation, target, binary = texts.operation, texts.target, texts.binary
         names, name_kinds, operations, targets = self.names, self.name_kinds, self.operations, self.targets
@@ -204,18 +203,10 @@ class BulkSteps:
             if up != 0.0:  # as _backward_digits: the product's digits (six when nothing flows back)
                 contribution = up * local
                 if contribution == grads[node_id]:  # the node's gradient: its text is read back already
-                    read, claimed, finite = grad_reads[node_id], grad_claims[node_id], grad_finite[node_id]
+                    digits = product_digits(up, local, local_text, contribution, consumer, six_grads,
+                                            grad_reads[node_id], grad_claims[node_id])
                 else:
-                    read, claimed = six_read(contribution)
-                    finite = isfinite(contribution)
-                if finite and grad_finite[consumer] and isfinite(local):  # six_digits_hold(_product, ...) inlined
-                    local_read = float(local_text)
-                    if not (read == contribution and grad_exact[consumer] and local_read == local):
-                        up_read = grad_reads[consumer]
-                        recomputed = up_read * local_read
-                        if isfinite(recomputed) and abs(recomputed - read) > claimed + 1e-12 * max(
-                                abs(read), abs(up_read), abs(local_read)):
-                            digits = equation_digits(_product, (up, local), contribution)
+                    digits = product_digits(up, local, local_text, contribution, consumer, six_grads)
             consumer_name, consumer_kind = names[consumer], name_kinds[consumer]
             name, name_kind = names[node_id], name_kinds[node_id]
             if name_kind == _NAME:  # as StepTexts.target and Printer.partial, without the calls
@@ -304,21 +295,7 @@ class BulkSteps:
         more = stop - shown_stop
         grads, grad_kinds = self.grads, self.grad_kinds
         value = grads[node_id]
-        # as _backward_digits: every shown product's digits, and the sum's when every use is shown
-        digits = DIGITS
-        contributions = []
-        for u in range(at, shown_stop):
-            consumer = consumers[u]
-            up = grads[consumer]
-            local = partials[consumer][positions[u]]
-            if up != 0.0:
-                contribution = up * local
-                digits = max(digits, self._product_digits(consumer, up, local, contribution))
-            else:
-                contribution = 0.0
-            contributions.append(contribution)
-        if not more:
-            digits = max(digits, equation_digits(_total, contributions, value))
+        digits, contributions = uses_digits(uses, grads, self.grad_six, at, shown_stop, not more, value)
         texts = self.texts
         binary, rule1, rule2, target = texts.binary, texts.rule1, texts.rule2, texts.target
         names, name_kinds, operations, targets = self.names, self.name_kinds, self.operations, self.targets
@@ -421,14 +398,49 @@ class BulkSteps:
             text = texts.binary("add", text, kind, texts.print.more(more), _MORE)
         return text
 
-    def _product_digits(self, consumer: int, up: float, local: float, contribution: float) -> int:
-        """``equation_digits(_product, (up, local), contribution)``, up being ``consumer``'s gradient."""
-        six = self.grad_six
-        if six.finite[consumer] and math.isfinite(local) and math.isfinite(contribution):
-            read, claimed = six_read(contribution)
-            local_read = float(format_number(local))
-            if six_digits_hold(_product, (up, local), (six.reads[consumer], local_read), contribution, read, claimed,
-                               read == contribution and six.exact[consumer] and local_read == local):
-                return DIGITS
-            return equation_digits(_product, (up, local), contribution)
+
+def product_digits(up: float, local: float, local_text: str, contribution: float, consumer: int, six: SixDigits,
+                   read: float | None = None, claimed: float = 0.0) -> int:
+    """``equation_digits(_product, (up, local), contribution)`` for a backward step whose upstream
+    is ``consumer``'s gradient (``six``: the gradients' SixDigits), with six_digits_hold's tests
+    inlined: ``equation_digits`` runs only where they cannot tell. ``local_text`` is the local
+    derivative at six digits; ``read``, ``claimed``: the contribution's six-digit text read back
+    and its claim when already known (it is the node's own gradient), else they are looked up."""
+    if not (isfinite(contribution) and six.finite[consumer] and isfinite(local)):
         return DIGITS
+    if read is None:
+        read, claimed = six_read(contribution)
+    local_read = float(local_text)
+    if read == contribution and six.exact[consumer] and local_read == local:
+        return DIGITS
+    up_read = six.reads[consumer]
+    recomputed = up_read * local_read
+    if isfinite(recomputed) and abs(recomputed - read) > claimed + 1e-12 * max(abs(read), abs(up_read),
+                                                                                   abs(local_read)):
+        return equation_digits(_product, (up, local), contribution)
+    return DIGITS
+
+
+def uses_digits(uses, grads, six: SixDigits, at: int, shown_stop: int, whole: bool, value: float) -> tuple:
+    """The digits of a node used several times (as ``_backward_digits``): every shown product's,
+    and the sum's when every use is shown (``whole``); with the shown contributions, in order."""
+    consumers, positions, partials = uses.consumers, uses.positions, uses.partials
+    digits = DIGITS
+    contributions = []
+    for u in range(at, shown_stop):
+        consumer = consumers[u]
+        up = grads[consumer]
+        local = partials[consumer][positions[u]]
+        if up != 0.0:
+            contribution = up * local
+            found = product_digits(up, local, format_number(local), contribution, consumer, six)
+            if found > digits:
+                digits = found
+        else:
+            contribution = 0.0
+        contributions.append(contribution)
+    if whole:
+        found = equation_digits(_total, contributions, value)
+        if found > digits:
+            digits = found
+    return digits, contributions
