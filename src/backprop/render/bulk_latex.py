@@ -18,13 +18,12 @@ checks that both print the same Markdown and LaTeX.
 
 from __future__ import annotations
 
-import math
 
 from ..graph import CONST
-from ..numfmt import DIGITS, SixDigits, equation_digits, format_number
+from ..numfmt import DIGITS, SixDigits, format_number
 from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, Steps
-from .bulk_text import _DOT, _REMEMBERED, _SLASHED, product_digits, uses_digits
+from .bulk_text import _DOT, _REMEMBERED, _SLASHED, forward_digits, product_digits, uses_digits
 from .equations import SHOWN_TERMS, gate_phrase_of, uses_phrase
 from .latex import bracket_scientific_bases, latex_name, latex_number, latex_number_text, steps_of
 from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
@@ -107,12 +106,10 @@ class BulkLatexSteps:
         texts = self.texts
         nodes, values = self.nodes, self.values
         six = self.six
-        reads, claims, exact, finite = six.reads, six.claims, six.exact, six.finite
         shown, kinds = self.shown, self.value_kinds
         operation, binary, unary = texts.operation, texts.binary, texts.unary
         names, name_kinds, operations = self.names, self.name_kinds, self.operations
         forwards = OPS.column("forward")
-        isfinite = math.isfinite
         bracket = bracket_scientific_bases
         aliases = texts.aliases
         for node_id in self.steps.forward_order:
@@ -124,17 +121,7 @@ class BulkLatexSteps:
             if len(args) == 2:
                 a, b = args
                 x, y = values[a], values[b]
-                digits = DIGITS  # as equation_digits decides (bulk_text.BulkSteps.forward_texts)
-                if finite[node_id] and finite[a] and finite[b]:
-                    try:
-                        if not (exact[node_id] and exact[a] and exact[b] and compute(x, y) == value):
-                            read_a, read_b, read = reads[a], reads[b], reads[node_id]
-                            recomputed = compute(read_a, read_b)
-                            if isfinite(recomputed) and abs(recomputed - read) > claims[node_id] + 1e-12 * max(
-                                    abs(read), abs(read_a), abs(read_b)):
-                                digits = equation_digits(compute, (x, y), value)
-                    except (ArithmeticError, ValueError):
-                        pass
+                digits = forward_digits(compute, node_id, args, values, six)
                 if digits == DIGITS:
                     numeric = binary(op, shown[a], kinds[a], shown[b], kinds[b])
                     total = shown[node_id]
@@ -146,17 +133,7 @@ class BulkLatexSteps:
             elif len(args) == 1:
                 a = args[0]
                 x = values[a]
-                digits = DIGITS
-                if finite[node_id] and finite[a]:
-                    try:
-                        if not (exact[node_id] and exact[a] and compute(x) == value):
-                            read_a, read = reads[a], reads[node_id]
-                            recomputed = compute(read_a)
-                            if isfinite(recomputed) and abs(recomputed - read) > claims[node_id] + 1e-12 * max(
-                                    abs(read), abs(read_a)):
-                                digits = equation_digits(compute, (x,), value)
-                    except (ArithmeticError, ValueError):
-                        pass
+                digits = forward_digits(compute, node_id, args, values, six)
                 if digits == DIGITS:
                     numeric = unary(op, shown[a], kinds[a])
                     total = shown[node_id]

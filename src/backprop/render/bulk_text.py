@@ -16,7 +16,6 @@ reach the output, nodes used several times, calls of three operands) go through
 
 from __future__ import annotations
 
-import math
 from math import isfinite
 
 from ..graph import CONST
@@ -75,12 +74,11 @@ class BulkSteps:
         texts = self.texts
         nodes, values = self.nodes, self.values
         six = self.six
-        shown, reads, claims, exact, finite = six.texts, six.reads, six.claims, six.exact, six.finite
+        shown = six.texts
         kinds = self.value_kinds
         operation, binary, unary = texts.operation, texts.binary, texts.unary
         names, name_kinds, operations = self.names, self.name_kinds, self.operations
         forwards = OPS.column("forward")
-        isfinite = math.isfinite
         aliases = texts.aliases  # an operand written as an alias (f = e): StepTexts.operation prints it
         for node_id in self.steps.forward_order:
             node = nodes[node_id]
@@ -91,17 +89,7 @@ class BulkSteps:
             if len(args) == 2:
                 a, b = args
                 x, y = values[a], values[b]
-                digits = DIGITS  # as equation_digits decides (six_digits_hold inlined), from texts read back
-                if finite[node_id] and finite[a] and finite[b]:
-                    try:
-                        if not (exact[node_id] and exact[a] and exact[b] and compute(x, y) == value):
-                            read_a, read_b, read = reads[a], reads[b], reads[node_id]
-                            recomputed = compute(read_a, read_b)
-                            if isfinite(recomputed) and abs(recomputed - read) > claims[node_id] + 1e-12 * max(
-                                    abs(read), abs(read_a), abs(read_b)):
-                                digits = equation_digits(compute, (x, y), value)
-                    except (ArithmeticError, ValueError):
-                        pass
+                digits = forward_digits(compute, node_id, args, values, six)
                 if digits == DIGITS:
                     numeric = binary(op, shown[a], kinds[a], shown[b], kinds[b])
                     total = shown[node_id]
@@ -112,17 +100,7 @@ class BulkSteps:
             elif len(args) == 1:
                 a = args[0]
                 x = values[a]
-                digits = DIGITS  # as for two operands
-                if finite[node_id] and finite[a]:
-                    try:
-                        if not (exact[node_id] and exact[a] and compute(x) == value):
-                            read_a, read = reads[a], reads[node_id]
-                            recomputed = compute(read_a)
-                            if isfinite(recomputed) and abs(recomputed - read) > claims[node_id] + 1e-12 * max(
-                                    abs(read), abs(read_a)):
-                                digits = equation_digits(compute, (x,), value)
-                    except (ArithmeticError, ValueError):
-                        pass
+                digits = forward_digits(compute, node_id, args, values, six)
                 if digits == DIGITS:
                     numeric = unary(op, shown[a], kinds[a])
                     total = shown[node_id]
@@ -444,3 +422,40 @@ def uses_digits(uses, grads, six: SixDigits, at: int, shown_stop: int, whole: bo
         if found > digits:
             digits = found
     return digits, contributions
+
+
+def forward_digits(compute, node_id: int, args: tuple, values, six: SixDigits) -> int:
+    """``equation_digits(compute, operands, value)`` for a forward step of one or two operands, its
+    first tests (six_digits_hold's) inlined from the values' SixDigits: most steps need no more."""
+    finite, exact, reads = six.finite, six.exact, six.reads
+    if not finite[node_id]:
+        return DIGITS
+    value = values[node_id]
+    try:
+        if len(args) == 2:
+            a, b = args
+            if not (finite[a] and finite[b]):
+                return DIGITS
+            x, y = values[a], values[b]
+            if exact[node_id] and exact[a] and exact[b] and compute(x, y) == value:
+                return DIGITS
+            read_a, read_b, read = reads[a], reads[b], reads[node_id]
+            recomputed = compute(read_a, read_b)
+            if isfinite(recomputed) and abs(recomputed - read) > six.claims[node_id] + 1e-12 * max(
+                    abs(read), abs(read_a), abs(read_b)):
+                return equation_digits(compute, (x, y), value)
+        else:
+            a = args[0]
+            if not finite[a]:
+                return DIGITS
+            x = values[a]
+            if exact[node_id] and exact[a] and compute(x) == value:
+                return DIGITS
+            read_a, read = reads[a], reads[node_id]
+            recomputed = compute(read_a)
+            if isfinite(recomputed) and abs(recomputed - read) > six.claims[node_id] + 1e-12 * max(
+                    abs(read), abs(read_a)):
+                return equation_digits(compute, (x,), value)
+    except (ArithmeticError, ValueError):
+        pass
+    return DIGITS
