@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import operator
 from array import array
-from itertools import repeat
+from itertools import compress
 from typing import Callable, Sequence
 
 DIGITS = 6  # the default: enough for a derivation, short enough to read
@@ -73,37 +73,42 @@ class SixDigits:
         # Every number formatted by ONE %-format of the whole column (a C loop): per number in Python,
         # formatting, reading back and the claim cost 1.7 µs, a third of it the format call.
         count = len(xs)
-        texts = self.texts = ("%.6g\x00" * count % tuple(xs)).split("\x00") if count else [""]
+        column = tuple(xs)
+        texts = self.texts = ("%.6g\x00" * count % column).split("\x00") if count else [""]
         texts.pop()  # the empty text after the last separator
+        # A text claims half a unit in its sixth digit (_claim) when it shows all six digits and has a
+        # point or an exponent: exactly when the alternate form (%#.6g: trailing zeros and point kept)
+        # prints the same text (0.333333 and 1.23457e+06 do; 0.5 → 0.500000, 123457 → 123457. do not).
+        alternate = ("%#.6g\x00" * count % column).split("\x00") if count else [""]
+        alternate.pop()
+        claiming = bytearray(map(operator.eq, texts, alternate))
+        self.finite = finite = bytearray(map(math.isfinite, xs))
         # where %.6g differs from _format: exponents (1e+06 → 1e6, or an integer below 10^15 in
         # full) and the sign of zero; nan, inf and -inf read the same
-        seen_exponent = any("e" in text for text in texts)
-        if seen_exponent or "-0" in texts:
+        if "-0" in texts or any("e" in text for text in texts):
             for i, text in enumerate(texts):
                 if text == "-0":
                     texts[i] = "0"
                 elif "e" in text:
                     x = xs[i]
                     if x.is_integer() and -1e15 < x < 1e15:
-                        texts[i] = str(int(x))
+                        texts[i] = str(int(x))  # printed in full: it claims to be exact
+                        claiming[i] = 0
                     else:
                         mantissa, exponent = text.split("e")
                         texts[i] = f"{mantissa}e{int(exponent)}"
         # reads and claims as arrays of doubles: 8 bytes a number, not a float object each
         self.reads = reads = array("d", map(float, texts))
-        # _claim by C loops: a text claims half a unit in its sixth digit when its mantissa shows all
-        # six (counted without sign, point and leading zeros) and it has a point or an exponent
-        # (100000 claims to be exact)
-        heads = [text.partition("e")[0] for text in texts] if seen_exponent else texts
-        mantissas = list(map(str.lstrip, heads, repeat("-0.")))
-        shown = map(operator.sub, map(len, mantissas), map(str.__contains__, mantissas, repeat(".")))
-        rounded = map(str.__contains__, texts, repeat(".")) if not seen_exponent else \
-            ("." in text or "e" in text for text in texts)
-        floor, log10, half_unit = math.floor, math.log10, _HALF_UNIT
-        self.claims = array("d", [half_unit[floor(log10(abs(read)))] if point and digits == DIGITS else 0.0
-                                  for read, point, digits in zip(reads, rounded, shown)])
+        if not all(finite):  # nan and inf print as themselves (no point): they claim nothing
+            claiming = bytearray(map(operator.and_, claiming, finite))
+        # the half units by C loops over the claiming numbers only
+        halves = map(_HALF_UNIT.__getitem__, map(math.floor, map(math.log10, map(abs, compress(reads, claiming)))))
+        if all(claiming):
+            self.claims = array("d", halves)
+        else:
+            following = halves.__next__
+            self.claims = array("d", [following() if claims else 0.0 for claims in claiming])
         self.exact = bytearray(map(operator.eq, reads, xs))
-        self.finite = bytearray(map(math.isfinite, xs))
 
 
 def six_digits_hold(compute: Callable[..., float], operands: Sequence[float], reads: Sequence[float],

@@ -393,10 +393,22 @@ def product_digits(up: float, local: float, local_text: str, contribution: float
         return DIGITS
     up_read = six.reads[consumer]
     recomputed = up_read * local_read
-    if isfinite(recomputed) and abs(recomputed - read) > claimed + 1e-12 * max(abs(read), abs(up_read),
-                                                                                   abs(local_read)):
-        return equation_digits(_product, (up, local), contribution)
-    return DIGITS
+    if not isfinite(recomputed):
+        return DIGITS
+    gap = abs(recomputed - read)
+    allowed = claimed + 1e-12 * max(abs(read), abs(up_read), abs(local_read))
+    if gap <= allowed:
+        return DIGITS
+    # equation_digits' next test, the same arithmetic: how far the rounded operands could move the product
+    up_half = six.claims[consumer]
+    if up_half:
+        allowed += abs((up_read + up_half) * local_read - recomputed)
+    local_half = six_read(local)[1]
+    if local_half:
+        allowed += abs(up_read * (local_read + local_half) - recomputed)
+    if not gap > allowed * (1 + 1e-9):
+        return DIGITS
+    return equation_digits(_product, (up, local), contribution)
 
 
 def uses_digits(uses, grads, six: SixDigits, at: int, shown_stop: int, whole: bool, value: float) -> tuple:
@@ -441,8 +453,19 @@ def forward_digits(compute, node_id: int, args: tuple, values, six: SixDigits) -
                 return DIGITS
             read_a, read_b, read = reads[a], reads[b], reads[node_id]
             recomputed = compute(read_a, read_b)
-            if isfinite(recomputed) and abs(recomputed - read) > six.claims[node_id] + 1e-12 * max(
-                    abs(read), abs(read_a), abs(read_b)):
+            if not isfinite(recomputed):
+                return DIGITS
+            gap = abs(recomputed - read)
+            allowed = six.claims[node_id] + 1e-12 * max(abs(read), abs(read_a), abs(read_b))
+            if gap <= allowed:
+                return DIGITS
+            # equation_digits' next test, the same arithmetic: how far the rounded operands could move it
+            claims = six.claims
+            if claims[a]:
+                allowed += abs(compute(read_a + claims[a], read_b) - recomputed)
+            if claims[b]:
+                allowed += abs(compute(read_a, read_b + claims[b]) - recomputed)
+            if gap > allowed * (1 + 1e-9):
                 return equation_digits(compute, (x, y), value)
         else:
             a = args[0]
@@ -453,8 +476,15 @@ def forward_digits(compute, node_id: int, args: tuple, values, six: SixDigits) -
                 return DIGITS
             read_a, read = reads[a], reads[node_id]
             recomputed = compute(read_a)
-            if isfinite(recomputed) and abs(recomputed - read) > six.claims[node_id] + 1e-12 * max(
-                    abs(read), abs(read_a)):
+            if not isfinite(recomputed):
+                return DIGITS
+            gap = abs(recomputed - read)
+            allowed = six.claims[node_id] + 1e-12 * max(abs(read), abs(read_a))
+            if gap <= allowed:
+                return DIGITS
+            if six.claims[a]:  # as above
+                allowed += abs(compute(read_a + six.claims[a]) - recomputed)
+            if gap > allowed * (1 + 1e-9):
                 return equation_digits(compute, (x,), value)
     except (ArithmeticError, ValueError):
         pass
