@@ -53,6 +53,48 @@ def test_the_80_uses_graph_renders():
     assert run_dot(render_dot(shared_weight(80)), "svg").startswith(b"<?xml")
 
 
+def test_a_long_sum_is_drawn_along_a_straight_spine():
+    from backprop.render.dot import chain_links
+
+    result = shared_weight(80)
+    links = chain_links(result.graph)
+    sums = [node.id for node in result.graph.nodes if node.op == "add"]
+    assert set(links) == set(sums) and [i for i, inner in links.items() if not inner] == [sums[0]]
+    dot = render_dot(result, rankdir="TB")
+    assert dot.count("weight=20") == 2 * len(sums) - 1  # each link's first operand and every sum's value edge
+    assert not chain_links(differentiate("a*b + c*d + e", {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}).graph)
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz is not installed")
+@pytest.mark.parametrize("uses", [20, 80])
+def test_a_long_sum_stays_narrow_whichever_way_it_runs(uses):
+    """Without the spine, dot shifted each sum sideways by one product: 80 terms drew 205 inches
+    wide top-down (59 high left to right), a diagonal staircase no slide can show."""
+    from backprop.render.dot import layout_size
+
+    result = shared_weight(uses)
+    assert layout_size(render_dot(result, rankdir="TB"))[0] < 20
+    assert layout_size(render_dot(result, rankdir="LR"))[1] < 6
+
+
+def test_the_edge_style_also_draws_a_value_used_80_times_from_copies():
+    """--style edges had neither copies nor a spine: dot ran past its 60 s limit on this graph."""
+    result = shared_weight(80)
+    dot = render_dot(result, rankdir="LR", style="edges")
+    w = result.graph.inputs[0]
+    assert dot.count(f"  v{w} -> ") == 1
+    assert len([line for line in dot.splitlines() if line.startswith(f"  u{w}_o") and "->" in line]) == 79
+    assert "Used many times: w (80 uses)" in dot and "own label holds its value" in dot
+    assert dot.count("weight=20") == 2 * 79 - 1
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz is not installed")
+def test_the_edge_style_lays_out_a_value_used_80_times_in_a_strip():
+    from backprop.render.dot import layout_size
+
+    assert layout_size(render_dot(shared_weight(80), rankdir="LR", style="edges"), timeout=20)[1] < 8
+
+
 # --- The PNG size cap
 
 @pytest.mark.parametrize("source, size", [

@@ -110,6 +110,7 @@ def render_dot(result, *, rankdir: str = AUTO, max_nodes: int = DEFAULT_MAX_NODE
     from ..steps import depends_on_inputs
 
     varies = depends_on_inputs(graph)
+    spine = chain_links(graph)
     backward = getattr(result, "backward", set())
     outputs = {i for _, i in getattr(graph, "outputs", [])} | {graph.output}
     if backward:
@@ -153,8 +154,10 @@ def render_dot(result, *, rankdir: str = AUTO, max_nodes: int = DEFAULT_MAX_NODE
                     tail = f"u{arg}_o{node.id}_{position}"
                     lines.append(_copy_node(tail, graph.nodes[arg]))
                 # Edge ids name the operand position, so x*x draws two distinguishable edges (HTML stepper).
-                lines.append(f'  {tail} -> o{node.id} [id="v{arg}_o{node.id}_{position}"{tag}];')
-            lines.append(f'  o{node.id} -> {key} [id="o{node.id}_{key}"];')
+                pulled = _SPINE if position == 0 and spine.get(node.id) else ""
+                lines.append(f'  {tail} -> o{node.id} [id="v{arg}_o{node.id}_{position}"{tag}{pulled}];')
+            pulled = _SPINE if node.id in spine else ""
+            lines.append(f'  o{node.id} -> {key} [id="o{node.id}_{key}"{pulled}];')
     if backward:  # a gradient graph: a gradient that is a forward node itself (∂L/∂c = f) gets its own box
         for gradient_name, node_id in graph.outputs:
             if node_id not in backward and (shown is None or node_id in shown):
@@ -186,6 +189,44 @@ def render_dot(result, *, rankdir: str = AUTO, max_nodes: int = DEFAULT_MAX_NODE
     lines.append(f"  label={caption}; labelloc=b;")
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+_SPINE = ", weight=20"  # dot keeps heavy edges short and straight
+
+
+def chain_links(graph) -> dict[int, bool]:
+    """The links of long chains of one operation (a + b + c + …, left-deep as parsed), to be drawn
+    as a straight spine: without weights dot shifts each link sideways by its other operand, and an
+    80-term sum became a diagonal staircase many times wider than a slide.
+
+    Maps a node whose first operand continues the chain (the same operation, used only there) to
+    True, and the chain's first node to False (its own value edge is pulled straight too).
+    Chains shorter than ``_SPINE_LENGTH`` links are left to dot.
+    """
+    nodes = graph.nodes
+    uses = [0] * len(nodes)
+    for node in nodes:
+        for arg in node.args:
+            uses[arg] += 1
+    follows = {}
+    for node in nodes:
+        if len(node.args) == 2:
+            first = nodes[node.args[0]]
+            if first.op == node.op and uses[first.id] == 1:
+                follows[node.id] = first.id
+    links: dict[int, bool] = {}
+    ends = set(follows) - set(follows.values())  # the last link of each chain
+    for end in ends:
+        chain = [end]
+        while chain[-1] in follows:  # iterative: a chain can be 10⁵ links long
+            chain.append(follows[chain[-1]])
+        if len(chain) > _SPINE_LENGTH:
+            links.update(dict.fromkeys(chain[:-1], True))
+            links[chain[-1]] = False
+    return links
+
+
+_SPINE_LENGTH = 4
 
 
 def operand_tag(position: int) -> str:
@@ -259,12 +300,12 @@ def _copy_node(key: str, node) -> str:
             f'fontsize=12, width=0.3, height=0.3, margin="0.06,0.03", label=<{name}>];')
 
 
-def _copies_note(graph, copied: dict[int, set[tuple[int, int]]]) -> str:
-    """The caption line that says which values are drawn as copies."""
+def _copies_note(graph, copied: dict[int, set[tuple[int, int]]], holder: str = "box") -> str:
+    """The caption line that says which values are drawn as copies (``holder``: what the value is drawn in)."""
     names = [f"{display_name(graph.nodes[arg].name)} ({len(uses) + 1:,} uses)" for arg, uses in sorted(copied.items())]
     listed = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
     return (f"Used many times: {listed}. A dashed copy of the name stands at each use after the first; "
-            f"the value's own box holds its value and its whole gradient.")
+            f"the value's own {holder} holds its value and its whole gradient.")
 
 
 def drawn_size(graph) -> int:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from ..graph import CONST, INPUT, display_name
 from ..numfmt import format_number
 from ..ops import OPS
-from .dot import FONT, GRAD_COLOUR, OP_FILL, VALUE_COLOUR, _escape, _hidden_region, nodes_to_draw, operand_tag
+from .dot import (_SPINE, FONT, GRAD_COLOUR, OP_FILL, VALUE_COLOUR, _copies_note, _copy_node, _escape, _hidden_region,
+                  chain_links, nodes_to_draw, operand_tag, widely_used)
 
 
 def _edge_label(name: str, value: str, grad: str | None, across: bool, bold: bool, show_name: bool,
@@ -43,6 +44,8 @@ def render_edges(result, *, rankdir: str = "LR", max_nodes: int | None = None, t
     out_port, in_port = ("e", "w") if across else ("s", "n")
     shown = nodes_to_draw(graph, max_nodes)
     varies = depends_on_inputs(graph)
+    copied = widely_used(graph, shown)  # as the box view: a value used many times is drawn from copies
+    spine = chain_links(graph)  # and a long sum runs straight
     # A gradient graph (--graph gradient) has no gradients of its own: its backward nodes' values are.
     has_grads = getattr(result, "grads", None) is not None
     backward = getattr(result, "backward", set())
@@ -83,8 +86,15 @@ def render_edges(result, *, rankdir: str = "LR", max_nodes: int | None = None, t
                 lines.append(f"  hidden -> o{node.id} [style=dashed];")
                 continue
             tag = operand_tag(position) if ordered else ""
-            lines.append(f'  v{arg} -> o{node.id} [id="v{arg}_o{node.id}_{position}", tailport={out_port}{tag}];')
-        lines.append(f'  o{node.id} -> {key} [id="o{node.id}_{key}", headport={in_port}, arrowhead=none];')
+            if position == 0 and spine.get(node.id):
+                tag += _SPINE
+            tail = f"v{arg}"
+            if (node.id, position) in copied.get(arg, ()):
+                tail = f"u{arg}_o{node.id}_{position}"
+                lines.append(_copy_node(tail, graph.nodes[arg]))
+            lines.append(f'  {tail} -> o{node.id} [id="v{arg}_o{node.id}_{position}", tailport={out_port}{tag}];')
+        pulled = _SPINE if node.id in spine else ""
+        lines.append(f'  o{node.id} -> {key} [id="o{node.id}_{key}", headport={in_port}, arrowhead=none{pulled}];')
     if shown is not None:
         lines += _hidden_region(graph, shown)
     caption = (f'<FONT POINT-SIZE="11"><FONT COLOR="{VALUE_COLOUR}">blue, above: value (forward pass)</FONT>    '
@@ -95,6 +105,8 @@ def render_edges(result, *, rankdir: str = "LR", max_nodes: int | None = None, t
                    f'<FONT COLOR="{GRAD_COLOUR}">vermillion: backward values, as autograd computes them</FONT></FONT>')
     if not across:
         caption = caption.replace("above", "left").replace("below", "right")
+    if copied:
+        caption = f"{_escape(_copies_note(graph, copied, 'label'))}<BR/>{caption}"
     if shown is not None:
         caption = (f"Showing {len(shown):,} of {len(graph.nodes):,} nodes (--max-nodes {max_nodes}); "
                    f"the dashed box stands for the rest.<BR/>{caption}")
