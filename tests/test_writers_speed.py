@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backprop.api import differentiate
 from backprop.errors import RenderError
@@ -135,6 +137,46 @@ def test_big_text_streams_in_whole_lines(big):
 def test_render_chunks_add_up_to_render(big, fmt):
     chosen = FORMATS[fmt]
     assert b"".join(chosen.render_chunks(big)) == chosen.render(big)
+
+
+@pytest.mark.parametrize("fmt, module", [("markdown", "markdown"), ("latex", "latex")])
+@pytest.mark.parametrize("options", [{}, {"wrt": ["x"], "step": 0.1}, {"standalone": True, "lint": True}])
+def test_markdown_and_latex_stream_in_whole_lines_the_same_document(big, monkeypatch, fmt, module, options):
+    """Streamed in pieces of 10 lines, the document is the one written as a single piece."""
+    import importlib
+
+    writer = importlib.import_module(f"backprop.render.{module}")
+    monkeypatch.setattr(writer, "_CHUNK_LINES", 10 ** 9)
+    whole = list(FORMATS[fmt].render_chunks(big, **options))
+    monkeypatch.setattr(writer, "_CHUNK_LINES", 10)
+    pieces = list(FORMATS[fmt].render_chunks(big, **options))
+    assert len(pieces) > 5 and all(piece.endswith(b"\n") for piece in pieces)
+    assert b"".join(pieces) == b"".join(whole)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.booleans()), max_size=12), st.booleans())
+def test_latex_rows_streamed_end_as_rows_written_whole(steps, always):
+    """latex._RowStream (rows written as they come) against latex._rows (rows known in advance):
+    a step of n rows, then a gap when it says so."""
+    from backprop.render.latex import _rows, _RowStream
+
+    lines: list[str] = []
+    stream = _RowStream(lines, always=always)
+    rows, gaps = [], set()
+    for count, spaced in steps:
+        for _ in range(count):
+            row = f"r{len(rows)}"
+            rows.append(row)
+            stream.add(row)
+        if spaced:
+            stream.gap()
+            if rows:
+                gaps.add(len(rows) - 1)
+    opened = stream.end()
+    assert opened == bool(rows or always)
+    expected = [r"\begin{align*}", *_rows(rows, gaps), r"\end{align*}"] if opened else []
+    assert lines == expected
 
 
 def test_a_stream_that_fails_half_way_leaves_the_old_file(tmp_path):

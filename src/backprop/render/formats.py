@@ -136,6 +136,29 @@ def _latex(result, *, wrt=None, standalone: bool = False, step=None, params=None
     return text.encode("utf-8")
 
 
+def _markdown_chunks(result, *, wrt=None, step=None, params=None, **views) -> Iterator[str]:
+    from .markdown import markdown_chunks
+
+    yield from markdown_chunks(result, wrt=wrt, **views)
+    nudge = _nudge(result, step, params)
+    if nudge is not None:
+        from .nudge_views import nudge_markdown
+
+        yield "\n".join(nudge_markdown(nudge)) + "\n"
+
+
+def _latex_chunks(result, *, wrt=None, standalone: bool = False, step=None, params=None, **views) -> Iterator[str]:
+    from .latex import latex_chunks
+
+    appendix = []
+    nudge = _nudge(result, step, params)  # its section ends the body, before \end{document}
+    if nudge is not None:
+        from .nudge_views import nudge_latex
+
+        appendix = nudge_latex(nudge)
+    yield from latex_chunks(result, standalone, wrt=wrt, appendix=appendix, **views)
+
+
 def _json(result, *, step=None, params=None, **views) -> bytes:
     from .export import render_json
 
@@ -195,9 +218,9 @@ FORMATS: dict[str, Format] = {f.name: f for f in [
     Format("ascii", (), "the derivation in plain ASCII (dL/da, *)", "Derivation", _ascii,
            frozenset({"wrt"}) | VIEW_OPTIONS | NUDGE_OPTIONS, chunks=_ascii_chunks),
     Format("markdown", (".md",), "the derivation as Markdown with $math$", "Derivation", _markdown,
-           frozenset({"wrt"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
+           frozenset({"wrt"}) | VIEW_OPTIONS | NUDGE_OPTIONS, chunks=_markdown_chunks),
     Format("latex", (".tex",), "the derivation as LaTeX (--standalone: a whole document)", "Derivation", _latex,
-           frozenset({"wrt", "standalone"}) | VIEW_OPTIONS | NUDGE_OPTIONS),
+           frozenset({"wrt", "standalone"}) | VIEW_OPTIONS | NUDGE_OPTIONS, chunks=_latex_chunks),
     Format("json", (".json",), "one strict JSON object (docs/json.md)", "JSON", _json,
            VIEW_OPTIONS | NUDGE_OPTIONS, chunks=_json_chunks),
     Format("dot", (".dot", ".gv"), "the diagram as Graphviz DOT source", "Diagram", _dot,

@@ -307,6 +307,28 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
     """
+    return "".join(latex_chunks(result, standalone, wrt=wrt, symbolic=symbolic, hessian=hessian, mode=mode,
+                                cost=cost, paths=paths, max_paths=max_paths, lint=lint))
+
+
+_CHUNK_LINES = 4096  # lines per piece, as the text writer's
+
+
+def latex_chunks(result, standalone: bool = False, *, wrt=None, symbolic: bool = False, hessian: bool = False,
+                 mode: str = "reverse", cost: bool = False, paths: bool = False, max_paths: int = 50,
+                 lint: bool = False, appendix: list[str] = ()):
+    """``render_latex``'s text in pieces of whole lines, each yielded as soon as it is written: a big
+    derivation goes to its file or stdout without being held whole in memory. ``appendix``: lines
+    that end the body (before ``\\end{document}``)."""
+    if standalone:
+        yield (
+            "\\documentclass[11pt]{article}\n"
+            "\\usepackage[utf8]{inputenc}\n"
+            "\\usepackage{amsmath}\n"
+            "\\usepackage[margin=2.5cm]{geometry}\n"  # a slide-free handout: the seed's table stays on page 1
+            "\\allowdisplaybreaks\n"
+            "\\begin{document}\n"
+        )
     wrt = restrict(result.graph, wrt)
     writer = LatexWriter(result)
     from .bulk_latex import backward_printed, bulk_latex_for
@@ -330,12 +352,14 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
         forward_stages = bulk.forward_stages()
     else:
         forward_stages = (writer.forward(step) for step in steps_of(result, FORWARD))
-    forward_rows = [row for stages in forward_stages for row in equation_rows(stages[0], stages[1:])]
-    if forward_rows:
-        lines.append(r"\begin{align*}")
-        lines += _rows(forward_rows)
-        lines.append(r"\end{align*}")
-    else:
+    rows = _RowStream(lines)
+    for stages in forward_stages:
+        for row in equation_rows(stages[0], stages[1:]):
+            rows.add(row)
+        if len(lines) >= _CHUNK_LINES:
+            yield "\n".join(lines) + "\n"
+            lines.clear()
+    if not rows.end():
         lines.append("Nothing to compute: the output is an input or a constant.")
     if mode == "forward":
         from .modes_views import modes_latex
@@ -344,29 +368,33 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     if mode != "forward":
         lines.append(rf"\noindent\textbf{{Backward pass:}} apply the chain rule from ${out}$ back to the inputs, "
                      "in reverse topological order" + _wrt_words(result, wrt) + ".")
-    rows = []
-    step_ends = set()  # rows that end a step: a little space follows them
+    rows = _RowStream(lines, always=mode != "forward")
     backward = backward_printed(result, writer, bulk, wrt, mode)
+    add = rows.add
     for printed in backward:
         equation, remark = printed.stages, printed.remark
         if printed.several and len(equation) > 3:  # a sum over paths: one stage a row
-            rows += equation_rows(equation[0], [equation[1]])
+            for row in equation_rows(equation[0], [equation[1]]):
+                add(row)
             for stage in equation[2:]:
-                rows += equation_rows("", [stage])
+                for row in equation_rows("", [stage]):
+                    add(row)
         else:
-            rows += equation_rows(equation[0], equation[1:],
-                                  rf" \quad \text{{({latex_text(remark)})}}" if remark else "")
+            for row in equation_rows(equation[0], equation[1:],
+                                     rf" \quad \text{{({latex_text(remark)})}}" if remark else ""):
+                add(row)
         uses = printed.uses
         if uses:
-            rows += text_rows(latex_text(uses))
+            for row in text_rows(latex_text(uses)):
+                add(row)
         for kind, text in printed.reasons:
-            if kind == "since":
-                rows += since_rows(text)
-            else:
-                rows += text_rows(f"note: {latex_text(text)}")
-        step_ends.add(len(rows) - 1)
-    if rows or mode != "forward":
-        lines += [r"\begin{align*}"] + _rows(rows, step_ends) + [r"\end{align*}"]
+            for row in since_rows(text) if kind == "since" else text_rows(f"note: {latex_text(text)}"):
+                add(row)
+        rows.gap()  # a little space after each step
+        if len(lines) >= _CHUNK_LINES:
+            yield "\n".join(lines) + "\n"
+            lines.clear()
+    rows.end()
     lines.append(rf"\noindent\textbf{{Result:}} ${out} = {latex_number(result.value)}$")
     shown = [i for i in result.graph.inputs if wrt is None or i in wrt]
     if shown:
@@ -395,24 +423,53 @@ def render_latex(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     from .lint_views import lint_latex  # a section when something is found, always with --lint
 
     lines += lint_latex(result, always=lint)
-    body = "\n".join(lines) + "\n"
-    if not standalone:
-        return body
-    return (
-        "\\documentclass[11pt]{article}\n"
-        "\\usepackage[utf8]{inputenc}\n"
-        "\\usepackage{amsmath}\n"
-        "\\usepackage[margin=2.5cm]{geometry}\n"  # a slide-free handout: the seed's table stays on page 1
-        "\\allowdisplaybreaks\n"
-        "\\begin{document}\n"
-        + body
-        + "\\end{document}\n"
-    )
+    lines += appendix
+    yield "\n".join(lines) + "\n"
+    if standalone:
+        yield "\\end{document}\n"
 
 
 def _rows(rows: list[str], gaps: set[int] = frozenset()) -> list[str]:
     """align* rows: every row but the last ends with \\\\ (with a little space after the rows in ``gaps``)."""
     return [row + ((r" \\[4pt]" if i in gaps else r" \\") if i < len(rows) - 1 else "") for i, row in enumerate(rows)]
+
+
+class _RowStream:
+    """``_rows`` written into ``lines`` as the rows come: each row waits for the next, which tells
+    whether it is the last (no \\\\). The align* opens at the first row (or at once, ``always``)."""
+
+    __slots__ = ("lines", "waiting", "spaced", "opened")
+
+    def __init__(self, lines: list[str], always: bool = False):
+        self.lines = lines
+        self.waiting = None
+        self.spaced = False
+        self.opened = always
+        if always:
+            lines.append(r"\begin{align*}")
+
+    def add(self, row: str) -> None:
+        waiting = self.waiting
+        if waiting is not None:
+            self.lines.append(waiting + (r" \\[4pt]" if self.spaced else r" \\"))
+        elif not self.opened:
+            self.lines.append(r"\begin{align*}")
+            self.opened = True
+        self.waiting = row
+        self.spaced = False
+
+    def gap(self) -> None:
+        """A little space after the row written last (the end of a step)."""
+        if self.waiting is not None:
+            self.spaced = True
+
+    def end(self) -> bool:
+        """Close the align* (when it was opened); whether it was."""
+        if self.waiting is not None:
+            self.lines.append(self.waiting)
+        if self.opened:
+            self.lines.append(r"\end{align*}")
+        return self.opened
 
 
 def _wrt_words(result, wrt: set[int] | None) -> str:

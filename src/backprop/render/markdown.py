@@ -31,6 +31,17 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
 
     ``wrt`` (input names, as for --wrt) keeps only the backward steps on the paths to them.
     """
+    return "".join(markdown_chunks(result, wrt=wrt, symbolic=symbolic, hessian=hessian, mode=mode, cost=cost,
+                                   paths=paths, max_paths=max_paths, lint=lint))
+
+
+_CHUNK_LINES = 4096  # lines per piece, as the text writer's
+
+
+def markdown_chunks(result, *, wrt=None, symbolic: bool = False, hessian: bool = False, mode: str = "reverse",
+                    cost: bool = False, paths: bool = False, max_paths: int = 50, lint: bool = False):
+    """``render_markdown``'s text in pieces of whole lines, each yielded as soon as it is written:
+    a big derivation goes to its file or stdout without being held whole in memory."""
     wrt = restrict(result.graph, wrt)
     writer = LatexWriter(result)
     bulk = bulk_latex_for(result, writer)  # every step read in two passes over flat arrays (None: per Step)
@@ -50,6 +61,9 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
     number = 0
     for number, stages in enumerate(forward_stages, start=1):
         lines.append(f"{number}. ${' = '.join(stages)}$")
+        if len(lines) >= _CHUNK_LINES:
+            yield "\n".join(lines) + "\n"
+            lines.clear()
     if not number:
         lines.append("Nothing to compute: the output is an input or a constant.")
     lines.append("")
@@ -87,6 +101,9 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
                 add(f"{indent}- since ${text}$")
             else:
                 add(f"{indent}- note: {markdown_text(text)}")
+        if len(lines) >= _CHUNK_LINES:
+            yield "\n".join(lines) + "\n"
+            lines.clear()  # the same list: ``add`` is its append
     lines += ["", f"**Result**: ${out} = {latex_number(result.value)}$", ""]
     shown = [i for i in graph.inputs if wrt is None or i in wrt]
     if shown:
@@ -115,5 +132,5 @@ def render_markdown(result, *, wrt=None, symbolic: bool = False, hessian: bool =
     from .lint_views import lint_latex  # a section when something is found, always with --lint
 
     lines += lint_latex(result, always=lint, markdown=True)
-    return "\n".join(lines) + "\n"
+    yield "\n".join(lines) + "\n"
 
