@@ -172,3 +172,45 @@ def test_a_plain_run_does_not_import_graphviz(tmp_path):
     assert completed.returncode == 0, completed.stderr
     assert "graphviz imported: False" in completed.stderr.splitlines(), completed.stderr
     assert (tmp_path / "g.dot").exists()
+
+
+# --- rankdir auto: a small graph's picture and its trial layout in one dot run
+
+@pytest.fixture
+def counted_dot(tmp_path, monkeypatch):
+    """The real dot, behind a 'dot' first on PATH that counts its runs (one line each in a log)."""
+    real = shutil.which("dot")
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    log = tmp_path / "runs.log"
+    script = folder / "dot"
+    script.write_text(f'#!/bin/sh\necho run >> "{log}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("BACKPROP_GRAPHVIZ", raising=False)
+    return lambda: len(log.read_text().splitlines()) if log.exists() else 0
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz is not installed")
+@pytest.mark.parametrize("fmt", ["png", "svg", "pdf"])
+def test_a_small_graph_is_drawn_left_to_right_by_one_dot_run(counted_dot, fmt):
+    from backprop.render.dot import render_image
+
+    result = differentiate(SEED, SEED_VALUES)
+    picture = render_image(result, fmt)
+    assert counted_dot() == 1  # was two: the trial layout (-Tplain), then the picture
+    if fmt != "pdf":  # a PDF carries its creation time
+        assert picture == render_image(result, fmt, rankdir="LR")
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="Graphviz is not installed")
+def test_a_small_graph_too_wide_left_to_right_still_gets_the_direction_auto_chooses(counted_dot):
+    """Twelve products summed: 11.5 inches across would do, this is wider, and top-down wins."""
+    from backprop.render.dot import choose_direction, render_image
+
+    result = shared_weight(12)
+    picture = render_image(result, "svg")
+    chosen = choose_direction(lambda direction: render_dot(result, rankdir=direction))
+    assert "rankdir=TB" in chosen
+    assert picture == render_image(result, "svg", rankdir="TB")
+    assert picture.startswith(b"<?xml")

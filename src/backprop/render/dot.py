@@ -239,7 +239,13 @@ def operand_tag(position: int) -> str:
             f'labelfontsize=11, labelfontcolor="#333333"')
 
 
-def choose_direction(render, *, timeout: float = PROBE_TIMEOUT) -> str:
+def fits_across(width: float, height: float) -> bool:
+    """Whether a left-to-right drawing of this size (inches) stays left to right: it fits a slide's
+    width, or is not much wider than high."""
+    return width <= SLIDE_INCHES[0] or width <= TOO_WIDE * height
+
+
+def choose_direction(render, *, timeout: float = PROBE_TIMEOUT, across_size: tuple[float, float] | None = None) -> str:
     """The DOT ``render(direction)`` makes for LR, or for TB when LR would be too wide for a slide.
 
     LR is laid out first (Graphviz -Tplain, no picture); only a drawing wider than a slide and
@@ -247,11 +253,14 @@ def choose_direction(render, *, timeout: float = PROBE_TIMEOUT) -> str:
     on a 16:9 slide wins. Without Graphviz (writing DOT only) the DOT stays LR.
     """
     across = render("LR")
-    try:
-        width, height = layout_size(across, timeout=timeout)
-    except RenderError:
-        return across
-    if width <= SLIDE_INCHES[0] or width <= TOO_WIDE * height:
+    if across_size is not None:  # laid out already (render_image draws a small graph's LR picture at once)
+        width, height = across_size
+    else:
+        try:
+            width, height = layout_size(across, timeout=timeout)
+        except RenderError:
+            return across
+    if fits_across(width, height):
         return across
     down = render("TB")
     try:
@@ -376,9 +385,28 @@ def render_image(result, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, **option
     # One limit for the whole drawing: rankdir auto lays the drawing out once or twice first, and
     # those trials count against it (each at most a third), so an over-big graph is stopped after
     # ``timeout`` seconds in all, not 10 or 20 s later.
-    source = render_dot(result, layout_timeout=min(PROBE_TIMEOUT, timeout / 3), **options)
-    left = max(timeout - (time.monotonic() - started), timeout / 3)
-    image = run_dot(source, fmt, timeout=left, stated=timeout)
+    probe = min(PROBE_TIMEOUT, timeout / 3)
+    image = source = None
+    if str(options.get("rankdir", AUTO)).upper() not in ("LR", "TB") and drawn_size(result.graph) <= SMALL_DRAWING:
+        # A small graph is drawn left to right at once, its trial layout written by the same dot run:
+        # one process where there were two, and a wasted picture (a small one) only when LR loses.
+        chosen = {k: v for k, v in options.items() if k != "rankdir"}
+        across = render_dot(result, rankdir="LR", **chosen)
+        size = None
+        if graphviz_program_name(fmt) == "dot":
+            image, size = run_dot_sized(across, fmt, timeout=timeout)
+        if size is None or not fits_across(*size):
+            source = choose_direction(lambda direction: render_dot(result, rankdir=direction, **chosen),
+                                      timeout=probe, across_size=size)
+            if source == across and image is not None:
+                source = None  # LR won after all: its picture is drawn already
+            else:
+                image = None
+    if image is None:
+        if source is None:
+            source = render_dot(result, layout_timeout=probe, **options)
+        left = max(timeout - (time.monotonic() - started), timeout / 3)
+        image = run_dot(source, fmt, timeout=left, stated=timeout)
     if fmt == "svg":
         image = without_titles(image)
     return image
@@ -392,7 +420,42 @@ def without_titles(svg: bytes) -> bytes:
     return _SVG_TITLE.sub(b"", svg)
 
 
-def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, stated: float | None = None) -> bytes:
+SMALL_DRAWING = 60  # boxes and circles: up to this, rankdir auto draws the LR picture with its trial layout
+
+
+def graphviz_program_name(fmt: str) -> str | None:
+    """Which program would draw ``fmt`` (graphviz_program.DOT or PURE), or None."""
+    from . import graphviz_program
+
+    try:
+        chosen = graphviz_program.program(fmt)
+    except RenderError:
+        return None
+    return chosen[0] if chosen else None
+
+
+def run_dot_sized(source: str, fmt: str, *, timeout: float) -> tuple[bytes, tuple[float, float] | None]:
+    """One dot run that draws ``fmt`` and also writes the layout's size (-Tplain into a temporary
+    file): (image, (width, height) in inches, or None when the size could not be read). A dot
+    that fails or runs past ``timeout`` raises RenderError, as ``run_dot``."""
+    import os
+    import tempfile
+
+    descriptor, plain_path = tempfile.mkstemp(suffix=".plain")
+    os.close(descriptor)
+    try:
+        image = run_dot(source, fmt, timeout=timeout, extra=["-Tplain", f"-o{plain_path}"])
+        with open(plain_path, encoding="utf-8", errors="replace") as plain:
+            first = plain.readline().split()
+        return image, (float(first[2]), float(first[3])) if len(first) >= 4 and first[0] == "graph" else None
+    except (ValueError, OSError):
+        return image, None
+    finally:
+        os.unlink(plain_path)
+
+
+def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, stated: float | None = None,
+            extra: list[str] = ()) -> bytes:
     """DOT source → image bytes; a missing, failing or slow dot raises RenderError.
 
     ``stated``: the limit the message names when ``timeout`` is what is left of it.
@@ -407,7 +470,7 @@ def run_dot(source: str, fmt: str, *, timeout: float = DEFAULT_TIMEOUT, stated: 
         raise RenderError(graphviz_program.missing_message(fmt))
     name, executable = chosen
     who = "Graphviz's dot" if name == graphviz_program.DOT else name
-    command = [executable, f"-T{fmt}"]
+    command = [executable, *extra, f"-T{fmt}"]  # extra: an output written to a file first (-Tplain -oFILE)
     if fmt == "png":
         # Sharp on slides and high-density screens; a drawing wider or taller than 40 inches
         # (5760 px) is scaled down to fit, or a summarised 10,000-node graph makes a
