@@ -266,10 +266,12 @@ _WHY = {  # what stands between the engine and each target it can miss (kept wit
          "costs about 36 ms over `python -c pass` (farm-bench, 15 runs), where the report of 1c875dd measured 13 ms; "
          "the seed derivation at 1c875dd and at this session's tree took the same time there (farm-bench, 21 runs, ratio 1.03), "
          "and CPython's own tree-10000 took 91.5 ms against 43.9 ms at 1c875dd: the machine was about twice as "
-         "slow, not the start-up. Writing the PNG costs more than `dot` alone: rankdir auto's trial layout "
-         "(`-Tplain`, to choose LR or TB; with `--rankdir LR` the seed's PNG took 0.92× the time, farm-bench, "
-         "11 runs), importing `subprocess` and `tempfile`, and writing the image atomically (temporary file, "
-         "then rename).",
+         "slow, not the start-up. Writing the PNG costs more than `dot` alone: in that run, rankdir auto's trial "
+         "layout (a second dot run, `-Tplain`, to choose LR or TB), importing `subprocess` and `tempfile`, and "
+         "writing the image atomically (temporary file, then rename). Since 3ab488c a graph of up to 60 boxes "
+         "and circles gets its trial layout from the same dot run as its picture: the seed with its PNG took "
+         "135 ms against 192 ms before (farm-bench, 21 runs, ratio 0.70), 53 ms over `--no-diagram` (82 ms), "
+         "where `dot -Tpng` alone takes 37 ms.",
     "7": "**7 (diagrams never hang)**: in the run at ebb60ee the dag-300 drawing with --max-nodes 1000000 was "
          "stopped after 70.3 s, over the 70 s allowed: rankdir auto's trial layout (up to 10 s) came on top of "
          "dot's 60 s limit. Since d4ab6fa one limit covers the trials and the drawing "

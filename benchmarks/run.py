@@ -183,7 +183,7 @@ def measure_writers(quick: bool) -> list[dict]:
 
 
 BIG_RUN, QUICK_BIG_RUN = "sum-1000000", "sum-10000"  # x + x + … + x: the issue's 10⁶-term case
-BIG_RUN_FORMATS = ("json", "text")
+BIG_RUN_FORMATS = ("json", "text", "markdown", "latex")  # every streamed writer
 BIG_RUN_LIMIT_MIB = 1024  # issue 15: a 10⁶-operation JSON or text run peaks under 1 GB
 
 

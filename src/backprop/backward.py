@@ -49,7 +49,7 @@ def backward(graph: Graph, values: list[float]) -> Gradients:
             continue
         note_rule = note_rules[node.op]
         if note_rule is not None:
-            operands = tuple(values[arg] for arg in args)
+            operands = (values[x], values[y]) if binary else (values[x],)
             for position, arg in enumerate(args):
                 if nodes[arg].op == CONST:
                     continue  # a constant needs no gradient, so its partial's kink does not matter
