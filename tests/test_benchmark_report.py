@@ -30,7 +30,7 @@ def test_a_big_run_over_a_gigabyte_or_failing_misses_the_target(runs):
 @pytest.mark.slow
 def test_quick_big_runs_run_the_cli_for_real():
     runs = run.measure_big_runs(quick=True)
-    assert [r["format"] for r in runs] == ["json", "text"]
+    assert [r["format"] for r in runs] == ["json", "text", "markdown", "latex"]
     assert all(r["exit"] == 0 and r["max_rss_mib"] > 10 and r["seconds"] > 0 for r in runs), runs
 
 
