@@ -173,3 +173,47 @@ def test_a_final_binding_that_repeats_a_name_names_the_output():
     result = differentiate("h = tanh(w*x); h = tanh(w*h); L = h", {"x": 1, "w": 0.5})
     assert result.output == "L"
     assert result.graph.echo()[-2:] == ["h₁ = tanh(w × h)", "L = h₁"]  # as written (issue 16, item 4)
+
+
+@pytest.mark.parametrize("op", [op for op in __import__("backprop.ops", fromlist=["OPS"]).OPS.values()
+                                if op.arity in (1, 2) and op.kind != "transform"], ids=lambda op: op.name)
+def test_the_sweep_takes_the_same_partials_as_the_compiled_rules(op):
+    """rules.SweepColumn skips the call for constant partials (add, sub) and swapped operands (mul);
+    the numbers must be the compiled rule's, to the bit, at every point (inf and nan included)."""
+    from backprop.rules import SWAPPED, compiled_partials, sweep_column
+
+    entry = sweep_column()[op.name]
+    points = [0.5, -1.5, 2.0, 0.0, 3.0, 1e-300, 700.0, -0.0]
+    for x in points:
+        for y in points if op.arity == 2 else [None]:
+            operands = (x,) if y is None else (x, y)
+            try:
+                out = op.forward(*operands)
+            except (ArithmeticError, ValueError):
+                continue
+            expected = compiled_partials(op)(*operands, out)
+            if entry is SWAPPED:
+                got = (y, x)
+            elif type(entry) is tuple:
+                got = entry
+            else:
+                got = entry(*operands, out)
+            assert [repr(v) for v in got] == [repr(v) for v in expected], (operands, got, expected)
+
+
+def test_the_sweep_skips_the_call_for_add_sub_and_mul_only_where_the_rules_say_so():
+    from backprop.rules import SWAPPED, sweep_column
+
+    column = sweep_column()
+    assert column["add"] == (1.0, 1.0) and column["sub"] == (1.0, -1.0) and column["mul"] is SWAPPED
+    assert callable(column["div"]) and callable(column["tanh"])
+
+
+def test_a_squared_call_in_a_rule_is_computed_once_and_exactly():
+    from backprop.ops import OPS
+    from backprop.rules import compiled_partials
+
+    tanh = compiled_partials(OPS["tanh"])
+    assert tanh.source.count("_cosh(x)") == 1 + tanh.source.count("_ieee_cosh(x)")  # once in the plain line
+    for x in (0.3, -2.0, 20.0, 400.0):
+        assert tanh(x, math.tanh(x))[0] == 1.0 / (math.cosh(x) * math.cosh(x))

@@ -186,7 +186,12 @@ def _python(expr: Expr, namespace: dict, careful: bool = False) -> str:
         else:
             op, args = node[1], node[2]
             if not careful and op == "pow" and args[1] == ("num", 2.0):  # x^2 as x * x (ieee_apply agrees)
-                todo.extend(reversed(["(", args[0], " * ", args[0], ")"]))
+                if args[0][0] in ("name", "num"):
+                    todo.extend(reversed(["(", args[0], " * ", args[0], ")"]))
+                else:  # a call squared (tanh's 1/cosh(x)^2): computed once, then multiplied by itself
+                    temporary = f"_t{len(namespace)}"
+                    namespace[temporary] = None  # reserves the name: the counter moves on
+                    todo.extend(reversed([f"(({temporary} := ", args[0], f") * {temporary})"]))
             elif not careful and op in _INFIX_PY:
                 todo.extend(reversed(["(", args[0], f" {_INFIX_PY[op]} ", args[1], ")"]))
             elif not careful and op == "neg":
@@ -254,7 +259,47 @@ class PartialsColumn(dict):
         return function
 
 
+class SweepColumn(dict):
+    """``{op name: partials}`` for the backward sweep: the tuple itself where every partial is a
+    constant (add: (1.0, 1.0)), ``SWAPPED`` where a binary operation's partials are its operands
+    swapped (mul: (y, x)), else the compiled function. Same numbers, fewer calls."""
+
+    def __missing__(self, op_name: str):
+        op = OPS[op_name]
+        exprs = rule_exprs(op)
+        if not any(_names_in(expr) for expr in exprs):  # numbers only: add's 1, sub's 1 and -1
+            entry = tuple(evaluate(expr, {}) for expr in exprs)
+        elif op.arity == 2 and exprs == (("name", "y"), ("name", "x")):
+            entry = SWAPPED
+        else:
+            entry = compiled_partials(op)
+        self[op_name] = entry
+        return entry
+
+
+SWAPPED = None  # SweepColumn's entry for partials (y, x)
+
+
+def _names_in(expr: Expr) -> bool:
+    """Whether an expression reads any name (x, y, out); walked with a stack, as every tree here."""
+    todo = [expr]
+    while todo:
+        node = todo.pop()
+        if node[0] == "name":
+            return True
+        if node[0] == "op":
+            todo.extend(node[2])
+    return False
 _COLUMN: tuple[int, PartialsColumn] | None = None
+_SWEEP: tuple[int, SweepColumn] | None = None
+
+
+def sweep_column() -> SweepColumn:
+    """The backward sweep's partials of every operation, rebuilt when the registry changes."""
+    global _SWEEP
+    if _SWEEP is None or _SWEEP[0] != OPS.version:
+        _SWEEP = (OPS.version, SweepColumn())
+    return _SWEEP[1]
 
 
 def partials_column() -> PartialsColumn:
