@@ -62,7 +62,8 @@ class BulkSteps:
             if node.op == CONST and not node.named:
                 text, kind = leaf(i)
             else:
-                text, kind = name(node.name), _SLASHED if "/" in node.name else _NAME
+                label = node.name  # a property (a generated name is made from its number): read once
+                text, kind = name(label), _SLASHED if "/" in label else _NAME
             add_name(text)
             add_kind(kind)
         self.operations: dict[int, str] = {}
