@@ -253,8 +253,9 @@ _WHY = {  # what stands between the engine and each target it can miss (kept wit
          "backward from 0.86 to 0.48, so their ratio rose from 2.5 to 2.8. Backward computes each operation's "
          "local partials (a compiled rule of the operands and the output, returning a tuple) and accumulates "
          "two gradients where forward makes one call.",
-    "4": "**4 (linear scaling)**: parse and lower stay near 10 (see Scaling); forward and backward, a few "
-         "milliseconds at 10⁴, grow by up to about 1.4× per operation to 10⁵ and move by ±1.5 between runs. "
+    "4": "**4 (linear scaling)**: the ratios move by several points between runs on this shared machine (the "
+         "worst was 14, dag forward, in the run at ebb60ee; 17.7, chain lower, in the run at 8d12124, where that "
+         "phase was at most 12 the time before); phases of a few milliseconds at 10⁴ move the most. "
          "The likely cause (not proven): at 10⁵ the working set (tens of MB of node tuples, values and gradients) "
          "no longer fits the CPU caches. Spans and generated names now live in columns of the graph's NodeTable "
          "(\"Targets 4 and 5, measured from inside\" below); nodes, operands, values and gradients are still one "
