@@ -81,6 +81,7 @@ class BulkSteps:
         names, name_kinds, operations = self.names, self.name_kinds, self.operations
         forwards = OPS.column("forward")
         aliases = texts.aliases  # an operand written as an alias (f = e): StepTexts.operation prints it
+        forms = texts._binary  # (op, kind, kind) → %-format, filled by StepTexts.binary
         for node_id in self.steps.forward_order:
             node = nodes[node_id]
             args = node.args
@@ -91,13 +92,21 @@ class BulkSteps:
                 a, b = args
                 x, y = values[a], values[b]
                 digits = forward_digits(compute, node_id, args, values, six)
+                # StepTexts.binary's templates looked up here (a call fewer a stage); made there when missing
                 if digits == DIGITS:
-                    numeric = binary(op, shown[a], kinds[a], shown[b], kinds[b])
+                    form = forms.get((op, kinds[a], kinds[b]))
+                    numeric = form % (shown[a], shown[b]) if form else binary(op, shown[a], kinds[a], shown[b],
+                                                                               kinds[b])
                     total = shown[node_id]
                 else:
                     numeric = binary(op, format_number(x, digits), kinds[a], format_number(y, digits), kinds[b])
                     total = format_number(value, digits)
-                over_names = binary(op, names[a], name_kinds[a], names[b], name_kinds[b]) if not aliases else operation(node_id)
+                if aliases:
+                    over_names = operation(node_id)
+                else:
+                    form = forms.get((op, name_kinds[a], name_kinds[b]))
+                    over_names = form % (names[a], names[b]) if form else binary(op, names[a], name_kinds[a],
+                                                                                  names[b], name_kinds[b])
             elif len(args) == 1:
                 a = args[0]
                 x = values[a]
