@@ -23,10 +23,10 @@ from ..graph import CONST
 from ..numfmt import DIGITS, SixDigits, format_number
 from ..ops import OPS
 from ..steps import BACKWARD, FORWARD, Step, Steps
-from .bulk_text import _DOT, _REMEMBERED, _SLASHED, forward_digits, product_digits, uses_digits
+from .bulk_text import _DOT, _REMEMBERED, _SLASHED, AtDigits, forward_digits, product_digits, uses_digits
 from .equations import SHOWN_TERMS, gate_phrase_of, uses_phrase
 from .latex import bracket_scientific_bases, latex_name, latex_number, latex_number_text, steps_of
-from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts
+from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts, operand_side
 
 BULK = True  # False: the LaTeX and Markdown writers read one Step at a time (the reference)
 
@@ -178,7 +178,7 @@ class BulkLatexSteps:
         reaches = steps.reaches
         operation, target, binary = texts.operation, texts.target, texts.binary
         names, name_kinds, operations, targets = self.names, self.name_kinds, self.operations, self.targets
-        rule1, rule2 = texts.rule1, texts.rule2
+        rule_over = texts.rule_over
         print_expression, partial_of = texts.print, texts.equations.partial
         bracket = bracket_scientific_bases
         self.grads, self.grad_six, self.grad_texts, self.grad_kinds = grads, six_grads, grad_texts, grad_kinds
@@ -234,35 +234,15 @@ class BulkLatexSteps:
                 partial = own_target if consumer == output else print_expression(partial_of(consumer, node_id))
             if digits == DIGITS:
                 up_text, up_kind = grad_texts[consumer], grad_kinds[consumer]
-                if len(args) == 2:
-                    a, b = args
-                    over_numbers = rule2(op, position, shown[a], kinds[a], shown[b], kinds[b], shown[consumer],
-                                         kinds[consumer])
-                else:
-                    a = args[0]
-                    over_numbers = rule1(op, shown[a], kinds[a], shown[consumer], kinds[consumer])
+                over_numbers = rule_over(op, position, args, shown, kinds, consumer)
                 total = grad_texts[node_id]
                 local_text = latex_number_text(local_text)
             else:
                 up_text, up_kind = latex_number(up, digits), grad_kinds[consumer]
-                if len(args) == 2:
-                    a, b = args
-                    over_numbers = rule2(op, position, latex_number(values[a], digits), kinds[a],
-                                         latex_number(values[b], digits), kinds[b],
-                                         latex_number(values[consumer], digits), kinds[consumer])
-                else:
-                    a = args[0]
-                    over_numbers = rule1(op, latex_number(values[a], digits), kinds[a],
-                                         latex_number(values[consumer], digits), kinds[consumer])
+                over_numbers = rule_over(op, position, args, AtDigits(values, digits, latex_number), kinds, consumer)
                 local_text = latex_number(local, digits)
                 total = latex_number(grads[node_id], digits)
-            if len(args) == 2:
-                a, b = args
-                over_names = rule2(op, position, names[a], name_kinds[a], names[b], name_kinds[b], consumer_name,
-                                   consumer_kind)
-            else:
-                a = args[0]
-                over_names = rule1(op, names[a], name_kinds[a], consumer_name, consumer_kind)
+            over_names = rule_over(op, position, args, names, name_kinds, consumer)
             if len(targets) >= _REMEMBERED:
                 targets.clear()
             targets[node_id] = own_target
@@ -320,7 +300,7 @@ class BulkLatexSteps:
         value = grads[node_id]
         digits, contributions = uses_digits(uses, grads, self.grad_six, at, shown_stop, not more, value)
         texts = self.texts
-        binary, rule1, rule2, target = texts.binary, texts.rule1, texts.rule2, texts.target
+        binary, rule_over, target = texts.binary, texts.rule_over, texts.target
         forms = texts._binary  # (op, kind, kind) → %-format, filled by StepTexts.binary
         binary("dot", "", _D, "", _D)  # makes the chain stage's template
         dot_form = forms[("dot", _D, _D)]
@@ -334,6 +314,7 @@ class BulkLatexSteps:
         else:
             shown = grad_texts = None
             number = latex_number
+        at_digits = None if shown else AtDigits(values, digits, number)  # when six digits do not hold
         name, name_kind = names[node_id], name_kinds[node_id]
         chain, symbolic, substituted, local_stage, summed, reasons = [], [], [], [], [], []
         seen: set = set()
@@ -353,25 +334,8 @@ class BulkLatexSteps:
             else:
                 partial = texts.print(texts.equations.partial(consumer, node_id))
             chain.append((dot_form % (targets.get(consumer) or target(consumer), partial), _DOT))
-            if len(args) == 2:
-                a, b = args
-                over_names = rule2(op, position, names[a], name_kinds[a], names[b], name_kinds[b], consumer_name,
-                                   consumer_kind)
-                if shown:
-                    over_numbers = rule2(op, position, shown[a], kinds[a], shown[b], kinds[b], shown[consumer],
-                                         kinds[consumer])
-                else:
-                    over_numbers = rule2(op, position, number(values[a], digits), kinds[a],
-                                         number(values[b], digits), kinds[b],
-                                         number(values[consumer], digits), kinds[consumer])
-            else:
-                a = args[0]
-                over_names = rule1(op, names[a], name_kinds[a], consumer_name, consumer_kind)
-                if shown:
-                    over_numbers = rule1(op, shown[a], kinds[a], shown[consumer], kinds[consumer])
-                else:
-                    over_numbers = rule1(op, number(values[a], digits), kinds[a],
-                                         number(values[consumer], digits), kinds[consumer])
+            over_names = rule_over(op, position, args, names, name_kinds, consumer)
+            over_numbers = rule_over(op, position, args, shown or at_digits, kinds, consumer)
             form = forms.get(("mul", up_kind, over_names[1]))  # StepTexts.binary's template, looked up here
             symbolic.append((form % (up_text, over_names[0]) if form else binary("mul", up_text, up_kind, *over_names),
                              _MUL))
@@ -387,9 +351,7 @@ class BulkLatexSteps:
             contribution = contributions[u - at]
             summed.append((latex_number_text(format_number(contribution)) if shown else number(contribution, digits),
                            _NEG if contribution < 0 else _POS))
-            which = None
-            if args.count(node_id) > 1:
-                which = "left" if position == 0 else "right"
+            which = operand_side(args, node_id, position)
             key = (consumer, position if which else None)
             if key not in seen:
                 seen.add(key)

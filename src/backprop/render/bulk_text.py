@@ -155,7 +155,7 @@ class BulkSteps:
         reaches = steps.reaches
         operation, target, binary = texts.operation, texts.target, texts.binary
         names, name_kinds, operations, targets = self.names, self.name_kinds, self.operations, self.targets
-        rule1, rule2 = texts.rule1, texts.rule2
+        rule_over = texts.rule_over
         self.grads, self.grad_six, self.grad_kinds = grads, six_grads, grad_kinds
         d = "d" if texts.print.ascii else "∂"
         out_named = texts.out[1] == _NAME
@@ -210,34 +210,14 @@ class BulkSteps:
                 partial = own_target if consumer == output else texts.print(texts.equations.partial(consumer, node_id))
             if digits == DIGITS:
                 up_text, up_kind = grad_texts[consumer], grad_kinds[consumer]
-                if len(args) == 2:
-                    a, b = args
-                    over_numbers = rule2(op, position, shown[a], kinds[a], shown[b], kinds[b], shown[consumer],
-                                         kinds[consumer])
-                else:
-                    a = args[0]
-                    over_numbers = rule1(op, shown[a], kinds[a], shown[consumer], kinds[consumer])
+                over_numbers = rule_over(op, position, args, shown, kinds, consumer)
                 total = grad_texts[node_id]
             else:
                 up_text, up_kind = format_number(up, digits), grad_kinds[consumer]
-                if len(args) == 2:
-                    a, b = args
-                    over_numbers = rule2(op, position, format_number(values[a], digits), kinds[a],
-                                         format_number(values[b], digits), kinds[b],
-                                         format_number(values[consumer], digits), kinds[consumer])
-                else:
-                    a = args[0]
-                    over_numbers = rule1(op, format_number(values[a], digits), kinds[a],
-                                         format_number(values[consumer], digits), kinds[consumer])
+                over_numbers = rule_over(op, position, args, AtDigits(values, digits, format_number), kinds, consumer)
                 local_text = format_number(local, digits)
                 total = format_number(grads[node_id], digits)
-            if len(args) == 2:
-                a, b = args
-                over_names = rule2(op, position, names[a], name_kinds[a], names[b], name_kinds[b], consumer_name,
-                                   consumer_kind)
-            else:
-                a = args[0]
-                over_names = rule1(op, names[a], name_kinds[a], consumer_name, consumer_kind)
+            over_names = rule_over(op, position, args, names, name_kinds, consumer)
             # the four products from their templates (StepTexts.binary's, looked up here)
             if len(targets) >= _REMEMBERED:
                 targets.clear()
@@ -285,7 +265,7 @@ class BulkSteps:
         value = grads[node_id]
         digits, contributions = uses_digits(uses, grads, self.grad_six, at, shown_stop, not more, value)
         texts = self.texts
-        binary, rule1, rule2, target = texts.binary, texts.rule1, texts.rule2, texts.target
+        binary, rule_over, target = texts.binary, texts.rule_over, texts.target
         names, name_kinds, operations, targets = self.names, self.name_kinds, self.operations, self.targets
         output = self.output
         values, kinds = self.values, self.value_kinds
@@ -293,6 +273,7 @@ class BulkSteps:
             shown, grad_texts = self.six.texts, self.grad_six.texts
         else:
             shown = grad_texts = None
+        at_digits = None if shown else AtDigits(values, digits, format_number)  # when six digits do not hold
         name, name_kind = names[node_id], name_kinds[node_id]
         chain, symbolic, substituted, local_stage, summed, reasons = [], [], [], [], [], []
         seen: set = set()
@@ -312,25 +293,8 @@ class BulkSteps:
             else:
                 partial = texts.print(texts.equations.partial(consumer, node_id))
             chain.append((binary("dot", targets.get(consumer) or target(consumer), _D, partial, _D), _DOT))
-            if len(args) == 2:
-                a, b = args
-                over_names = rule2(op, position, names[a], name_kinds[a], names[b], name_kinds[b], consumer_name,
-                                   consumer_kind)
-                if shown:
-                    over_numbers = rule2(op, position, shown[a], kinds[a], shown[b], kinds[b], shown[consumer],
-                                         kinds[consumer])
-                else:
-                    over_numbers = rule2(op, position, format_number(values[a], digits), kinds[a],
-                                         format_number(values[b], digits), kinds[b],
-                                         format_number(values[consumer], digits), kinds[consumer])
-            else:
-                a = args[0]
-                over_names = rule1(op, names[a], name_kinds[a], consumer_name, consumer_kind)
-                if shown:
-                    over_numbers = rule1(op, shown[a], kinds[a], shown[consumer], kinds[consumer])
-                else:
-                    over_numbers = rule1(op, format_number(values[a], digits), kinds[a],
-                                         format_number(values[consumer], digits), kinds[consumer])
+            over_names = rule_over(op, position, args, names, name_kinds, consumer)
+            over_numbers = rule_over(op, position, args, shown or at_digits, kinds, consumer)
             symbolic.append((binary("mul", up_text, up_kind, *over_names), _MUL))
             substituted.append((binary("mul", up_text, up_kind, *over_numbers), _MUL))
             local = partials[consumer][position]
@@ -385,6 +349,19 @@ class BulkSteps:
         if more:
             text = texts.binary("add", text, kind, texts.print.more(more), _MORE)
         return text
+
+
+class AtDigits:
+    """Values printed at ``digits`` by ``number`` (format_number or latex_number), read by index like
+    a column of six-digit texts: for the steps whose numbers need more digits (a few)."""
+
+    __slots__ = ("values", "digits", "number")
+
+    def __init__(self, values, digits: int, number):
+        self.values, self.digits, self.number = values, digits, number
+
+    def __getitem__(self, node_id: int) -> str:
+        return self.number(self.values[node_id], self.digits)
 
 
 def product_digits(up: float, local: float, local_text: str, contribution: float, consumer: int, six: SixDigits,

@@ -267,6 +267,15 @@ class StepTexts:
             return text, (x_kind, out_kind)[top]
         return text, top
 
+    def rule_over(self, op: str, position: int, args: tuple, printed, kinds, out: int) -> tuple:
+        """``rule2`` or ``rule1`` (by the consumer's arity) over its operands ``args`` and its output
+        ``out``, each printed as ``printed[i]`` (names, or numbers) of kind ``kinds[i]``."""
+        if len(args) == 2:
+            a, b = args
+            return self.rule2(op, position, printed[a], kinds[a], printed[b], kinds[b], printed[out], kinds[out])
+        a = args[0]
+        return self.rule1(op, printed[a], kinds[a], printed[out], kinds[out])
+
     def _rule_template(self, op: str, position: int, kinds: list) -> tuple:
         if self._template_printer is None:
             self._template_printer = _template_printer(self.print.style)
