@@ -96,3 +96,23 @@ def test_ascii_step_is_ascii():
     text = run(SEED_ARGS + ["--step", "0.01", "--ascii", "--no-diagram"]).stdout
     assert text.isascii() and "a <- a - 0.01 * dL/da = 2 - 0.01 * 15 = 1.85" in text
     assert math.isfinite(float(text.split("New output: L = ")[1].split()[0]))
+
+
+def test_the_latex_prediction_of_a_step_moving_many_inputs_wraps_to_the_line():
+    """Six inputs made the sum of squares 100 pt wider than an A4 page's text (pdflatex: Overfull)."""
+    from backprop.render.latex_fit import LINE_CHARS, visible_length
+    from backprop.render.nudge_views import nudge_latex
+    from backprop.train.nudge import step_options
+
+    values = {"w1": 0.7, "x1": 1.2, "w2": -0.4, "x2": 3, "b": 0.05, "t": 1}
+    result = differentiate("y = sigmoid(w1*x1 + w2*x2 + b); L = (y - t)^2", values)
+    nudge = take_step(result, 0.5, step_options(result, 0.5, None))
+    lines = nudge_latex(nudge)
+    start = lines.index(r"\begin{align*}", lines.index(r"\end{align*}"))  # the second block: the prediction
+    rows = lines[start + 1:lines.index(r"\end{align*}", start)]
+    assert len(rows) >= 2 and rows[0].startswith(r"-\eta \, \lVert \nabla L \rVert^2 &= -0.5 \times (")
+    assert all(visible_length(row) <= LINE_CHARS + 4 for row in rows)
+    joined = " ".join(row.removesuffix(r" \\").replace(r"&\quad ", "").replace("&= ", "= ") for row in rows)
+    squares = " + ".join(f"{g}^2" for g in ["(-0.337947)", "(-0.197136)", "(-0.844867)", "0.112649", "(-0.281622)",
+                                            "1.15377"])
+    assert f"({squares}) = -1.14503" in joined.replace(" \\\\ ", " ").replace("  ", " ")

@@ -61,6 +61,32 @@ def _latex_lines(nudge) -> tuple[list[str], list[str]]:
     return updates, changes
 
 
+def _prediction_rows(nudge) -> list[str]:
+    """-η‖∇L‖² = -lr × (g₁² + g₂² + …) = predicted, as align* rows within the line width (the
+    squares of a step that moves many inputs continue on rows of their own, after \\quad +)."""
+    from .latex_fit import LINE_CHARS, visible_length
+
+    out = latex_name(nudge.output)
+    rows = [rf"-\eta \, \lVert \nabla {out} \rVert^2 &= -{latex_number(nudge.lr)} \times ("]
+    first = True
+    for u in nudge.updates:
+        term = f"{latex_operand(u.gradient)}^2"
+        if first:
+            rows[-1] += term
+            first = False
+        elif visible_length(rows[-1] + " + " + term) > LINE_CHARS:
+            rows.append(r"&\quad + " + term)
+        else:
+            rows[-1] += " + " + term
+    end = f") = {latex_number(nudge.predicted)}"
+    if visible_length(rows[-1] + end) > LINE_CHARS:
+        rows[-1] += ")"
+        rows.append(f"&= {latex_number(nudge.predicted)}")
+    else:
+        rows[-1] += end
+    return rows
+
+
 def nudge_markdown(nudge) -> list[str]:
     """The section as Markdown with $math$."""
     updates, changes = _latex_lines(nudge)
@@ -80,9 +106,13 @@ def nudge_latex(nudge) -> list[str]:
     updates, changes = _latex_lines(nudge)
     lines = [rf"\noindent\textbf{{One step of gradient descent}} (learning rate $\eta = {latex_number(nudge.lr)}$):",
              r"\begin{align*}"]
-    rows = updates + changes if nudge.after is not None else updates
+    rows = updates + changes[:1] if nudge.after is not None else updates
     lines += [row + (r" \\" if i < len(rows) - 1 else "") for i, row in enumerate(rows)]
     lines.append(r"\end{align*}")
+    if nudge.after is not None:  # the prediction on its own: its sum of squares wraps to the line
+        predicted = _prediction_rows(nudge)
+        lines += [r"\begin{align*}", *[row + (r" \\" if i < len(predicted) - 1 else "")
+                                         for i, row in enumerate(predicted)], r"\end{align*}"]
     if nudge.after is None:
         lines.append(r"\noindent " + latex_text(f"The new output can not be computed: {nudge.failure}"))
     lines.append(r"\noindent " + latex_text(nudge.explanation()))
