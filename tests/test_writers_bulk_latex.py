@@ -202,10 +202,17 @@ def _latex_text_per_character(text: str) -> str:
             out.append(f"\\textsubscript{{{_VERSION_DIGITS.index(char)}}}")
         else:
             out.append(char)
-    return "".join(out)
+    return "".join(out).replace("--", "-{}-")  # an option's hyphens, kept apart from LaTeX's en dash
 
 
 _PROSE = st.text(st.sampled_from(list("\\{}$&#%_^~<>×·−∂±≤≥…²πσ’—–αβθΩΔ₀₁₂₉ax1 */`[]|")))
+
+
+def test_an_options_two_hyphens_stay_two_hyphens_in_latex():
+    from backprop.render.latex import latex_text
+
+    assert latex_text("--format json lists every contribution") == "-{}-format json lists every contribution"
+    assert latex_text("a - b") == "a - b"
 
 
 @settings(SETTINGS, max_examples=examples(300))

@@ -50,8 +50,10 @@ _TEXT_TABLE = str.maketrans({
 
 
 def latex_text(text: str) -> str:
-    """Prose for LaTeX text mode: special characters escaped, maths symbols typeset."""
-    return text.translate(_TEXT_TABLE)
+    """Prose for LaTeX text mode: special characters escaped, maths symbols typeset; an option's
+    two hyphens kept apart (--step, not LaTeX's en dash)."""
+    text = text.translate(_TEXT_TABLE)
+    return text.replace("--", "-{}-") if "--" in text else text
 
 
 def latex_name(name: str) -> str:
