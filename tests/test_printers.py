@@ -65,3 +65,19 @@ def test_alias_bindings_are_echoed_as_written():
     inputs = differentiate("g = x; h = g*g; L = h + g", {"x": 3})
     assert inputs.graph.echo() == ["g = x", "h = g × g", "L = h + g"]
     assert inputs.gradients == {"x": 7}
+
+
+def test_a_power_of_a_number_in_scientific_notation_is_bracketed_in_text():
+    # 3e-7^2 reads as 3·10^(-7²): the base and the exponent of a power are bracketed when scientific
+    result = differentiate("x^2 * y + 2^z + x^1e-3", {"x": 3e-7, "y": 2, "z": 1e-7})
+    text = render_trace(result)
+    assert "e = x^2 = (3e-7)^2 = 9e-14" in text
+    assert "2 × 2 × (3e-7)^(2 − 1) + 1 × 0.001 × (3e-7)^(0.001 − 1)" in text  # rules over numbers
+    assert "2^z = 2^(1e-7)" in text and "a = x^0.001 = (3e-7)^0.001" in text  # 0.001 is not scientific
+    assert "3e-7^" not in text and "^1e-7" not in text
+    ascii_text = result.derivation("ascii")
+    assert "(3e-7)^2" in ascii_text and "2^(1e-7)" in ascii_text
+    for fmt in ("latex", "markdown"):  # as before: LaTeX's own brackets (Markdown's maths is LaTeX)
+        assert r"\left(3 \times 10^{-7}\right)^{2}" in result.derivation(fmt)
+    # elsewhere a scientific number is an atom, as before
+    assert "9e-14 × 2 = 1.8e-13" in text

@@ -34,6 +34,11 @@ PROGRAMS = [
     ("y = x - 1\nL = (1024 + 0.001 * x) * y / (x - 1.0000001)", {"x": 1.0}),
     ("e = 1.0000001 * x - 1\nL = e * (1024 + 0.001) + e", {"x": 1.0, "θ": 2.0}),
     ("L = (x + 1024) * (x + 0.001) * (123456.7 + θ)", {"x": 1.0000001, "θ": -0.7}),
+    # numbers in scientific notation under ^ (bracketed in text), and 1234567.5, which is 1.23457e6 at six
+    # digits but printed in full in a step that needs more: used twice, then once
+    ("L = x^2 * y + 2^z + w^3", {"x": 3e-7, "y": 2.0, "z": 1e-7, "w": 1234567.5}),
+    ("c = w^2\nd = w * 10000000\nL = c + d * 1.0000001", {"w": 1234567.5}),
+    ("c = w^2\nL = c * (2469136 / 2469135)", {"w": 1234567.5}),
     # an alias, constants, pi, subscripts, a max gate, a dead branch
     ("e = x * y\nf = e\nL = f * 2 + max(e, -y)", {"x": 1.0, "y": -2.0}),
     ("w_1 = x * pi\nθ_2 = w_1 / 3 + 0.1\ndead = θ_2 * 7\nh = θ_2 * x\nh = h - 1\nL = tanh(h) * exp(-x) + 2 * 3",

@@ -39,9 +39,10 @@ INPUTS = ["x", "y", "θ", "w_1"]
 UNARY = [name for name in OPS if OPS[name].arity == 1]
 BINARY = [name for name in OPS if OPS[name].arity == 2 and OPS[name].kind != "transform"]
 INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
-LITERALS = ["2", "0.5", "3", "1e-7", "1024", "0.001", "10", "1.0000001", "pi", "(-3)", "0.1"]
+LITERALS = ["2", "0.5", "3", "1e-7", "1024", "0.001", "10", "1.0000001", "pi", "(-3)", "0.1", "3e-5", "1234567"]
+# 3e-5 and 1234567.5 print in scientific notation at six digits (bracketed under ^ in text); 1234567.5 not at more
 VALUES = st.sampled_from([0.0, 1.0, -1.0, 2.5, -1.5, 0.25, 1 / 3, -2 / 3, 1.0000001, 1024.0, 0.001, 7.0, -0.7, 1e-7,
-                          123456.7, 3.0])
+                          123456.7, 3.0, 3e-5, 1234567.5])
 
 
 def _call(op: str, operands: list[str]) -> str:

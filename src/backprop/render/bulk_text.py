@@ -23,7 +23,7 @@ from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_read
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
-from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts, operand_side
+from .step_text import _ADD, _D, _MORE, _MUL, _NAME, _NEG, _POS, StepTexts, number_kind, operand_side
 
 _DOT = ("op", "dot")
 _SLASHED = ("name", True)  # a name with "/" in it (grad()'s ∂f/∂x): bracketed as an operand
@@ -50,7 +50,7 @@ class BulkSteps:
         self.values = result.values
         self.output = result.graph.output
         self.six = SixDigits(self.values)
-        self.value_kinds = [_NEG if v < 0 else _POS for v in self.values]
+        self.value_kinds = list(map(number_kind, self.values, self.six.texts))  # 3e-7 is bracketed under ^
         # per node, made once: its name or literal and kind (as an operand); its operation over
         # names (filled by the forward pass) and ∂L/∂node (by the backward pass), bounded
         leaf, name = texts.leaf, texts.print.name
@@ -98,8 +98,9 @@ class BulkSteps:
                     numeric = form % (shown[a], shown[b]) if form else binary(op, shown[a], kinds[a], shown[b],
                                                                                kinds[b])
                     total = shown[node_id]
-                else:
-                    numeric = binary(op, format_number(x, digits), kinds[a], format_number(y, digits), kinds[b])
+                else:  # the kinds at these digits too (1234567 is 1.23457e6 at six)
+                    x_text, y_text = format_number(x, digits), format_number(y, digits)
+                    numeric = binary(op, x_text, number_kind(x, x_text), y_text, number_kind(y, y_text))
                     total = format_number(value, digits)
                 if aliases:
                     over_names = operation(node_id)
@@ -115,7 +116,8 @@ class BulkSteps:
                     numeric = unary(op, shown[a], kinds[a])
                     total = shown[node_id]
                 else:
-                    numeric = unary(op, format_number(x, digits), kinds[a])
+                    x_text = format_number(x, digits)
+                    numeric = unary(op, x_text, number_kind(x, x_text))
                     total = format_number(value, digits)
                 over_names = unary(op, names[a], name_kinds[a]) if not aliases else operation(node_id)
             else:  # three operands or more: the step printer itself
@@ -214,7 +216,8 @@ class BulkSteps:
                 total = grad_texts[node_id]
             else:
                 up_text, up_kind = format_number(up, digits), grad_kinds[consumer]
-                over_numbers = rule_over(op, position, args, AtDigits(values, digits, format_number), kinds, consumer)
+                over_numbers = rule_over(op, position, args, AtDigits(values, digits, format_number),
+                                         KindsAt(values, digits), consumer)
                 local_text = format_number(local, digits)
                 total = format_number(grads[node_id], digits)
             over_names = rule_over(op, position, args, names, name_kinds, consumer)
@@ -274,6 +277,7 @@ class BulkSteps:
         else:
             shown = grad_texts = None
         at_digits = None if shown else AtDigits(values, digits, format_number)  # when six digits do not hold
+        kinds_at = None if shown else KindsAt(values, digits)
         name, name_kind = names[node_id], name_kinds[node_id]
         chain, symbolic, substituted, local_stage, summed, reasons = [], [], [], [], [], []
         seen: set = set()
@@ -294,7 +298,7 @@ class BulkSteps:
                 partial = texts.print(texts.equations.partial(consumer, node_id))
             chain.append((binary("dot", targets.get(consumer) or target(consumer), _D, partial, _D), _DOT))
             over_names = rule_over(op, position, args, names, name_kinds, consumer)
-            over_numbers = rule_over(op, position, args, shown or at_digits, kinds, consumer)
+            over_numbers = rule_over(op, position, args, shown or at_digits, kinds if shown else kinds_at, consumer)
             symbolic.append((binary("mul", up_text, up_kind, *over_names), _MUL))
             substituted.append((binary("mul", up_text, up_kind, *over_numbers), _MUL))
             local = partials[consumer][position]
@@ -362,6 +366,20 @@ class AtDigits:
 
     def __getitem__(self, node_id: int) -> str:
         return self.number(self.values[node_id], self.digits)
+
+
+class KindsAt:
+    """The kinds of values printed at ``digits`` in text (``step_text.number_kind``), read by index: a
+    number's notation can change with its digits (1234567 is 1.23457e6 at six, 1234567 at seven)."""
+
+    __slots__ = ("values", "digits")
+
+    def __init__(self, values, digits: int):
+        self.values, self.digits = values, digits
+
+    def __getitem__(self, node_id: int) -> tuple:
+        value = self.values[node_id]
+        return number_kind(value, format_number(value, self.digits))
 
 
 def product_digits(up: float, local: float, local_text: str, contribution: float, consumer: int, six: SixDigits,

@@ -38,6 +38,15 @@ def precedence(expr) -> int:
     return ATOM
 
 
+def is_scientific(number) -> bool:
+    """Whether a ("num", value[, digits]) prints in scientific notation (3e-7): in text a power of it,
+    3e-7^2, or by it, 2^1e-7, reads as 3·10^(-7^2), so the parenthesiser brackets it there. A
+    template's stand-in number says so itself (a fourth item, see step_text._stand_in)."""
+    if len(number) > 3:
+        return number[3]
+    return "e" in format_number(number[1], number[2] if len(number) > 2 else DIGITS)
+
+
 def _is_negative(value: float) -> bool:
     return value < 0 or (value != value and False)
 
@@ -60,6 +69,8 @@ def needs_parentheses(parent: str, position: int, child, latex: bool = False) ->
     if is_negative:
         # 6 + (-10), (-4) × 5, 2^(-1), -(-x), a × (-b); but -b / y^2 and -x + y stay as written
         return not (child[0] == "op" and position == 0 and parent not in ("pow", "neg"))
+    if parent == "pow" and child[0] == "num" and not latex:
+        return is_scientific(child)
     if parent == "pow":
         return child_prec <= POW if position == 0 else child_prec < POW
     if child_prec < parent_prec:
@@ -249,8 +260,12 @@ class Printer:
 
     def _wrap(self, parent: str, position: int, child, text: str) -> str:
         kind = child[0]
-        if kind == "name" and "/" not in child[1] or kind == "num" and not child[1] < 0:
+        if kind == "name" and "/" not in child[1]:
             return text  # an atom: never bracketed (needs_parentheses says the same, more slowly)
+        if kind == "num" and not child[1] < 0:  # an atom too, but for a power of 3e-7 in text (is_scientific)
+            if parent == "pow" and not self.latex and (child[3] if len(child) > 3 else "e" in text):
+                return f"({text})"
+            return text
         if not needs_parentheses(parent, position, child, self.latex):
             return text
         return rf"\left({text}\right)" if self.latex and child[0] == "op" else f"({text})"

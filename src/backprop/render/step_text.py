@@ -8,7 +8,7 @@ ONCE on placeholders (``printer.Printer._compose``), and every later step of tha
 templated the same way per (operation, operand position, kinds of x, y and out).
 
 A *kind* is everything the one parenthesiser (``printer.needs_parentheses``) reads of an
-operand: an operation's name, a number's sign, whether a name holds a "/", or the shape
+operand: an operation's name, a number's sign and notation (3e-7), whether a name holds a "/", or the shape
 (∂, "… more"). Two operands of the same kind are bracketed alike, so a template is exact.
 Whatever is printed once per node (names, ∂L/∂node, operations over names) comes from the
 generic printer itself. ``GenericStepTexts`` is the reference path (``FAST = False`` makes
@@ -28,12 +28,14 @@ from ..ops import OPS
 from ..rules import rule_exprs, substitute
 from ..steps import Step
 from .equations import Equations, Since, _backward_digits, _product, gate_phrase, print_since, print_stages, shown_terms
+from .printer import is_scientific
 
 FAST = True  # False: every derivation writer prints through the generic path (the reference)
 
 _NAME = ("name", False)
 _NEG = ("num", True)
 _POS = ("num", False)
+_SCI = ("num", False, "e")  # positive, printed as 3e-7: bracketed as a power's base or exponent in text
 _D = ("d",)
 _MORE = ("more",)
 _MUL = ("op", "mul")
@@ -65,10 +67,15 @@ def kind_of(expr) -> tuple:
     if kind == "name":
         return ("name", "/" in expr[1])
     if kind == "num":
-        return _NEG if expr[1] < 0 else _POS
+        return _NEG if expr[1] < 0 else _SCI if is_scientific(expr) else _POS
     if kind == "op":
         return ("op", expr[1])
     return (kind,)
+
+
+def number_kind(value: float, text: str) -> tuple:
+    """The kind of a number printed as ``text`` (format_number's: "e" only in scientific notation)."""
+    return _NEG if value < 0 else _SCI if "e" in text else _POS
 
 
 def _marker(index: int) -> str:
@@ -80,7 +87,8 @@ def _stand_in(kind: tuple, index: int):
     if kind[0] == "name":
         return ("name", f"\x00{index}" + ("/" if kind[1] else ""))
     if kind[0] == "num":
-        return ("num", (-1.0 if kind[1] else 1.0) * (index + 1) * 1e-300)
+        # the marker's own text has no "e": the kind says whether the number prints scientific
+        return ("num", (-1.0 if kind[1] else 1.0) * (index + 1) * 1e-300, DIGITS, len(kind) > 2)
     if kind[0] == "op":
         return ("op", kind[1], ())
     if kind == _D:
@@ -288,7 +296,8 @@ class StepTexts:
         return form, order, top
 
     def number(self, value: float, digits: int) -> tuple:
-        return self._number(value, digits), (_NEG if value < 0 else _POS)
+        text = self._number(value, digits)
+        return text, number_kind(value, text)
 
     # --- steps
     def forward(self, step: Step) -> list[str]:
@@ -302,12 +311,11 @@ class StepTexts:
         if len(args) == 2:
             a, b = values[args[0]], values[args[1]]
             digits = equation_digits(OPS[node.op].forward, (a, b), value)
-            numeric = self.binary(node.op, number(a, digits), _NEG if a < 0 else _POS,
-                                  number(b, digits), _NEG if b < 0 else _POS)
+            numeric = self.binary(node.op, *self.number(a, digits), *self.number(b, digits))
         elif len(args) == 1:
             a = values[args[0]]
             digits = equation_digits(OPS[node.op].forward, (a,), value)
-            numeric = self.unary(node.op, number(a, digits), _NEG if a < 0 else _POS)
+            numeric = self.unary(node.op, *self.number(a, digits))
         else:
             operands = [values[arg] for arg in args]
             digits = equation_digits(OPS[node.op].forward, operands, value)
@@ -369,14 +377,13 @@ class StepTexts:
                 op = nodes[consumer].op
                 over_names = self.rule2(op, position, *leaf(args[0]), *leaf(args[1]), *consumer_leaf)
                 x, y, out = values[args[0]], values[args[1]], values[consumer]
-                over_numbers = self.rule2(op, position, number(x, digits), _NEG if x < 0 else _POS, number(y, digits),
-                                          _NEG if y < 0 else _POS, number(out, digits), _NEG if out < 0 else _POS)
+                over_numbers = self.rule2(op, position, *self.number(x, digits), *self.number(y, digits),
+                                          *self.number(out, digits))
             elif len(args) == 1:
                 op = nodes[consumer].op
                 x, out = values[args[0]], values[consumer]
                 over_names = self.rule1(op, *leaf(args[0]), *consumer_leaf)
-                over_numbers = self.rule1(op, number(x, digits), _NEG if x < 0 else _POS, number(out, digits),
-                                          _NEG if out < 0 else _POS)
+                over_numbers = self.rule1(op, *self.number(x, digits), *self.number(out, digits))
             else:
                 over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
                 numbers = [self.number(values[arg], digits) for arg in args] + [self.number(values[consumer], digits)]
@@ -384,8 +391,7 @@ class StepTexts:
             symbolic.append((binary("mul", up_text, up_kind, *over_names), _MUL))
             substituted.append((binary("mul", up_text, up_kind, *over_numbers), _MUL))
             local_value = t.local
-            local.append((binary("mul", up_text, up_kind, number(local_value, digits),
-                                 _NEG if local_value < 0 else _POS), _MUL))
+            local.append((binary("mul", up_text, up_kind, *self.number(local_value, digits)), _MUL))
             if several:
                 contributions.append(self.number(t.contribution, digits))
             which = operand_side(args, node_id, position)
@@ -437,14 +443,13 @@ class StepTexts:
             op = self.nodes[consumer].op
             x, y, out = values[args[0]], values[args[1]], values[consumer]
             over_names = self.rule2(op, position, *leaf(args[0]), *leaf(args[1]), *consumer_leaf)
-            over_numbers = self.rule2(op, position, number(x, digits), _NEG if x < 0 else _POS, number(y, digits),
-                                      _NEG if y < 0 else _POS, number(out, digits), _NEG if out < 0 else _POS)
+            over_numbers = self.rule2(op, position, *self.number(x, digits), *self.number(y, digits),
+                                      *self.number(out, digits))
         elif len(args) == 1:
             op = self.nodes[consumer].op
             x, out = values[args[0]], values[consumer]
             over_names = self.rule1(op, *leaf(args[0]), *consumer_leaf)
-            over_numbers = self.rule1(op, number(x, digits), _NEG if x < 0 else _POS, number(out, digits),
-                                      _NEG if out < 0 else _POS)
+            over_numbers = self.rule1(op, *self.number(x, digits), *self.number(out, digits))
         else:
             over_names = self.rule(consumer, position, [leaf(arg) for arg in args] + [consumer_leaf])
             over_numbers = self.rule(consumer, position, [self.number(values[arg], digits) for arg in args]
@@ -454,7 +459,7 @@ class StepTexts:
         printed = [target]
         for text in (binary("mul", self.target(consumer), _D, partial, _D), binary("mul", up_text, up_kind, *over_names),
                      binary("mul", up_text, up_kind, *over_numbers),
-                     binary("mul", up_text, up_kind, number(local, digits), _NEG if local < 0 else _POS),
+                     binary("mul", up_text, up_kind, *self.number(local, digits)),
                      number(step.value, digits)):
             if text != printed[-1]:
                 printed.append(text)
