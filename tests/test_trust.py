@@ -7,10 +7,14 @@ import operator
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from backprop.api import differentiate
 from backprop.cli import command
 from backprop.numfmt import equation_digits, format_input, format_number, shortest
+
+from test_properties import examples
 
 
 def _run(*args: str):
@@ -58,10 +62,32 @@ def test_latex_steps_check_out_too():
     (operator.mul, (3.0, 1 / 3), 1.0, (["3", "0.333333"], "1")),  # 0.333333 is visibly rounded
     (math.exp, (1.0,), math.e, (["1"], "2.71828")),
     (math.sin, (1000.0,), math.sin(1000), (["1000"], "0.8268795")),  # 0.82688 would claim to be exact
+    # cancellations: the operands' rounding would allow the result, but redone on the printed numbers
+    # the step is far off (1234570 − 1234567 = 3; log(1.00004) = 3.99992e-5)
+    (operator.sub, (1234567.5, 1234567.0), 0.5, (["1234567.5", "1234567"], "0.5")),
+    (math.log, (1.0000363133,), math.log(1.0000363133), (["1.0000363"], "3.6312641e-5")),
+    (operator.sub, (0.33333333, 0.33333332), 0.33333333 - 0.33333332, (["0.33333333", "0.33333332"], "1e-8")),
+    (operator.sub, (0.731059, 0.73), 0.731059 - 0.73, (["0.731059", "0.73"], "0.001059")),  # as it was
 ])
 def test_equation_digits_are_the_fewest_that_check_out(compute, operands, value, shown):
     digits = equation_digits(compute, operands, value)
     assert ([format_number(x, digits) for x in operands], format_number(value, digits)) == shown
+
+
+@settings(max_examples=examples(300), deadline=None)
+@given(st.sampled_from(["add", "sub", "mul", "log", "exp"]), st.floats(-1e7, 1e7).filter(lambda x: abs(x) > 1e-3),
+       st.floats(-1e-4, 1e-4), st.booleans())
+def test_a_step_redone_on_its_printed_numbers_lands_within_a_thousandth(name, x, nearby, cancel):
+    # with ``cancel``, the second operand cancels most of the first (x − 1.00001·x, log(1.00001))
+    y = x * (1 + nearby) if cancel else x * 3.7 + 1
+    compute, operands = {"add": (operator.add, (x, -y)), "sub": (operator.sub, (x, y)), "mul": (operator.mul, (x, y)),
+                         "log": (math.log, (1 + nearby if cancel else abs(x),)), "exp": (math.exp, (x % 50,))}[name]
+    value = compute(*operands)
+    digits = equation_digits(compute, operands, value)
+    redone = compute(*[float(format_number(number, digits)) for number in operands])
+    printed = float(format_number(value, digits))
+    assert abs(redone - printed) <= max(1e-3 * abs(printed), 1e-12 * max(map(abs, (printed, *operands)))), \
+        (operands, digits)
 
 
 def test_shortest_and_typed_texts():

@@ -192,6 +192,14 @@ def format_input(x: float, typed: str | None = None) -> str:
     return shortest(x)
 
 
+# A printed step is redone by its reader on the printed numbers. Where the operands' rounding is all
+# that makes it check out, it must still come out within 0.1 % of the printed result: otherwise a
+# cancellation reads as false (1.23457e6 − 1234567 = 0.5, when 1234570 − 1234567 = 3; log(1.00004)
+# = 3.63134e-5, when log(1.00004) = 3.99992e-5), and the step is printed with more digits
+# (1234567.5 − 1234567 = 0.5; log(1.0000363) = 3.631337e-5).
+REDONE_WITHIN = 1e-3
+
+
 def equation_digits(compute: Callable[..., float], operands: Sequence[float], value: float) -> int:
     """Significant digits at which ``op(operands) = value`` checks out as printed (6 or more).
 
@@ -199,8 +207,9 @@ def equation_digits(compute: Callable[..., float], operands: Sequence[float], va
     printed shorter because its trailing zeros were dropped (``1024``, ``0.5``), it claims to be
     exact. The step checks out when ``compute`` (the op's forward rule) applied to the printed
     operands gives the printed value within those claims (3 × 0.333333 = 1 does, 1024 + 0.001 =
-    1024 does not). Six digits usually do; a step needs more
-    when its numbers differ beyond the sixth digit (1.0000001 − 1, 1024 + 0.001).
+    1024 does not), and within 0.1 % of it whatever the operands' claims (``REDONE_WITHIN``:
+    1.23457e6 − 1234567 = 0.5 does not). Six digits usually do; a step needs more when its numbers
+    differ beyond the sixth digit (1.0000001 − 1, 1024 + 0.001) or cancel (1234567.5 − 1234567).
     """
     isfinite = math.isfinite
     if not isfinite(value):
@@ -240,7 +249,7 @@ def equation_digits(compute: Callable[..., float], operands: Sequence[float], va
                 allowed += abs(compute(*nudged) - recomputed)
     except (ArithmeticError, ValueError):
         return DIGITS  # as _checks_out: printed operands outside the domain compare to nothing
-    if not gap > allowed * (1 + 1e-9):
+    if not (gap > allowed * (1 + 1e-9) or gap > REDONE_WITHIN * abs(shown)):
         return DIGITS
     return _search_digits(compute, operands, value, DIGITS + 1)
 
@@ -305,7 +314,9 @@ def _checks_out(compute: Callable[..., float], texts: list[str], shown: str, dig
                 allowed += abs(compute(*nudged) - recomputed)
     except (ArithmeticError, ValueError):
         return True  # the printed operands leave the domain (an edge): nothing to compare
-    return not gap > allowed * (1 + 1e-9)  # a nan spread (an overflow nearby) does not fail the step
+    # a nan spread (an overflow nearby) does not fail the step; a printed result more than 0.1 % from
+    # the arithmetic on the printed operands does, whatever their rounding allows (see REDONE_WITHIN)
+    return not (gap > allowed * (1 + 1e-9) or gap > REDONE_WITHIN * abs(printed))
 
 
 def _claimed(text: str, digits: int) -> float:

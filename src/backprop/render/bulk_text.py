@@ -19,7 +19,7 @@ from __future__ import annotations
 from math import isfinite
 
 from ..graph import CONST
-from ..numfmt import DIGITS, SixDigits, equation_digits, format_number, six_read
+from ..numfmt import DIGITS, REDONE_WITHIN, SixDigits, equation_digits, format_number, six_read
 from ..ops import OPS
 from ..steps import FORWARD, Step, Steps
 from .equations import SHOWN_TERMS, _product, _total, gate_phrase_of, uses_phrase
@@ -411,7 +411,7 @@ def product_digits(up: float, local: float, local_text: str, contribution: float
     local_half = six_read(local)[1]
     if local_half:
         allowed += abs(up_read * (local_read + local_half) - recomputed)
-    if not gap > allowed * (1 + 1e-9):
+    if not (gap > allowed * (1 + 1e-9) or gap > REDONE_WITHIN * abs(read)):
         return DIGITS
     return equation_digits(_product, (up, local), contribution)
 
@@ -470,7 +470,7 @@ def forward_digits(compute, node_id: int, args: tuple, values, six: SixDigits) -
                 allowed += abs(compute(read_a + claims[a], read_b) - recomputed)
             if claims[b]:
                 allowed += abs(compute(read_a, read_b + claims[b]) - recomputed)
-            if gap > allowed * (1 + 1e-9):
+            if gap > allowed * (1 + 1e-9) or gap > REDONE_WITHIN * abs(read):
                 return equation_digits(compute, (x, y), value)
         else:
             a = args[0]
@@ -489,7 +489,7 @@ def forward_digits(compute, node_id: int, args: tuple, values, six: SixDigits) -
                 return DIGITS
             if six.claims[a]:  # as above
                 allowed += abs(compute(read_a + six.claims[a]) - recomputed)
-            if gap > allowed * (1 + 1e-9):
+            if gap > allowed * (1 + 1e-9) or gap > REDONE_WITHIN * abs(read):
                 return equation_digits(compute, (x,), value)
     except (ArithmeticError, ValueError):
         pass
