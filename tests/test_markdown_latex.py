@@ -148,6 +148,15 @@ def test_standalone_latex_compiles_with_pdflatex(tmp_path, source, values):
     _compile(tmp_path, render_latex(differentiate(source, values), standalone=True))
 
 
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (sh scripts/setup.sh --test installs it)")
+@pytest.mark.parametrize("view", [{"paths": True}, {"mode": "forward"}], ids=["paths", "forward-mode"])
+def test_standalone_latex_with_check_marks_compiles(tmp_path, view):
+    # the paths and forward-mode views mark a match with \checkmark (amssymb): it was undefined
+    document = render_latex(differentiate("L = x*y + x + relu(x)", {"x": 0.5, "y": -1.25}), standalone=True, **view)
+    assert r"\checkmark" in document
+    _compile(tmp_path, document)
+
+
 def test_a_power_of_a_number_in_scientific_notation_is_bracketed():
     result = differentiate("1e-7^2 * x + y^3", {"x": 2, "y": 2e-5})
     for text in (render_latex(result), render_markdown(result)):

@@ -327,6 +327,7 @@ def latex_chunks(result, standalone: bool = False, *, wrt=None, symbolic: bool =
             "\\documentclass[11pt]{article}\n"
             "\\usepackage[utf8]{inputenc}\n"
             "\\usepackage{amsmath}\n"
+            "\\usepackage{amssymb}\n"  # \checkmark: a path or forward sweep that matches reverse mode
             "\\usepackage[margin=2.5cm]{geometry}\n"  # a slide-free handout: the seed's table stays on page 1
             "\\allowdisplaybreaks\n"
             "\\begin{document}\n"
@@ -338,7 +339,8 @@ def latex_chunks(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     bulk = bulk_latex_for(result, writer)  # every step read in two passes over flat arrays (None: per Step)
     out = writer.out
     lines = [
-        "% The derivation of a backprop run; needs \\usepackage{amsmath} (and \\allowdisplaybreaks for long runs).",
+        "% The derivation of a backprop run; needs \\usepackage{amsmath} (and amssymb for --paths and --mode forward's"
+        " \\checkmark, \\allowdisplaybreaks for long runs).",
         r"\noindent\textbf{Program, as parsed} (every operation in parentheses):",
         r"\begin{align*}",
     ]
