@@ -210,3 +210,20 @@ def test_acos_note_gives_the_sign_of_the_infinite_slope():
     assert result.gradients["x"] == -math.inf
     assert "(reported as -inf)" in result.derivation()
     assert "(reported as inf)" in differentiate("asin(x)", {"x": 1}).derivation()
+
+
+def test_a_version_never_prints_as_a_name_the_program_writes():
+    # c's second binding was c₁, printed c_1 in ASCII and c_{1} in LaTeX: the user's own c_1 printed the same
+    result = differentiate("c = x; c_1 = 2*x; c += c_1; c", {"x": 3})
+    assert [name for name, _ in result.graph.statements][:3] == ["c", "c_1", "c₂"]
+    assert "c_2 = c + c_1 = 3 + 6 = 9" in result.derivation("ascii")
+    assert r"c_{2} &= c + c_{1}" in result.derivation("latex")
+    assert [name for name, _ in differentiate("c = x; c += 1; c *= 2", {"x": 3}).graph.statements] == \
+        ["c", "c₁", "c₂"]  # no clash: numbered as before
+
+
+def test_ascii_refuses_two_names_it_would_print_alike():
+    result = _run("θ*theta", "--set", "θ=2", "theta=3", "--ascii")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: --ascii would print both theta and θ as theta")
+    assert "Traceback" not in result.output
+    assert _run("θ*theta", "--set", "θ=2", "theta=3").exit_code == 0  # Unicode tells them apart

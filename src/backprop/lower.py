@@ -10,6 +10,8 @@ for bigger ones.
 
 from __future__ import annotations
 
+import re
+
 
 from array import array
 
@@ -89,7 +91,11 @@ def lower(program: Program, *, consume: bool = False) -> Graph:
     builder = _Builder()
     builder.source = getattr(program, "source", "") or ""
     current: dict[str, int] = {}  # name -> node of its newest binding
-    versions: dict[str, int] = {}
+    versions: dict[str, int] = {}  # name -> how many bindings so far
+    # name -> its newest version's number: 1, 2, … except a number whose ASCII and LaTeX spelling is a
+    # name the program writes itself (c_1 beside c, c₁: both print as c_1 and c_{1}), which is skipped
+    version_numbers: dict[str, int] = {}
+    numbered = set(_NUMBERED_NAME.findall(builder.source))
     statements: list[tuple[str | None, int]] = []
 
     last = len(pending) - 1
@@ -109,12 +115,18 @@ def lower(program: Program, *, consume: bool = False) -> Graph:
         if is_binding:
             count = versions.get(statement.name, 0)
             versions[statement.name] = count + 1
-            name = statement.name if count == 0 else statement.name + _subscript(count)
+            name = statement.name
+            if count:
+                number = version_numbers.get(name, 0) + 1
+                while f"{name}_{number}" in numbered:
+                    number += 1
+                version_numbers[name] = number
+                name += _subscript(number)
             if root >= 0 and (builder.names[root] is None or index == last):
                 # The binding names the node it creates; the last one also renames a node it
                 # merely repeats (h = …; L = h), so the output is called what the program calls it.
                 if builder.names[root] is not None and written is not None:
-                    builder.alias_statements[len(statements)] = _written_name(written, versions, builder.aliases)
+                    builder.alias_statements[len(statements)] = _written_name(written, version_numbers, builder.aliases)
                 builder.names[root] = name
                 builder.named[root] = True
                 builder.aliases.pop(statement.name, None)
@@ -122,7 +134,7 @@ def lower(program: Program, *, consume: bool = False) -> Graph:
                 # f = e: another name for a node that has one. The echo and every operation that
                 # uses f show f, as written; the node keeps its first name.
                 builder.aliases[statement.name] = name
-                builder.alias_statements[len(statements)] = _written_name(written, versions, builder.aliases)
+                builder.alias_statements[len(statements)] = _written_name(written, version_numbers, builder.aliases)
             current[statement.name] = root
             statements.append((name, root))
         else:
@@ -209,15 +221,15 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
     return done[-1]
 
 
-def _written_name(expr, versions: dict, aliases: dict) -> str | None:
+def _written_name(expr, version_numbers: dict, aliases: dict) -> str | None:
     """The right side of an alias binding as the echo shows it: f, c₁ (its current version), or None."""
     if type(expr) is not Name:
         return None
     name = expr.name
     if name in aliases:
         return aliases[name]
-    count = versions.get(name, 0)
-    return name if count <= 1 else name + _subscript(count - 1)
+    number = version_numbers.get(name)
+    return name if number is None else name + _subscript(number)
 
 
 def _check_grad_variable(node: Apply) -> None:
@@ -263,6 +275,9 @@ def _resolve(node: Name, builder: _Builder, bound_anywhere: set) -> int:
             node.span,
         )
     return builder.input(node.name, node.span)
+
+
+_NUMBERED_NAME = re.compile(r"\w+_\d+\b")  # names a version's ASCII or LaTeX spelling could be (c_1)
 
 
 def _subscript(number: int) -> str:

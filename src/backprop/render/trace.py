@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from ..errors import BackpropError
 from ..graph import CONST, display_name
 from ..numfmt import format_input, format_number, shortest
 from ..steps import BACKWARD, FORWARD, Step, restrict
@@ -158,6 +159,8 @@ _CHUNK_LINES = 4096  # lines per piece: big enough that writing is cheap, small 
 
 
 def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_paths, lint):
+    if ascii:
+        refuse_ascii_clashes(result.graph)
     wrt = restrict(result.graph, wrt)
     writer = _Writer(result, ascii)
     graph = result.graph
@@ -235,6 +238,21 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
 
     lines += lint_text(result, always=lint, ascii=ascii)
     yield "\n".join(lines) + "\n"
+
+
+def refuse_ascii_clashes(graph) -> None:
+    """Refuse a program in which --ascii would print two names alike (θ and theta both as theta): its
+    derivation would show two different values under one name."""
+    names = {name for name, _ in graph.statements if name}
+    names.update(graph.nodes[i].name for i in graph.inputs)
+    names.update(name for name in graph.alias_statements.values() if name)
+    spelled: dict[str, str] = {}
+    for name in sorted(names):
+        ascii_name = display_name(name, True)
+        other = spelled.setdefault(ascii_name, name)
+        if other != name:
+            raise BackpropError(f"--ascii would print both {other} and {name} as {ascii_name}: rename one of them, "
+                                "or leave out --ascii")
 
 
 def _stripped(lines: list[str]) -> list[str]:
