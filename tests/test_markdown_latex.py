@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from backprop.api import differentiate
 from backprop.cli import command
+from backprop.errors import BackpropError
 from backprop.ops import OPS
 from backprop.render.latex import latex_name, latex_number, latex_text, render_latex
 from backprop.render.markdown import render_markdown
@@ -155,6 +156,22 @@ def test_standalone_latex_with_check_marks_compiles(tmp_path, view):
     document = render_latex(differentiate("L = x*y + x + relu(x)", {"x": 0.5, "y": -1.25}), standalone=True, **view)
     assert r"\checkmark" in document
     _compile(tmp_path, document)
+
+
+@pytest.mark.skipif(not HAS_PDFLATEX, reason="pdflatex is not installed (sh scripts/setup.sh --test installs it)")
+def test_latin_letters_and_more_greek_in_names_compile(tmp_path):
+    # é in maths mode stopped pdflatex ("use \mathaccent"), and ϑ, ς, ℓ had no command
+    result = differentiate("café*ϑ + ℓ + ñ_1 * ς", {"café": 1, "ϑ": 2, "ℓ": 3, "ñ_1": 4, "ς": 5})
+    document = render_latex(result, standalone=True)
+    assert r"\mathit{caf\text{é}}" in document and r"\vartheta" in document and r"\ell" in document
+    _compile(tmp_path, document)
+
+
+def test_a_standalone_document_refuses_letters_pdflatex_cannot_typeset():
+    result = differentiate("ж*2 + x", {"ж": 1, "x": 2})
+    with pytest.raises(BackpropError, match="pdflatex cannot typeset ж"):
+        render_latex(result, standalone=True)
+    assert r"\text{ж}" in render_latex(result)  # the fragment, for xelatex or lualatex
 
 
 def test_a_power_of_a_number_in_scientific_notation_is_bracketed():

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ..errors import BackpropError
 from ..graph import CONST, INPUT
 from ..numfmt import DIGITS, exact_digits, format_number
 from ..ops import OPS
@@ -26,6 +27,7 @@ _GREEK = {
     "ρ": "rho", "σ": "sigma", "τ": "tau", "υ": "upsilon", "φ": "phi", "χ": "chi", "ψ": "psi", "ω": "omega",
     "Γ": "Gamma", "Δ": "Delta", "Θ": "Theta", "Λ": "Lambda", "Ξ": "Xi", "Π": "Pi", "Σ": "Sigma",
     "Υ": "Upsilon", "Φ": "Phi", "Ψ": "Psi", "Ω": "Omega",
+    "ϑ": "vartheta", "ς": "varsigma", "ϖ": "varpi", "ϱ": "varrho", "ℓ": "ell",
 }
 _VERSION_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 _NAMES_KEPT = 1 << 17
@@ -47,6 +49,20 @@ _TEXT_TABLE = str.maketrans({
     **{letter: f"$\\{command}$" for letter, command in _GREEK.items()},
     **_TEXT_ESCAPES,
 })
+
+
+def untypeset_letters(names) -> list[str]:
+    """The letters of ``names`` that pdflatex with only inputenc's utf8 cannot typeset: not ASCII, not a
+    Greek letter with a maths command (θ), not a Latin letter (é): ж, 变, Greek capitals with no command."""
+    import unicodedata
+
+    found = []
+    for name in names:
+        for char in name:
+            if not char.isascii() and char not in _GREEK and char not in "∂₀₁₂₃₄₅₆₇₈₉" and char not in found \
+                    and not unicodedata.name(char, "").startswith("LATIN "):
+                found.append(char)
+    return found
 
 
 def latex_text(text: str) -> str:
@@ -83,7 +99,9 @@ def latex_name(name: str) -> str:
 
 
 def _latex_word(word: str) -> str:
-    text = "".join(f"\\{_GREEK[c]} " if c in _GREEK else c for c in word).strip().replace("_", r"\_")
+    # A letter maths has no command for (é, ж) goes in \text{}: maths mode has no accents or other scripts
+    text = "".join(f"\\{_GREEK[c]} " if c in _GREEK else c if c.isascii() else f"\\text{{{c}}}"
+                   for c in word).strip().replace("_", r"\_")
     if len(word) == 1 or all(c in _GREEK for c in word):
         return text
     return f"\\mathit{{{text}}}"
@@ -323,6 +341,13 @@ def latex_chunks(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     derivation goes to its file or stdout without being held whole in memory. ``appendix``: lines
     that end the body (before ``\\end{document}``)."""
     if standalone:
+        names = [name for name, _ in result.graph.statements if name]
+        names += [result.graph.nodes[i].name for i in result.graph.inputs]
+        letters = untypeset_letters(names)
+        if letters:
+            raise BackpropError(f"pdflatex cannot typeset {', '.join(letters)} (in a name) in a --standalone "
+                                "document: rename, or leave out --standalone and include the fragment in a "
+                                "document for xelatex or lualatex")
         yield (
             "\\documentclass[11pt]{article}\n"
             "\\usepackage[utf8]{inputenc}\n"
