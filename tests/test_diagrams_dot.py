@@ -150,3 +150,15 @@ def test_style_edges_is_refused_where_it_can_not_be_drawn(extension, tmp_path, m
     assert result.exit_code != 0
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
     assert "--style" in result.stderr and f"g.{extension}" in result.stderr
+
+
+def test_a_cut_diagram_says_what_it_shows(tmp_path):
+    # --max-nodes 1 said "the 1 nodes nearest the output and the inputs" with no input drawn
+    result = CliRunner().invoke(command, [*SEED_ARGS, "--max-nodes", "1", "-o", str(tmp_path / "cut.dot")])
+    assert result.exit_code == 0, result.output
+    assert "the diagram shows the node nearest the output (of 7 nodes)" in result.stderr
+    assert "Showing the node nearest the output, of 7 (--max-nodes 1)" in (tmp_path / "cut.dot").read_text()
+    wide = CliRunner().invoke(command, [*SEED_ARGS, "--max-nodes", "9", "-o", str(tmp_path / "wide.dot")])
+    assert "the diagram shows the 6 nodes nearest the output (of 7 nodes)" in wide.stderr  # 4 inputs: not all drawn
+    big = differentiate("L = " + " + ".join(f"w{i}*x" for i in range(30)), {"x": 1, **{f"w{i}": i for i in range(30)}})
+    assert "nearest the output and the inputs, of" in render_dot(big, max_nodes=130)  # 31 inputs ≤ 130 // 4: drawn

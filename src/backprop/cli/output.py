@@ -110,7 +110,7 @@ def stderr(message: str) -> None:
 def write_file(result, path: Path, *, default: bool, data: bytes | None = None, **options) -> None:
     """Save one file and say so on stderr; for the default diagram a failure is a warning.
     ``data``: the file's bytes when they were rendered already (to refuse before stdout)."""
-    from ..render.dot import DEFAULT_MAX_NODES, drawn_size, nodes_to_draw
+    from ..render.dot import DEFAULT_MAX_NODES, drawn_size, nodes_to_draw, shown_phrase
     from ..render.formats import Saved, write_atomically
 
     options["max_nodes"] = options.get("max_nodes") or DEFAULT_MAX_NODES
@@ -128,8 +128,8 @@ def write_file(result, path: Path, *, default: bool, data: bytes | None = None, 
     shown = nodes_to_draw(result.graph, options["max_nodes"])
     if shown is not None and saved.format.diagram:
         stderr(f"Note: the graph has {drawn_size(result.graph):,} boxes and circles, more than --max-nodes "
-               f"{options['max_nodes']}: the diagram shows the {len(shown):,} nodes nearest the output and the "
-               f"inputs, and summarises the rest")
+               f"{options['max_nodes']}: the diagram shows {shown_phrase(result.graph, shown)} (of "
+               f"{len(result.graph.nodes):,} nodes), and summarises the rest")
     if saved.format.name == "gif" and not getattr(result, "is_array", False):
         _note_long_animation(result, options.get("frame_ms"))
     stderr(saved.message)

@@ -181,8 +181,8 @@ def render_dot(result, *, rankdir: str = AUTO, max_nodes: int = DEFAULT_MAX_NODE
     if copied:
         caption = f'<{_escape(_copies_note(graph, copied))}<BR/>{caption[1:-1]}>'
     if shown is not None:
-        note = (f"Showing the {len(shown):,} nodes nearest the output and the inputs, of {len(graph.nodes):,} "
-                f"(--max-nodes {max_nodes}); the dashed box stands for the rest.")
+        note = (f"Showing {shown_phrase(graph, shown)}, of {len(graph.nodes):,} (--max-nodes {max_nodes}); the "
+                "dashed box stands for the rest.")
         caption = f'<{_escape(note)}<BR/>{caption[1:-1]}>'
     if title:
         caption = f'<{_escape(title)}<BR/>{caption[1:-1]}>'
@@ -345,6 +345,16 @@ def nodes_to_draw(graph, max_nodes: int | None) -> set[int] | None:
         budget -= 1 if node.op in (INPUT, CONST) else 2
         queue.extend(arg for arg in node.args if arg not in shown)
     return shown
+
+
+def shown_phrase(graph, shown: set[int]) -> str:
+    """What a diagram within --max-nodes shows, in words: "the 5 nodes nearest the output and the
+    inputs" (the inputs only when all of them are drawn: with many, they are summarised too)."""
+    count = len(shown)
+    phrase = "the node nearest the output" if count == 1 else f"the {count:,} nodes nearest the output"
+    if graph.inputs and all(i in shown for i in graph.inputs):
+        phrase += " and the inputs"
+    return phrase
 
 
 def _hidden_region(graph, shown: set[int]) -> list[str]:
