@@ -118,6 +118,10 @@ def test_a_set_value_with_several_statements_is_refused(pair, found):
     assert result.stdout == ""
 
 
+def test_an_empty_value_is_called_a_value_not_a_program():
+    one_line_error(run(["x", "--set", "x=  # nothing", "--no-diagram"]), "--set x=  # nothing: the value is empty")
+
+
 @pytest.mark.parametrize("pair, value", [("x=pi/4", 0.7853981633974483), ("x=-2^3", -8.0), ("x=15 # fifteen", 15.0)])
 def test_one_expression_is_still_a_value(pair, value):
     result = run(["x", "--set", pair, "--no-diagram", "--format", "json"])
