@@ -83,7 +83,9 @@ def evaluate_constant(text: str, where: str) -> float:
         raise BadAssignment(f"{where}: write a decimal point, not a comma ({text.strip().replace(',', '.')})")
     graph = None
     try:
-        graph = lower(parse(text))
+        program = parse(text)
+        _refuse_statements(program, where)
+        graph = lower(program)
         if graph.inputs:
             names = ", ".join(graph.nodes[i].name for i in graph.inputs)
             raise BadAssignment(f"{where}: the value must be a number or a constant expression such as pi/4, "
@@ -98,10 +100,25 @@ def evaluate_constant(text: str, where: str) -> float:
     return value
 
 
+def _refuse_statements(program, where: str) -> None:
+    """A value is one expression: "15;7" or "x=3" would otherwise be read as a program and give its last value."""
+    from .syntax import Assign
+
+    statements = program.statements
+    after_first = program.source[statements[0].end:statements[1].start if len(statements) > 1 else None]
+    code_after = "\n".join(line.split("#", 1)[0] for line in after_first.split("\n"))  # a # comment may say ';'
+    found = ("';'" if ";" in code_after else "a new line" if len(statements) > 1
+             else "'='" if isinstance(statements[0], Assign) else None)
+    if found is not None:
+        raise BadAssignment(f"{where}: a value is one expression (a number, or a constant expression such as "
+                            f"pi/4), found {found}")
+
+
 def _about_a_value(message: str, graph) -> str:
     """A message about a program, reworded for a value: it has no end of program and no output L."""
     message = message.replace(", ';' (or a new line) or the end of the program", " or the end of the value")
     message = message.replace("end of the program", "end of the value")
+    message = message.replace("the program is empty: write an expression such as (a*b+c)*f", "the value is empty")
     if graph is not None:  # a domain error names the node it could not compute: here, the value itself
         message = message.replace(f"cannot compute {graph.output_name} = ", "cannot compute ", 1)
     return message

@@ -10,6 +10,11 @@ programs. These rules (docs/guide.md, "How the command line reads its arguments"
 4. After ``--set`` (``-s``), arguments that look like NAME=VALUE are values, so
    ``--set a=1 b=2 "a*b"`` works; a NAME=VALUE argument after the program is a value too.
 5. After ``--``, nothing is an option: ``backprop -- -h --set h=2`` differentiates ``-h``.
+6. An option that takes a value is given once, except ``--set`` (it repeats) and ``--wrt`` and
+   ``--params`` (they take a list of names, so ``--wrt a --wrt b`` is ``--wrt a,b``). Click
+   would keep the last of two ``-o``, silently.
+7. An option that takes a value needs one: at the end of the line, or before ``--`` or another
+   option, it is an error naming the option (click would take the ``--`` this reordering adds).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import re
 import click
 
 _PAIR = re.compile(r"\s*[^\W\d]\w*\s*=")
+_NAME_LISTS = ("wrt", "params")  # options whose value is a list of names: repeating one extends the list
 
 
 def looks_like_pair(arg: str) -> bool:
@@ -42,7 +48,9 @@ def shape(args: list[str], params: list[click.Parameter]) -> list[str]:
     """Options first (each --set pair as --set=PAIR), then "--" and the program, if any."""
     takes_value = {opt: not (isinstance(p, click.Option) and p.is_flag)
                    for p in params if isinstance(p, click.Option) for opt in p.opts + p.secondary_opts}
+    option_of = {opt: p for p in params if isinstance(p, click.Option) for opt in p.opts + p.secondary_opts}
     options: list[str] = []
+    given: dict[str, tuple[str, int]] = {}  # an option given once: how it was typed, and where it is in options
     program: str | None = None
     program_file: str | None = None
     queue = list(args)
@@ -65,7 +73,19 @@ def shape(args: list[str], params: list[click.Parameter]) -> list[str]:
                 take_program(a)
             break
         if name in takes_value and arg.startswith("--") or arg in takes_value:
-            value = attached if has_equals else (queue.pop(0) if takes_value[name] and queue else None)
+            if takes_value[name] and not has_equals and (not queue or _is_option(queue[0], takes_value)):
+                raise click.UsageError(f"{name} needs a value: {name} {_example(option_of[name])}")
+            value = attached if has_equals else (queue.pop(0) if takes_value[name] else None)
+            param = option_of[name]
+            if value is not None and not param.multiple and param.name in given:
+                first, at = given[param.name]
+                if param.name in _NAME_LISTS:
+                    options[at] += "," + value
+                    continue
+                hint = "a run writes one file: run backprop once per file" if param.name == "output" else "give it once"
+                raise click.UsageError(f"{name} is given twice ({first} and {name} {value}): {hint}")
+            if value is not None and not param.multiple:  # where its value lands, for rule 6
+                given[param.name] = (f"{name} {value}", len(options) + (0 if name.startswith("--") else 1))
             if name in ("-f", "--file"):
                 if program is not None:
                     raise click.UsageError(f"two programs: '{program}' and -f {value}; give one of them")
@@ -73,9 +93,7 @@ def shape(args: list[str], params: list[click.Parameter]) -> list[str]:
             if value is None:
                 options.append(name)
                 continue
-            options.append(f"{name}={value}" if name.startswith("--") else name)
-            if not name.startswith("--"):
-                options.append(value)
+            options += [f"{name}={value}"] if name.startswith("--") else [name, value]
             if name in ("-s", "--set"):
                 while queue and looks_like_pair(queue[0]):
                     options.append(f"--set={queue.pop(0)}")
@@ -94,6 +112,22 @@ def shape(args: list[str], params: list[click.Parameter]) -> list[str]:
         else:
             take_program(arg)
     return options + (["--", program] if program is not None else [])
+
+
+def _is_option(arg: str, takes_value: dict) -> bool:
+    """True for an argument spelled as an option (rule 2), or for "--": neither can be an option's value."""
+    return arg == "--" or arg in takes_value or (arg.startswith("--") and arg.partition("=")[0] in takes_value)
+
+
+def _example(option: click.Option) -> str:
+    """What the option takes, as its --help says it: NAME=VALUE, LR|TB, N, PATH."""
+    if option.metavar:
+        return option.metavar
+    if isinstance(option.type, click.Choice):
+        return "|".join(option.type.choices)
+    if isinstance(option.type, click.types.IntParamType):
+        return "N"
+    return option.type.name.upper()
 
 
 def _close_option(name: str, takes_value: dict) -> list[str]:

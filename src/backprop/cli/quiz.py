@@ -3,6 +3,8 @@ in the terminal with click's prompts, or as a practice page in the browser (``-o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..errors import BackpropError, format_error
@@ -44,6 +46,8 @@ def command(ctx, program, assignments, level, seed, count, tol, output) -> None:
                                f"program of your own")
     if program is None and assignments:
         raise click.UsageError("--set gives the values of your own program: write the program first")
+    if output is not None and not output.lower().endswith((".html", ".htm")):
+        raise click.UsageError(f"-o {output}: a practice page is HTML: name it PAGE.html")
     try:
         if program is not None:
             from ..api import differentiate_scalars as differentiate
@@ -58,15 +62,10 @@ def command(ctx, program, assignments, level, seed, count, tol, output) -> None:
         if output is not None:
             if len(results) > 1:
                 raise click.UsageError("a practice page holds one problem: use --count 1")
+            from ..render.formats import write_atomically
             from ..render.practice_page import render_practice_page
-            from ..errors import RenderError
 
-            page = render_practice_page(results[0][1], tol=tol)
-            try:
-                with open(output, "w", encoding="utf-8") as stream:
-                    stream.write(page)
-            except OSError as error:
-                raise RenderError(f"can not write {output}: {error.strerror or error}") from None
+            write_atomically(Path(output), render_practice_page(results[0][1], tol=tol).encode("utf-8"))
             click.echo(f"Practice page written to {output}", err=True)
             return
     except BackpropError as error:

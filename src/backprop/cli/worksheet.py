@@ -50,11 +50,9 @@ def command(ctx, level, count, seed, output, title, tol) -> None:
     try:
         if suffix == ".xml":
             from ..practice.moodle import moodle_xml
+            from ..render.formats import write_atomically
 
-            try:
-                path.write_text(moodle_xml(problems, tol=tol), encoding="utf-8")
-            except OSError as error:
-                raise click.ClickException(f"can not write {output}: {error.strerror or error}") from None
+            write_atomically(path, moodle_xml(problems, tol=tol).encode("utf-8"))
             written = [path]
         else:
             from ..practice.worksheet import write_worksheet

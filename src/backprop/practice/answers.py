@@ -140,7 +140,9 @@ def parse_answers(result, entries: list[tuple[str, str]], *, partial: bool = Fal
         try:
             value = evaluate_constant(number, f"{where}")
         except BadAssignment:
-            raise BadAnswer(f"{where}: '{number}' is not a number (write a number such as -0.5, or 1/3)") from None
+            several = " (one answer a line)" if any(c in number for c in ";=") else ""
+            raise BadAnswer(f"{where}: '{number}' is not a number (write a number such as -0.5, or 1/3){several}") \
+                from None
         answers.append(Answer(node_id, kind, value, where))
     if not answers:
         raise BadAnswer("no answers given: write one NAME = NUMBER a line (or --answer NAME=NUMBER)")

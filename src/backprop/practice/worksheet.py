@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import RenderError
 from ..graph import CONST
+from ..render.formats import write_atomically
 from ..steps import depends_on_inputs
 
 PDFLATEX_TIMEOUT = 180  # seconds, for the whole document
@@ -45,8 +46,8 @@ def graph_pdfs(result, stem: str, folder: Path) -> tuple[str, str]:
 
     base = render_dot(result, rankdir="TB")  # a page is taller than it is wide
     blank, full = f"{stem}-blank.pdf", f"{stem}-key.pdf"
-    (folder / blank).write_bytes(run_dot(frame_dot(result, base, 0), "pdf"))
-    (folder / full).write_bytes(run_dot(base, "pdf"))
+    write_atomically(folder / blank, run_dot(frame_dot(result, base, 0), "pdf"))
+    write_atomically(folder / full, run_dot(base, "pdf"))
     return blank, full
 
 
@@ -106,11 +107,11 @@ def write_worksheet(problems, path: Path, *, title: str) -> list[Path]:
     with the graphs beside it); returns the files written."""
     results = [p.result() for p in problems]
     key = answer_key_path(path)
-    if path.suffix == ".tex":
+    if path.suffix.lower() == ".tex":
         folder = path.parent
         graphs = [graph_pdfs(r, f"{path.stem}-graph-{n}", folder) for n, r in enumerate(results, start=1)]
-        path.write_text(worksheet_tex(problems, results, graphs, answers=False, title=title), encoding="utf-8")
-        key.write_text(worksheet_tex(problems, results, graphs, answers=True, title=title), encoding="utf-8")
+        for target, answers in ((path, False), (key, True)):
+            write_atomically(target, worksheet_tex(problems, results, graphs, answers=answers, title=title).encode())
         return [path, key] + [folder / name for pair in graphs for name in pair]
     if shutil.which("pdflatex") is None:
         raise RenderError("a PDF worksheet needs pdflatex (Debian: apt-get install texlive-latex-base); "
@@ -122,10 +123,7 @@ def write_worksheet(problems, path: Path, *, title: str) -> list[Path]:
             (folder / f"{name}.tex").write_text(worksheet_tex(problems, results, graphs, answers=answers,
                                                               title=title), encoding="utf-8")
             _pdflatex(folder, name)
-            try:
-                shutil.copyfile(folder / f"{name}.pdf", target)
-            except OSError as error:
-                raise RenderError(f"can not write {target}: {error.strerror or error}") from None
+            write_atomically(target, (folder / f"{name}.pdf").read_bytes())
     return [path, key]
 
 
