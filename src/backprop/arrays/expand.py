@@ -10,6 +10,8 @@ backward), which knows nothing of arrays. Only tiny programs are expanded: at mo
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from ..errors import RenderError
@@ -19,11 +21,92 @@ from .ops_array import ELEMENTWISE, class_targets
 from .shapes import show_shape
 
 MAX_SCALARS = 200
+AGREE_WITHIN = 1e-9  # relative difference under which the two engines' gradients agree
 _INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
 
 
-def element_name(name: str, index: tuple) -> str:
-    return name if not index else name + "_" + "_".join(str(i) for i in index)
+@dataclass
+class Expansion:
+    """The scalar program, its input values, and the scalar name of every element of every node."""
+    program: str
+    inputs: dict[str, float]
+    names: list  # per node id: an object array of scalar names in the node's shape (constants: None)
+    notes: list[str] = field(default_factory=list)  # why a name is not the plain name_index
+
+
+@dataclass
+class Row:
+    element: str  # the element's scalar name
+    ours: float  # the vectorised rules' gradient
+    theirs: float  # the scalar graph's
+    agree: bool
+
+
+def _index_names(stem: str, shape: tuple, separator: str) -> np.ndarray:
+    names = np.empty(shape, dtype=object)
+    for index in np.ndindex(shape):
+        names[index] = stem + separator + separator.join(str(i) for i in index) if index else stem
+    return names
+
+
+def _version_stem(name: str, binding: int) -> str:
+    """The stem of a name bound again: h2 for the second h (W1v2 when the name ends in a digit)."""
+    return f"{name}{'v' if name[-1:].isdigit() else ''}{binding}"
+
+
+def _ordinal(number: int) -> str:
+    words = ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
+    return words[number - 2] if 2 <= number <= 10 else f"{number}th"
+
+
+def element_names(graph) -> tuple[list, list[str]]:
+    """The scalar name of each element of each node, and notes on the names that are not plain ``x_0``.
+
+    Elements are ``name_i_j`` unless that could be mistaken for another value: a name of the
+    program (a scalar ``x_0`` beside a vector ``x``), or an element of another node (``x_1`` of
+    shape (2,) beside ``x`` of shape (2, 2)). Those elements take a longer separator,
+    ``x__0``. A name bound again gets its own stem (``h2``) so that each element of the new
+    binding is a new scalar: rebinding element by element would let later elements read the
+    new values of earlier ones."""
+    from ..ops import RESERVED_NAMES
+    from ..reserved import JOB_NAMES
+
+    program_names = {node.name for node in graph.nodes if node.name} | set(RESERVED_NAMES) | set(JOB_NAMES)
+    owners: dict[str, str] = {}  # scalar name given so far -> the stem of the node it belongs to
+
+    def taken(scalar: str) -> bool:
+        return scalar in program_names or scalar in owners
+
+    bindings: dict[str, int] = {}
+    names: list = [None] * len(graph.nodes)
+    notes: list[str] = []
+    for node in graph.nodes:
+        if node.op == CONST:
+            continue
+        name = node.name or "v"
+        bindings[name] = bindings.get(name, 0) + 1
+        stem = name
+        if bindings[name] > 1:
+            binding = bindings[name]
+            while taken(_version_stem(name, binding)):
+                binding += 1
+            stem = _version_stem(name, binding)
+            notes.append(f"{stem} is {name} bound a {_ordinal(bindings[name])} time")
+        separator, clash = "_", None
+        chosen = _index_names(stem, node.shape, separator)
+        # A scalar keeps its stem. Elements take a longer separator until none is taken: this ends, as a separator
+        # longer than every run of underscores in the (finitely many) taken names puts its elements outside them.
+        while node.shape and any(taken(n) for n in chosen.flat):
+            clash = clash or next(n for n in chosen.flat if taken(n))
+            separator += "_"
+            chosen = _index_names(stem, node.shape, separator)
+        if clash is not None:
+            whose = f"an element of {owners[clash]}" if clash in owners else "a name in the program"
+            notes.append(f"{stem}'s elements are written {chosen.flat[0]}{', …' if chosen.size > 1 else ''}: "
+                         f"{clash} is {whose}")
+        names[node.id] = chosen
+        owners.update((n, stem) for n in chosen.flat)
+    return names, notes
 
 
 def _number(value: float) -> str:
@@ -31,26 +114,24 @@ def _number(value: float) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def scalar_program(result) -> tuple[str, dict]:
-    """The scalar program (one binding per element of each operation) and its input values."""
+def expand(result) -> Expansion:
+    """The array program written as scalars: one binding per element of each operation."""
     graph, values = result.graph, result.values
     total = sum(int(np.prod(node.shape)) for node in graph.nodes)
     if total > MAX_SCALARS:
         raise RenderError(f"--expand writes one scalar per element, and this program has {total:,} elements over "
                           f"its nodes, more than the limit of {MAX_SCALARS}: use tiny shapes (a 2×3 matrix, a vector "
                           f"of 3)")
+    names, notes = element_names(graph)
     exprs: list = [None] * len(graph.nodes)  # per node: an object array of scalar texts
     lines: list[str] = []
     inputs: dict[str, float] = {}
     for node in graph.nodes:
         shape = node.shape
         if node.op == INPUT:
-            texts = np.empty(shape, dtype=object)
             for index in np.ndindex(shape):
-                name = element_name(node.name, index)
-                texts[index] = name
-                inputs[name] = float(values[node.id][index])
-            exprs[node.id] = texts
+                inputs[names[node.id][index]] = float(values[node.id][index])
+            exprs[node.id] = names[node.id]
             continue
         if node.op == CONST:
             texts = np.empty(shape, dtype=object)
@@ -59,13 +140,64 @@ def scalar_program(result) -> tuple[str, dict]:
             exprs[node.id] = texts
             continue
         texts = _expand(node, [exprs[a] for a in node.args], [values[a] for a in node.args])
-        named = np.empty(shape, dtype=object)
         for index in np.ndindex(shape):
-            name = element_name(node.name, index)
-            lines.append(f"{name} = {texts[index]}")
-            named[index] = name
-        exprs[node.id] = named
-    return "\n".join(lines), inputs
+            lines.append(f"{names[node.id][index]} = {texts[index]}")
+        exprs[node.id] = names[node.id]
+    return Expansion("\n".join(lines), inputs, names, notes)
+
+
+def scalar_program(result) -> tuple[str, dict]:
+    """The scalar program (one binding per element of each operation) and its input values."""
+    expansion = expand(result)
+    return expansion.program, expansion.inputs
+
+
+def compare(result, expansion: Expansion | None = None) -> list[Row]:
+    """One row per input element: its gradient by the vectorised rules and by the scalar graph."""
+    from ..api import differentiate
+
+    expansion = expansion or expand(result)
+    scalar = differentiate(expansion.program, expansion.inputs) if expansion.inputs else None
+    graph = result.graph
+    rows = []
+    for input_id in graph.inputs:
+        name = graph.nodes[input_id].name
+        grad = result.gradients[name]
+        for index in np.ndindex(grad.shape):
+            element = expansion.names[input_id][index]
+            theirs = scalar.gradients.get(element, 0.0) if scalar else 0.0
+            ours = float(grad[index])
+            rows.append(Row(element, ours, theirs, _difference(ours, theirs) <= AGREE_WITHIN))
+    return rows
+
+
+def _difference(ours: float, theirs: float) -> float:
+    return abs(ours - theirs) / max(1.0, abs(ours), abs(theirs))
+
+
+def _differing(rows: list[Row]) -> tuple[str, str]:
+    """How many elements the engines differ on ("every element", "4 of 7 elements") and which (the first five)."""
+    differ = [row.element for row in rows if not row.agree]
+    counted = "every element" if len(differ) == len(rows) else f"{len(differ)} of {len(rows)} elements"
+    return counted, ", ".join(differ[:5]) + (", …" if len(differ) > 5 else "")
+
+
+def verdict(rows: list[Row], details: str) -> str:
+    """Whether the two engines agree, in words: on every element, or on which they DIFFER; ``details`` in brackets."""
+    if all(row.agree for row in rows):
+        return f"agree on every element ({details})"
+    counted, which = _differing(rows)
+    return f"DIFFER on {counted} ({which}; {details})"
+
+
+def disagreement(result) -> str | None:
+    """The error line for a run whose expansion differs from the vectorised gradients, None when they agree."""
+    rows = compare(result)
+    if all(row.agree for row in rows):
+        return None
+    counted, which = _differing(rows)
+    return (f"--expand: the vectorised rules and the scalar graph differ on {counted} ({which}), so one of the two "
+            f"engines computes a wrong gradient")
 
 
 def _sum(terms) -> str:
@@ -150,27 +282,22 @@ def _expand(node, operands, operand_values):
 
 def render_expansion(result, ascii: bool = False) -> str:
     """The scalar program, and each input element's gradient from both engines."""
-    from ..api import differentiate
-
-    program, inputs = scalar_program(result)
-    scalar = differentiate(program, inputs) if inputs else None
-    lines = ["", f"Expanded to scalars: every element one node ({len(program.splitlines())} bindings), "
-                 f"differentiated by the scalar engine",
-             *(f"  {line}" for line in program.splitlines()), "",
-             "  input element  vectorised ∂L  scalar graph ∂L  agree"]
-    worst = 0.0
-    for name, grad in result.gradients.items():
-        for index in np.ndindex(grad.shape):
-            element = element_name(name, index)
-            theirs = scalar.gradients.get(element, 0.0) if scalar else 0.0
-            ours = float(grad[index])
-            error = abs(ours - theirs) / max(1.0, abs(ours), abs(theirs))
-            worst = max(worst, error)
-            lines.append(f"  {element:<14} {format_number(ours):>13}  {format_number(theirs):>15}  "
-                         f"{'yes' if error <= 1e-9 else 'NO'}")
-    verdict = "agree" if worst <= 1e-9 else "DIFFER"
-    lines.append(f"The vectorised rules and the scalar graph {verdict} on every element (largest relative "
-                 f"difference {worst:.1e}; shapes {', '.join(f'{n} {show_shape(g.shape)}' for n, g in result.gradients.items())})")
+    expansion = expand(result)
+    rows = compare(result, expansion)
+    program = expansion.program.splitlines()
+    width = max([13, *(len(row.element) for row in rows)])
+    lines = ["", (f"Expanded to scalars: every element one node ({len(program)} bindings), "
+                  f"differentiated by the scalar engine"),
+             *(f"  ({note})" for note in expansion.notes),
+             *(f"  {line}" for line in program), "",
+             f"  {'input element':<{width}}  vectorised ∂L  scalar graph ∂L  agree"]
+    for row in rows:
+        lines.append(f"  {row.element:<{width}} {format_number(row.ours):>14}  {format_number(row.theirs):>15}  "
+                     f"{'yes' if row.agree else 'NO'}")
+    worst = max((_difference(row.ours, row.theirs) for row in rows), default=0.0)
+    shapes = ", ".join(f"{n} {show_shape(g.shape)}" for n, g in result.gradients.items())
+    lines.append(f"The vectorised rules and the scalar graph "
+                 f"{verdict(rows, f'largest relative difference {worst:.1e}; shapes {shapes}')}")
     text = "\n".join(lines) + "\n"
     if ascii:
         from .render import to_ascii
@@ -180,16 +307,23 @@ def render_expansion(result, ascii: bool = False) -> str:
 
 
 def expansion_json(result) -> dict:
-    """--expand in JSON: the scalar program and, per input, the scalar graph's gradient (nested lists)."""
-    from ..api import differentiate
-
-    program, inputs = scalar_program(result)
-    scalar = differentiate(program, inputs) if inputs else None
-    gradients, worst = {}, 0.0
-    for name, grad in result.gradients.items():
-        theirs = np.zeros(grad.shape)
-        for index in np.ndindex(grad.shape):
-            theirs[index] = scalar.gradients.get(element_name(name, index), 0.0) if scalar else 0.0
-        worst = max([worst, *(abs(a - b) / max(1.0, abs(a), abs(b)) for a, b in zip(grad.flat, theirs.flat))])
+    """--expand in JSON: the scalar program, per input the scalar names of its elements and the scalar graph's
+    gradient (nested lists), and the elements on which the two engines differ."""
+    expansion = expand(result)
+    rows = iter(compare(result, expansion))
+    graph = result.graph
+    gradients, names, differing, worst = {}, {}, [], 0.0
+    for input_id in graph.inputs:
+        name = graph.nodes[input_id].name
+        theirs = np.zeros(result.gradients[name].shape)
+        for index in np.ndindex(theirs.shape):
+            row = next(rows)
+            theirs[index] = row.theirs
+            worst = max(worst, _difference(row.ours, row.theirs))
+            if not row.agree:
+                differing.append(row.element)
         gradients[name] = theirs.tolist() if theirs.ndim else float(theirs)
-    return {"program": program, "gradients": gradients, "largest_difference": worst, "agree": worst <= 1e-9}
+        element_names = expansion.names[input_id]
+        names[name] = element_names.tolist() if element_names.ndim else element_names[()]
+    return {"program": expansion.program, "names": names, "gradients": gradients, "largest_difference": worst,
+            "agree": not differing, "differing": differing}

@@ -69,6 +69,12 @@ def run(ctx: click.Context, *, program, assignments, program_file, output, no_di
             failed = ", ".join(c.name for c in report.failures)
             raise click.ClickException(f"gradient check failed for {failed}: the reverse-mode gradient and the "
                                        f"finite difference differ by more than {report.tol:g}")
+        if expand and getattr(result, "is_array", False):  # like --check: a DIFFER verdict is a failed run
+            from ..arrays.expand import disagreement
+
+            differ = disagreement(result)
+            if differ is not None:
+                raise click.ClickException(differ)
     except OptionConflict as error:  # a misuse of the command line, like click's own: exit status 2
         raise click.UsageError(error.message) from None
     except BackpropError as error:

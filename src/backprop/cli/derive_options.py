@@ -72,7 +72,8 @@ OPTIONS = [
     click.option("--max-elements", type=click.IntRange(min=1), default=None, metavar="N",
                  help="Array programs: refuse a value or result of more elements (default 10,000,000)."),
     click.option("--expand", is_flag=True, help="Array programs with tiny shapes: also write the program as its scalar "
-                                               "graph and check its gradients equal the vectorised rules'."),
+                                               "graph and check its gradients equal the vectorised rules' (exit "
+                                               "status 1 when they differ)."),
     click.option("--timings", is_flag=True, help="Print the wall time of each phase on stderr."),
 ]
 _SPELLING = {"output": "-o", "fmt": "--format", "ascii_only": "--ascii", "assignments": "--set",
