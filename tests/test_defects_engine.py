@@ -115,3 +115,59 @@ def test_value_at_refuses_a_value_with_differentiates_message(value):
         differentiate("(a*b+c)*f", SEED).value_at({"a": value})
     assert caught.value.message == expected.value.message
     assert "cannot compute a = a" not in caught.value.message
+
+
+# --- item 13: ∂(x^y)/∂y at x = 0 is 0, 0^0 included (PyTorch: 0 where x = 0 and y ≥ 0) ----------------
+
+@pytest.mark.parametrize("x, y, expected", [
+    (0.0, 0.0, {"x": 0.0, "y": 0.0}),  # was -inf for y
+    (0.0, 2.0, {"x": 0.0, "y": 0.0}),
+    (0.0, 1.0, {"x": 1.0, "y": 0.0}),
+    (2.0, 3.0, {"x": 12.0, "y": 8 * math.log(2)}),
+])
+def test_pow_gradients_at_and_away_from_zero(x, y, expected):
+    assert differentiate("x^y", {"x": x, "y": y}).gradients == pytest.approx(expected, rel=1e-15)
+
+
+def test_pow_exponent_gradient_is_still_nan_for_a_negative_base():
+    gradients = differentiate("x^y", {"x": -2, "y": 2}).gradients
+    assert gradients["x"] == -4 and math.isnan(gradients["y"])
+
+
+def test_every_path_gives_zero_for_the_exponent_at_zero_to_the_zero():
+    from backprop.ops import OPS
+    from backprop.rules import compiled_partials, evaluate, rule_exprs
+
+    pow_op = OPS["pow"]
+    assert compiled_partials(pow_op)(0.0, 0.0, 1.0)[1] == 0.0
+    assert evaluate(rule_exprs(pow_op)[1], {"x": 0.0, "y": 0.0, "out": 1.0}) == 0.0
+    result = differentiate("x^y", {"x": 0, "y": 0})
+    assert result.gradient_graph().gradients == {"x": 0.0, "y": 0.0}  # the symbolic path's own graph
+    assert result.forward_mode().gradients == {0: 0.0, 1: 0.0}
+    assert result.formulas["y"] == "(1 − [x = 0]) × x^y × log(x)"
+
+
+def test_exponent_gradient_at_zero_to_the_zero_with_arrays():
+    pytest.importorskip("numpy")
+    result = differentiate("sum(x^y)", {"x": "[0, 2]", "y": "[0, 3]"})
+    assert list(result.gradients["y"]) == pytest.approx([0.0, 8 * math.log(2)])
+
+
+def test_derivation_and_check_state_the_convention_at_zero_to_the_zero():
+    from backprop.check import check_gradients
+
+    text = differentiate("x^y", {"x": 0, "y": 0}).derivation()
+    assert "since L = x^y, ∂L/∂y = L × log(x) × (1 − [x = 0])" in text
+    assert "= 1 × 1 × log(0) × (1 − [0 = 0]) = 1 × 0 = 0" in text
+    assert "at 0^0 does not exist" in text and "takes it as 0 (PyTorch's convention)" in text
+    report = check_gradients("x^y", {"x": 0, "y": 0})
+    exponent = next(check for check in report.checks if check.name == "y")
+    assert exponent.analytic == 0.0
+    assert exponent.status == "kink" and "takes it as 0" in exponent.note
+
+
+def test_language_doc_states_the_pow_convention_the_rule_implements():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "language.md").read_text(encoding="utf-8")
+    assert "at x = 0 it is taken as 0" in doc and "also at 0^0" in doc
