@@ -162,13 +162,16 @@ class Result:
                                          hessian=hessian, mode=mode, cost=cost, paths=paths,
                                          max_paths=max_paths, lint=lint)
 
-    def value_at(self, inputs: Mapping[str, float]) -> float:
-        """The output's value with some inputs changed: a forward pass over the same graph."""
+    def value_at(self, inputs: Mapping[str, float | str]) -> float:
+        """The output's value with some inputs changed: a forward pass over the same graph.
+
+        Values are read as ``differentiate`` reads them: numbers, or constant expressions as text ("pi/4").
+        """
         unknown = [name for name in inputs if name not in self.inputs]
         if unknown:
             raise UnknownName(f"value_at: '{unknown[0]}' is not an input of the program; "
                               f"its inputs are: {', '.join(self.inputs) or 'none'}")
-        return forward(self.graph, {**self.inputs, **inputs})[self.graph.output]
+        return forward(self.graph, {**self.inputs, **read_values(inputs)})[self.graph.output]
 
     def to_dot(self, **options) -> str:
         """The computational graph as Graphviz DOT source (options: rankdir, wrt, title, max_nodes)."""
@@ -292,6 +295,15 @@ def _is_array_value(value) -> bool:
     return not isinstance(value, (int, float, str)) or looks_like_array_value(value)
 
 
+def read_values(values: Mapping[str, float | str]) -> dict[str, float]:
+    """Input values from Python as floats: numbers or constant expressions; raise BadAssignment if not finite."""
+    inputs = {name: as_value(name, value) for name, value in values.items()}
+    for name, value in inputs.items():
+        if not math.isfinite(value):
+            raise BadAssignment(f"the value of {name} must be a finite number, not {value}")
+    return inputs
+
+
 def _differentiate(source: str, values: Mapping[str, float | str] | None, max_elements: int | None = None) -> Result:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -314,10 +326,7 @@ def _differentiate(source: str, values: Mapping[str, float | str] | None, max_el
     del program
     timings["lower"] = time.perf_counter() - started
 
-    inputs = {name: as_value(name, value) for name, value in (values or {}).items()}
-    for name, value in inputs.items():
-        if not math.isfinite(value):
-            raise BadAssignment(f"the value of {name} must be a finite number, not {value}")
+    inputs = read_values(values or {})
     input_names = [graph.nodes[i].name for i in graph.inputs]
     warnings = list(graph.notes) + unused_warnings(inputs, graph)
 

@@ -40,14 +40,23 @@ def forward(graph: Graph, inputs: Mapping[str, float]) -> list[float]:
             else:  # an operation with no operands
                 append(functions[node.op]())
     except (ValueError, ZeroDivisionError, OverflowError):
-        raise _domain_error(graph, node.id, values) from None
+        # sin(inf) raises, but the fault is the earlier node that overflowed (y = x*x), if there is one.
+        culprit = _first_non_finite(values)
+        raise _domain_error(graph, node.id if culprit is None else culprit, values) from None
     # Overflow without an exception (1e308 * 10 = inf): find the first non-finite node.
     # Checking a sum first keeps this one pass of C code in the common, finite case.
-    if not math.isfinite(sum(values)):
-        for node in nodes:
-            if not math.isfinite(values[node.id]):
-                raise _domain_error(graph, node.id, values)
+    culprit = _first_non_finite(values)
+    if culprit is not None:
+        raise _domain_error(graph, culprit, values)
     return values
+
+
+def _first_non_finite(values: list[float]) -> int | None:
+    """The id of the first node whose value is inf or nan, or None if every value is finite."""
+    if math.isfinite(sum(values)):
+        return None
+    # The sum of finite values can itself overflow (1e308 + 1e308), so the search may find nothing.
+    return next((node_id for node_id, value in enumerate(values) if not math.isfinite(value)), None)
 
 
 def _missing_message(missing: list[str]) -> str:

@@ -55,12 +55,40 @@ def grammar_text() -> str:
 # Set when the text being parsed uses array syntax, so ``parse`` can send it down the array path
 # without walking the tree again (a list, not a global statement per callback).
 _ARRAY_SYNTAX = [False]
+# The text being parsed. Parentheses make no AST node, so an operation finds the ones written around
+# its operands here, to make its span cover them: a/(a-a), not a/(a-a without the last ')'.
+_SOURCE = [""]
+# What the grammar ignores between tokens inside parentheses (join_bracketed_lines blanks comments and new lines).
+_BLANKS = " \t\f\r\n\u00a0\ufeff"
 
 
 def _span(item) -> tuple[int, int]:
     if hasattr(item, "start_pos"):  # a lark Token
         return (item.start_pos, item.end_pos)
     return item.span
+
+
+def _with_parentheses(start: int, end: int) -> tuple[int, int]:
+    """An operand's span widened by the parentheses written around it: ((a-a)) for a-a.
+
+    Peeling a '(' before and a ')' after in pairs stops at the operand's own parentheses: a left
+    operand is followed by its operator, a right one preceded by it, so an enclosing group's
+    parenthesis on the other side is never taken.
+    """
+    text = _SOURCE[0]
+    length = len(text)
+    while True:
+        after = end
+        while after < length and text[after] in _BLANKS:
+            after += 1
+        if after == length or text[after] != ")":
+            return start, end
+        before = start - 1
+        while before >= 0 and text[before] in _BLANKS:
+            before -= 1
+        if before < 0 or text[before] != "(":
+            return start, end
+        start, end = before, after + 1
 
 
 class _AstBuilder:
@@ -121,7 +149,7 @@ class _AstBuilder:
     def index(self, children):
         target, _, subscripts, rsqb = children
         _ARRAY_SYNTAX[0] = True
-        return Index(target, tuple(subscripts), target.start, rsqb.end_pos)
+        return Index(target, tuple(subscripts), _with_parentheses(target.start, target.end)[0], rsqb.end_pos)
 
     def subscripts(self, children):
         return children
@@ -135,18 +163,20 @@ class _AstBuilder:
     def transpose(self, children):
         target, token = children
         _ARRAY_SYNTAX[0] = True
-        return Apply("transpose", (target,), target.start, token.end_pos)
+        return Apply("transpose", (target,), _with_parentheses(target.start, target.end)[0], token.end_pos)
 
     def matmul(self, children):
         left, right = children[0], children[-1]
         _ARRAY_SYNTAX[0] = True
-        return Apply("matmul", (left, right), left.start, right.end)
+        return Apply("matmul", (left, right), _with_parentheses(left.start, left.end)[0],
+                     _with_parentheses(right.start, right.end)[1])
 
     # --- operators
     def _binary(op):
         def build(self, children):
             left, right = children[0], children[-1]  # the middle child, if any, is the MINUS token
-            return Apply(op, (left, right), left.start, right.end)
+            return Apply(op, (left, right), _with_parentheses(left.start, left.end)[0],
+                         _with_parentheses(right.start, right.end)[1])
 
         return build
 
@@ -158,7 +188,7 @@ class _AstBuilder:
 
     def neg(self, children):
         sign, operand = children
-        return Apply("neg", (operand,), sign.start_pos, operand.end)
+        return Apply("neg", (operand,), sign.start_pos, _with_parentheses(operand.start, operand.end)[1])
 
     def pos(self, children):
         return children[1]  # unary plus changes nothing
@@ -176,7 +206,8 @@ class _AstBuilder:
         op = str(assign)
         if op != "=":
             # c += x  is  c = c + x
-            expr = Apply(_AUGMENTED[op], (Name(name, name_span[0]), expr), name_span[0], expr.end)
+            expr = Apply(_AUGMENTED[op], (Name(name, name_span[0]), expr), name_span[0],
+                         _with_parentheses(expr.start, expr.end)[1])
         return Assign(name, expr, name_span[0], expr.end)
 
     def statements(self, children):
@@ -262,6 +293,7 @@ class _TableDriver:
     def parse(self, source: str):
         """The program's statements, or None if the source is not in the language."""
         scan, actions, rules, origins, kept = self.scanner, self.actions, self.rules, self.origins, self.KEPT
+        _SOURCE[0] = source
         state_stack = [self.start_state]
         value_stack: list = []
         pos, length = 0, len(source)
@@ -387,6 +419,7 @@ def _parse_with_lark(source: str):
     from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
     parser = _parser()
+    _SOURCE[0] = source
     try:
         return parser.parse(source)
     except UnexpectedCharacters as error:
