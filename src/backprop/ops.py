@@ -68,10 +68,8 @@ def _pow_note(operands, out, position) -> str | None:
         return "∂(x^y)/∂y = x^y × log(x) does not exist for x < 0: the gradient with respect to the exponent is nan"
     if position == 1 and x == 0.0:
         if y == 0:
-            return ("∂(x^y)/∂y at 0^0 does not exist (0^y jumps from 1 to 0 as y grows past 0): "
-                    "the factor 1 − [x = 0] takes it as 0 (PyTorch's convention)")
-        return ("∂(x^y)/∂y = x^y × log(x) needs log(0) at x = 0: the factor 1 − [x = 0] takes it as 0 "
-                "(PyTorch's convention)")
+            return "∂(x^y)/∂y at 0^0 is 1 × log(0) = -inf: x^y jumps from 1 to 0 as y leaves 0"
+        return "∂(x^y)/∂y = x^y × log(x) at x = 0 is taken as 0 (0 × log(0); PyTorch's convention)"
     return None
 
 
@@ -219,10 +217,7 @@ register(_entry(
 ))
 register(_entry(
     name="pow", arity=2, kind="infix", symbol="^", precedence=POW,
-    # ∂/∂y is 0 at x = 0, as in PyTorch: log(0) is -inf, and even at 0^0 (out = 1) the factor 1 - [x = 0]
-    # makes the product 0 (a zero factor wins, rules.ieee_apply). PyTorch also asks y ≥ 0; a program's
-    # 0^y with y < 0 is already a domain error here.
-    forward=math.pow, grads=("y * x^(y - 1)", "out * log(x) * (1 - eq(x, 0))"), latex="{x}^{{{y}}}",
+    forward=math.pow, grads=("y * x^(y - 1)", "out * log(x)"), latex="{x}^{{{y}}}",
     doc="power x ^ y (also ** and pow(x, y)); right-associative",
     domain=_pow_domain, note=_pow_note,
 ))
