@@ -231,9 +231,7 @@ def _long_products(graph: Graph, partials, grads, reaches, name, more: dict) -> 
             longest = longest_step if longest_step is not None else longest_paths(graph, reaches)
             longest_step = longest
             path, factors = _follow(graph, partials, i, longest)
-            product = math.prod(factors)
-            extreme = abs(product) > EXPLODING if abs(grads[i]) > EXPLODING else abs(product) < VANISHING
-            if len(factors) < LONG_PATH or not extreme:
+            if len(factors) < LONG_PATH or not _extreme(math.prod(factors), grads[i]):
                 continue
         gradient = grads[i]
         kind = "vanishing" if abs(gradient) < VANISHING else "exploding"
@@ -242,19 +240,54 @@ def _long_products(graph: Graph, partials, grads, reaches, name, more: dict) -> 
             product *= factor
         sizes = [abs(f) for f in factors if f != 0.0 and math.isfinite(f)]
         mean = math.exp(sum(math.log(s) for s in sizes) / len(sizes)) if sizes else 0.0
-        word = "shrinks" if kind == "vanishing" else "grows"
         if sum(f.kind == kind for f in found) >= MAX_PER_KIND:
             more[kind] += 1
             continue
         verb = "explodes" if kind == "exploding" else "vanishes" if gradient else "vanishes to exactly 0 (underflow)"
+        path_words = (f"{_paths_words(counts[i], which)} to {graph.output_name} is a product of {len(factors)} local "
+                      f"derivatives, about {format_number(mean, 3)} each in size")
+        if _explains(product, gradient):
+            word = "shrinks" if kind == "vanishing" else "grows"
+            why = f"{path_words}, so it {word} geometrically: {_factors(factors)} = {format_number(product)}"
+        else:
+            # The largest path is moderate beside the gradient: its size comes from how many paths there are
+            # (x₁ = x₀ × x₀, …: 2^69 paths of product 1), or, when it is tiny, from paths that nearly cancel.
+            does_not = "vanish" if kind == "vanishing" else "explode"
+            why = f"{path_words}: {_factors(factors)} = {format_number(product)}, which does not {does_not}"
+            if kind == "exploding":
+                why += (f". The gradient sums all {_count_words(counts[i])} paths, each contributing at most "
+                        f"{format_number(abs(product))} in size: it is the number of paths that explodes")
+            else:
+                why += f". The gradient sums its {_count_words(counts[i])} paths, and their contributions nearly cancel"
         found.append(Finding(
             kind, i,
             f"the gradient of {graph.nodes[i].name} {verb}: "
-            f"∂{graph.output_name}/∂{graph.nodes[i].name} = {format_number(gradient)}. "
-            f"{_paths_words(counts[i], which)} to {graph.output_name} is a product of {len(factors)} local derivatives, about {format_number(mean, 3)} "
-            f"each in size, so it {word} geometrically: {_factors(factors)} = {format_number(product)}",
+            f"∂{graph.output_name}/∂{graph.nodes[i].name} = {format_number(gradient)}. {why}",
             graph.nodes[i].span, path=path, factors=factors))
     return found
+
+
+def _extreme(product: float, gradient: float) -> bool:
+    """Whether a path's product is itself as extreme as the gradient (huge, or tiny)."""
+    return abs(product) > EXPLODING if abs(gradient) > EXPLODING else abs(product) < VANISHING
+
+
+def _explains(product: float, gradient: float) -> bool:
+    """Whether a path's product makes at least half the gradient's orders of magnitude (2.5¹⁵ of an
+    RNN's 1.5e7 does; the 1 of each of 2^69 paths does not): then the product is the story."""
+    size, target = abs(product), abs(gradient)
+    if target > 1:
+        return size > 1 and math.log(size) >= 0.5 * math.log(target)
+    if size == 0.0 or target == 0.0:  # underflow: a product that reached 0, or nearly, is the story
+        return size < VANISHING
+    return size < 1 and math.log(size) <= 0.5 * math.log(target)
+
+
+def _count_words(count: int) -> str:
+    """A count of paths, with its power of two when it is one (x₁ = x₀ × x₀, …: 2^69 paths)."""
+    if count >= 1 << 10 and count & (count - 1) == 0:
+        return f"{count_words(count)} (2^{count.bit_length() - 1})"
+    return count_words(count)
 
 
 def _paths_words(count: int, which: str) -> str:

@@ -64,17 +64,23 @@ class Formula:
 
     def lines(self, style: str = "text") -> tuple[str, list[str]]:
         """(the formula, its 'where' lines) printed in one style."""
+        formula, definitions = self.parts(style)
+        return formula, [f"{name} = {expression}" for name, expression in definitions]
+
+    def parts(self, style: str = "text") -> tuple[str, list[tuple[str, str]]]:
+        """(the formula, its shared parts as (name, expression)) printed in one style; a writer
+        that lays the 'where' lines out itself (LaTeX rows) needs the two sides apart."""
         from .render.printer import printer
 
         if self.too_big:
             return "", []
         show = printer(style)
-        where = [f"{show(('name', name))} = {show(self.expression(node))}" for name, node in self.shared]
+        definitions = [(show(("name", name)), show(self.expression(node))) for name, node in self.shared]
         formula = show(self.expression())
-        if len(formula) + sum(map(len, where)) > MAX_CHARACTERS:
+        if len(formula) + sum(len(name) + len(expression) + 3 for name, expression in definitions) > MAX_CHARACTERS:
             self.too_big = True  # printing it helps no one: say how big it is instead
             return "", []
-        return formula, where
+        return formula, definitions
 
     def text(self, style: str = "text") -> str:
         formula, where = self.lines(style)
