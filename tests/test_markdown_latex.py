@@ -246,3 +246,10 @@ def test_a_long_stage_is_cut_before_a_top_level_plus():
     assert rows[0].startswith("L &= ") and rows[-1].endswith("42") and len(rows) >= 2
     assert all(visible_length(row) <= LINE_CHARS for row in rows)
     assert equation_rows("e", ["a \\times b", "2 \\times 3", "6"]) == [r"e &= a \times b = 2 \times 3 = 6"]
+
+
+def test_a_derivative_name_raised_to_a_power_is_bracketed_in_latex():
+    # \frac{∂f}{∂x}^{2} reads as ∂f over ∂x², not (∂f/∂x)²
+    latex = render_latex(differentiate("f = x^3 - 2*x - 5; x - f/grad(f, x)", {"x": 2}), symbolic=True, hessian=True)
+    assert r"\left(\frac{\partial f}{\partial x}\right)^{2}" in latex
+    assert r"\frac{\partial f}{\partial x}^{" not in latex

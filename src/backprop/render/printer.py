@@ -62,8 +62,10 @@ def needs_parentheses(parent: str, position: int, child, latex: bool = False) ->
         return False  # a call's arguments and a bracket's contents are delimited already
     if latex and (parent == "div" or (parent == "pow" and position == 1)):
         return False  # \frac and the exponent's braces delimit their parts
-    if child[0] == "name" and "/" in child[1] and not latex:
-        return True  # a derivative's name (∂f/∂x) is one symbol only in parentheses
+    if child[0] == "name" and "/" in child[1]:
+        # a derivative's name (∂f/∂x) is one symbol only in parentheses; in LaTeX, a fraction, only
+        # as a power's base: \frac{∂f}{∂x}^{2} reads as ∂f over ∂x²
+        return not latex or parent == "pow" and position == 0
     child_prec = precedence(child)
     is_negative = child[0] == "num" and child_prec == _NEGATIVE or child[0] == "op" and child[1] == "neg"
     if is_negative:
@@ -268,7 +270,7 @@ class Printer:
             return text
         if not needs_parentheses(parent, position, child, self.latex):
             return text
-        return rf"\left({text}\right)" if self.latex and child[0] == "op" else f"({text})"
+        return rf"\left({text}\right)" if self.latex and kind in ("op", "name") else f"({text})"
 
 
 _PRINTERS: dict[str, Printer] = {}
