@@ -115,3 +115,15 @@ def test_a_differ_verdict_in_json_lists_the_elements_and_fails_the_run(monkeypat
 def test_an_agreeing_expansion_exits_zero():
     result = run(WRONG)
     assert result.exit_code == 0 and "agree on every element" in result.stdout
+
+
+def test_the_api_derivation_takes_the_options_the_command_line_takes():
+    # ArrayResult.derivation("markdown", expand=True) left the expansion out without a word
+    result = differentiate("sum(W @ x)", {"W": [[1, 2], [3, 4]], "x": [1, -1]})
+    for fmt in ("text", "markdown", "latex"):
+        assert "Expanded to scalars" in result.derivation(fmt, expand=True), fmt
+    assert "∂L/∂x (2,) = Wᵀ ones(2) = [4, 6]" in result.derivation("text", symbolic=True)
+    # wrt names: the backward pass keeps the steps that reach x (it printed none past ∂L/∂L, or failed)
+    for wrt in ("x", ["x"]):
+        text = result.derivation("text", wrt=wrt)
+        assert "3. ∂L/∂x = Wᵀ · ∂L/∂a" in text and "∂L/∂W" not in text

@@ -101,9 +101,15 @@ class ArrayResult:
         return adjoint(self.graph, simplify)
 
     def derivation(self, format: str = "text", **options) -> str:
-        from .render import render_derivation
+        """The derivation as the command line writes it ("text", "ascii", "markdown", "latex"), with its
+        options (wrt, symbolic, expand, mode, paths, lint…): the format registry's writers, so that
+        none is dropped on the way (expand=True in Markdown used to give no expansion)."""
+        from ..render import formats
+        from ..steps import restrict
 
-        return render_derivation(self, format, **options)
+        if options.get("wrt") is not None:  # names, resolved to node ids as the command line does
+            options["wrt"] = restrict(self.graph, options["wrt"])
+        return formats.render_derivation(self, format, **options)
 
     def to_json(self, **options) -> str:
         from .render import render_json
