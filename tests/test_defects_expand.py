@@ -63,7 +63,17 @@ def test_a_name_bound_again_gets_its_own_elements():
     text = run(["h = x * 1; h = h @ M; sum(h)", "--set", "x=[1,1]", "M=[[1,2],[3,4]]", "--expand",
                 "--no-diagram"]).stdout
     assert "h2_1 = (h_0 * M_0_1 + h_1 * M_1_1)" in text  # reads the first h, not the new h2_0
-    assert "h2 is h bound a second time" in text
+    assert "h2 is h₁, h bound a second time" in text
+
+
+def test_an_array_name_bound_again_is_a_version_in_the_derivation():
+    # both bindings printed as h: "∂L/∂h = M · ∂L/∂h" read as an equation of h with itself
+    text = run(["h = x * 1; h = h @ M; sum(h)", "--set", "x=[1,2]", "M=[[1,0],[0,2]]", "--no-diagram"]).stdout
+    assert "2. h₁ = h @ M" in text and "3. L = sum(h₁)" in text
+    assert "3. ∂L/∂h = M · ∂L/∂h₁" in text
+    versions = run(["h_1 = x * 2; h = x * 1; h = h @ M; sum(h) + sum(h_1)", "--set", "x=[1,2]", "M=[[1,0],[0,2]]",
+                    "--no-diagram"]).stdout
+    assert "h₂ = h @ M" in versions  # h₁ would print as the user's h_1 in ASCII and LaTeX
 
 
 def test_paths_and_hessian_use_the_same_clash_free_names():

@@ -91,11 +91,7 @@ def lower(program: Program, *, consume: bool = False) -> Graph:
     builder = _Builder()
     builder.source = getattr(program, "source", "") or ""
     current: dict[str, int] = {}  # name -> node of its newest binding
-    versions: dict[str, int] = {}  # name -> how many bindings so far
-    # name -> its newest version's number: 1, 2, … except a number whose ASCII and LaTeX spelling is a
-    # name the program writes itself (c_1 beside c, c₁: both print as c_1 and c_{1}), which is skipped
-    version_numbers: dict[str, int] = {}
-    numbered = set(_NUMBERED_NAME.findall(builder.source))
+    versions = Versions(builder.source)
     statements: list[tuple[str | None, int]] = []
 
     last = len(pending) - 1
@@ -113,20 +109,12 @@ def lower(program: Program, *, consume: bool = False) -> Graph:
                 statement = None
         root = _lower_expr(tree, builder, current, bound_anywhere)
         if is_binding:
-            count = versions.get(statement.name, 0)
-            versions[statement.name] = count + 1
-            name = statement.name
-            if count:
-                number = version_numbers.get(name, 0) + 1
-                while f"{name}_{number}" in numbered:
-                    number += 1
-                version_numbers[name] = number
-                name += _subscript(number)
+            name = versions.bind(statement.name)
             if root >= 0 and (builder.names[root] is None or index == last):
                 # The binding names the node it creates; the last one also renames a node it
                 # merely repeats (h = …; L = h), so the output is called what the program calls it.
                 if builder.names[root] is not None and written is not None:
-                    builder.alias_statements[len(statements)] = _written_name(written, version_numbers, builder.aliases)
+                    builder.alias_statements[len(statements)] = _written_name(written, versions, builder.aliases)
                 builder.names[root] = name
                 builder.named[root] = True
                 builder.aliases.pop(statement.name, None)
@@ -134,7 +122,7 @@ def lower(program: Program, *, consume: bool = False) -> Graph:
                 # f = e: another name for a node that has one. The echo and every operation that
                 # uses f show f, as written; the node keeps its first name.
                 builder.aliases[statement.name] = name
-                builder.alias_statements[len(statements)] = _written_name(written, version_numbers, builder.aliases)
+                builder.alias_statements[len(statements)] = _written_name(written, versions, builder.aliases)
             current[statement.name] = root
             statements.append((name, root))
         else:
@@ -221,15 +209,14 @@ def _lower_expr(tree: list, builder: _Builder, current: dict, bound_anywhere: se
     return done[-1]
 
 
-def _written_name(expr, version_numbers: dict, aliases: dict) -> str | None:
+def _written_name(expr, versions: Versions, aliases: dict) -> str | None:
     """The right side of an alias binding as the echo shows it: f, c₁ (its current version), or None."""
     if type(expr) is not Name:
         return None
     name = expr.name
     if name in aliases:
         return aliases[name]
-    number = version_numbers.get(name)
-    return name if number is None else name + _subscript(number)
+    return versions.current(name)
 
 
 def _check_grad_variable(node: Apply) -> None:
@@ -278,6 +265,33 @@ def _resolve(node: Name, builder: _Builder, bound_anywhere: set) -> int:
 
 
 _NUMBERED_NAME = re.compile(r"\w+_\d+\b")  # names a version's ASCII or LaTeX spelling could be (c_1)
+
+
+class Versions:
+    """The names of a name's bindings, in order: c, c₁, c₂, … A number whose ASCII and LaTeX spelling
+    is a name the program writes itself is skipped (beside a user's c_1, c₁ would print as c_1 and
+    c_{1} too): c, c₂, … The scalar and the array lowering both name their bindings here."""
+
+    def __init__(self, source: str):
+        self.numbered = set(_NUMBERED_NAME.findall(source))
+        self.numbers: dict[str, int] = {}  # name -> its newest version's number (0: the first binding)
+
+    def bind(self, name: str) -> str:
+        """The name of a new binding of ``name``."""
+        number = self.numbers.get(name)
+        if number is None:
+            self.numbers[name] = 0
+            return name
+        number += 1
+        while f"{name}_{number}" in self.numbered:
+            number += 1
+        self.numbers[name] = number
+        return name + _subscript(number)
+
+    def current(self, name: str) -> str:
+        """The name of ``name``'s newest binding (``name`` itself when it has none, or one)."""
+        number = self.numbers.get(name)
+        return name + _subscript(number) if number else name
 
 
 def _subscript(number: int) -> str:

@@ -83,7 +83,7 @@ def element_names(graph) -> tuple[list, list[str]]:
     for node in graph.nodes:
         if node.op == CONST:
             continue
-        name = node.name or "v"
+        name = (node.name or "v").rstrip("₀₁₂₃₄₅₆₇₈₉")  # h₁ is h bound again (the scalar language has no ₁)
         bindings[name] = bindings.get(name, 0) + 1
         stem = name
         if bindings[name] > 1:
@@ -91,7 +91,8 @@ def element_names(graph) -> tuple[list, list[str]]:
             while taken(_version_stem(name, binding)):
                 binding += 1
             stem = _version_stem(name, binding)
-            notes.append(f"{stem} is {name} bound a {_ordinal(bindings[name])} time")
+            shown = f"{node.name}, " if node.name and node.name != name else ""  # h₁ in the derivation
+            notes.append(f"{stem} is {shown}{name} bound a {_ordinal(bindings[name])} time")
         separator, clash = "_", None
         chosen = _index_names(stem, node.shape, separator)
         # A scalar keeps its stem. Elements take a longer separator until none is taken: this ends, as a separator

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from ..errors import UnknownFunction, UnknownName
 from ..numfmt import format_number
 from ..ops import OPS
+from ..lower import Versions
 from ..syntax import Apply, ArrayLiteral, Assign, Index, Name, Number, Slice
 from .ops_array import ELEMENTWISE, Site, operation
 from .shapes import ShapeError
@@ -119,6 +120,7 @@ def lower_arrays(program) -> ArrayGraph:
     current: dict[str, int] = {}
     statements = []
     source = program.source
+    versions = Versions(source)  # h, h₁: a name bound again is another value, and prints as one
     for statement in program.statements:
         is_binding = type(statement) is Assign
         expr = statement.expr if is_binding else statement
@@ -126,10 +128,11 @@ def lower_arrays(program) -> ArrayGraph:
         text = source[statement.span[0]:statement.span[1]] if is_binding else source[expr.span[0]:expr.span[1]]
         if is_binding:
             node = build.nodes[root]
+            name = versions.bind(statement.name)
             if node.name is None:
-                node.name, node.named = statement.name, True
+                node.name, node.named = name, True
             current[statement.name] = root
-            statements.append((statement.name, root, text))
+            statements.append((name, root, text))
         else:
             statements.append((None, root, text))
     output = statements[-1][1]
