@@ -264,7 +264,9 @@ def _resolve(node: Name, builder: _Builder, bound_anywhere: set) -> int:
     return builder.input(node.name, node.span)
 
 
-_NUMBERED_NAME = re.compile(r"\w+_\d+\b")  # names a version's ASCII or LaTeX spelling could be (c_1)
+# Names a version's ASCII or LaTeX spelling could be (c_1). Tried at the start of a word only: from
+# anywhere inside one, \w+ would backtrack over the rest of it, quadratic in a 10 MB number or name.
+_NUMBERED_NAME = re.compile(r"(?<!\w)[^\W\d]\w*_\d+(?!\w)")
 
 
 class Versions:
