@@ -43,6 +43,7 @@ def render_practice_page(result, *, tol: float = 0.01, rankdir: str = "LR") -> s
         "START": _escape(view["start"]),
         "OUTPUT": _escape(view["output"]),
         "STEP_COUNT": str(len(steps)),
+        "STEP_DIGITS": str(len(str(len(steps)))),
         "TOL": _escape(f"{tol * 100:g}% (or {tol / 10:g} near zero)"),
         "SVG": svg,
         "STYLE": _asset("practice.css"),

@@ -33,6 +33,13 @@
     return bottom === 0 ? null : top / bottom;
   }
 
+  // the answer box and its buttons work only while a question is open: after the last step there
+  // is nothing to check, so they are hidden and disabled (Enter in a stale box must not throw)
+  function setAsking(open) {
+    $("bp-ask").hidden = !open;
+    for (const control of [input, $("bp-check"), $("bp-show")]) control.disabled = !open;
+  }
+
   function mark(key, name) {
     const element = svgNode(key);
     if (element) element.classList.add(name);
@@ -97,7 +104,8 @@
 
   function finish() {
     drawGraph(null);
-    $("bp-ask").hidden = true;
+    setAsking(false);
+    document.body.classList.remove("bp-fwd", "bp-bwd");
     $("bp-counter").textContent = "Done: " + total + " / " + total;
     $("bp-phase").textContent = "All steps revealed";
     $("bp-phase-note").textContent = "";
@@ -117,10 +125,17 @@
   }
 
   function check() {
+    if (current >= total) return;
     const question = steps[current].question;
     const given = parseNumber(input.value);
     if (given === null) {
       say("Type a number, such as -0.5 or 1/3.", "wrong");
+      input.focus();
+      return;
+    }
+    // 1e1000 parses as Infinity, which no step's answer is: refuse it like any other non-number, uncounted
+    if (!Number.isFinite(given)) {
+      say("Too large: type a finite number, such as -0.5 or 1/3.", "wrong");
       input.focus();
       return;
     }
@@ -145,6 +160,7 @@
   }
 
   function showStep() {
+    if (current >= total) return;
     const question = steps[current].question;
     score.asked += 1;
     score.shown += 1;
@@ -159,7 +175,7 @@
     score = { asked: 0, first: 0, second: 0, shown: 0, helped: [] };
     $("bp-log").replaceChildren();
     $("bp-done").hidden = true;
-    $("bp-ask").hidden = false;
+    setAsking(true);
     delete document.documentElement.dataset.done;
     document.documentElement.dataset.revealed = "0";
     say("", null);
