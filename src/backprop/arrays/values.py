@@ -118,8 +118,8 @@ def _read_csv(name: str, path: Path, max_elements: int) -> np.ndarray:
         raise BadAssignment(f"{where}: can not read the file ({error})") from None
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     rows = [row for row in csv.reader(text.splitlines(), delimiter=delimiter) if any(cell.strip() for cell in row)]
-    if rows and all(_number(cell) is None for cell in rows[0]):
-        rows = rows[1:]  # a header: column names
+    if rows and all(_number(cell) is None for cell in rows[0]) and any(c.isalpha() for c in "".join(rows[0])):
+        rows = rows[1:]  # a header: column names (words; "1;2" is a row of data with the wrong delimiter)
         first_line = 2
     else:
         first_line = 1

@@ -50,18 +50,19 @@ def _draw(training, figure, axes, plt, steps, losses, finite, fmt: str) -> bytes
     from ..train.report import describe_loss
 
     setup = training.setup
+    name = "minibatch loss" if setup.batch is not None else "loss"  # with --batch each step's loss is its minibatch's
     try:
         shown = losses
         if uses_log_scale(losses) and max(losses) > HUGE:
             # matplotlib's log axis overflows near the float limit (a diverging run): plot the exponents
             shown = [math.log10(loss) for loss in losses]
-            axes.set_ylabel("log10(loss)")
+            axes.set_ylabel(f"log10({name})")
         elif uses_log_scale(losses):
             axes.set_yscale("log")
-            axes.set_ylabel("loss (log scale)")
+            axes.set_ylabel(f"{name} (log scale)")
         else:
-            axes.set_ylabel("loss")
-        axes.plot(steps, shown, color="#1f6fb4", linewidth=1.8, label="loss")
+            axes.set_ylabel(name)
+        axes.plot(steps, shown, color="#1f6fb4", linewidth=1.8, label=name)
         axes.set_xlabel("step")
         axes.grid(True, which="both", alpha=0.3)
         program = "; ".join(setup.graph.echo())

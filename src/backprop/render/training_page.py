@@ -45,7 +45,9 @@ def render_training_page(training) -> str:
     result = differentiate(setup.source, inputs)  # the same source lowers to the same node ids
     svg = annotate_svg(render_image(result, "svg").decode("utf-8"))
     log_scale = uses_log_scale([r.loss for r in training.history])
+    loss_name = _loss_name(training)
     data = {
+        "lossName": loss_name,
         "snapshots": snapshots,
         "rows": _row_labels(training),
         "parameters": [display_name(p) for p in setup.parameters],
@@ -62,8 +64,11 @@ def render_training_page(training) -> str:
                f"parameters: {', '.join(display_name(p) for p in setup.parameters)}; optimizer {setup.optimizer}, "
                f"lr = {format_number(setup.lr)}, {setup.steps} steps"]
     if final is not None:
-        summary.append(f"final (step {final.step}): loss = {format_number(final.loss)}; " + ", ".join(
+        summary.append(f"final (step {final.step}): {loss_name} = {format_number(final.loss)}; " + ", ".join(
             f"{display_name(p)} = {format_number(v)}" for p, v in zip(setup.parameters, final.params)))
+    if training.full_loss is not None:
+        summary.append(f"loss over all {setup.rows} rows at the final parameters: "
+                       f"{format_number(training.full_loss)}")
     if training.stopped:
         summary.append(f"stopped: {training.message}")
     if training.warning:
@@ -72,6 +77,7 @@ def render_training_page(training) -> str:
         "TITLE": _escape(f"backprop train: {program}"),
         "PROGRAM": _escape(program),
         "SUMMARY": "\n".join(f"<li>{_escape(line)}</li>" for line in summary),
+        "CURVE_TITLE": _escape(_curve_title(training)),
         "CURVE": _curve_svg(training, log_scale),
         "STEP_MAX": str(len(training.snapshots) - 1),
         "ROW_MAX": str(len(first.rows) - 1),
@@ -115,14 +121,29 @@ def _row_labels(training) -> list[str]:
     return labels
 
 
+def _loss_name(training) -> str:
+    """What each step's loss is: with --batch, its minibatch's (the history, the curve and the slider agree)."""
+    return "minibatch loss" if training.setup.batch is not None else "loss"
+
+
+def _curve_title(training) -> str:
+    """The curve's heading: which loss, and which steps it draws (every k-th one when a huge run was thinned)."""
+    from ..train.report import ordinal
+
+    steps = "every step" if training.stride == 1 else f"every {ordinal(training.stride)} step and the last"
+    return f"{_loss_name(training).capitalize()} at {steps}"
+
+
 def _rows_note(training) -> str:
     setup = training.setup
     shown = len(training.snapshots[0].rows)
     if setup.data is None:
         return "no data: the loss is the program's output"
     more = f" (the first {shown} of {setup.rows} are recorded)" if shown < setup.rows else ""
+    over = (f"the mean over that step's minibatch of {setup.batch} rows" if setup.batch is not None
+            else "the mean over the rows")
     return (f"gradients are of this data point's {display_name(setup.output)}; each step moves the parameters by "
-            f"the mean over the rows{more}")
+            f"{over}{more}")
 
 
 def _scales(training, log_scale: bool):

@@ -23,7 +23,7 @@ from ..arrays.render import show_value
 from ..arrays.shapes import DEFAULT_MAX_ELEMENTS, ShapeError, show_shape
 from ..arrays.values import to_array
 from .optimizers import make_optimizer
-from .run import Record, Training, _keep, _rising_since, growth_warning
+from .run import Record, Training, _keep, _rising_since, growth_warning, interrupted, keep_diverged
 from .setup import TrainingError, check_run_options, named_parameters
 
 
@@ -158,8 +158,7 @@ def run_array_training(setup: ArraySetup, *, record: bool = False,
             params = [p + d for p, d in zip(params, deltas)]
     except KeyboardInterrupt:
         training.stopped = "interrupted"
-        training.message = f"interrupted at step {step} of {setup.steps}: the results below are of step " \
-                           f"{training.final.step if training.final else 0}"
+        training.message = interrupted(training, step)
     training.warning = growth_warning(training)
     training.seconds = time.perf_counter() - started
     return training
@@ -171,6 +170,7 @@ def _stop(training: Training, setup: ArraySetup, step: int, params: list, error:
     grew = any(not np.all(np.isfinite(p)) or float(np.max(np.abs(p), initial=0.0)) > 1e100 for p in params)
     if rising is not None or grew:
         training.stopped = "diverged"
+        keep_diverged(training, step, params, [np.full_like(p, np.nan) for p in params])
         training.message = _divergence(setup, step, math.inf, params, None, rising)
     else:
         training.stopped = "failed"

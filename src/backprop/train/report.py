@@ -30,6 +30,19 @@ def shown_steps(steps: list[int]) -> list[int]:
     return chosen
 
 
+def kept_steps(training: Training) -> str:
+    """What the files keep of the steps: every one, or (a huge --steps) every k-th one and the last."""
+    if training.stride == 1:
+        return "-o curve.png draws every one"
+    return f"the -o files keep every {ordinal(training.stride)} step and the last"
+
+
+def ordinal(number: int) -> str:
+    """4th, 16th, 32nd, 1024th: the strides are powers of two."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
 def _round_stride(target: float) -> int:
     """1, 2, 5, 10, 20, 50 … : the round number nearest above target."""
     if target <= 1:
@@ -93,8 +106,7 @@ def render_report(training: Training, ascii: bool = False) -> str:
     for row in rows:
         lines.append("  ".join(cell.rjust(width) for cell, width in zip(row, widths)))
     if len(shown) < len(steps) or training.stride > 1:
-        lines.append(f"({len(rows)} of {setup.steps + 1 if training.stopped is None else len(steps)} steps shown; "
-                     f"-o curve.png draws every one)")
+        lines.append(f"({len(rows)} of {history[-1].step + 1} steps shown; {kept_steps(training)})")
     lines.append("")
     final = training.final
     if final is not None:
@@ -164,7 +176,9 @@ def render_csv(training: Training) -> str:
     """Every recorded step as CSV: step, loss, grad_norm, then one column per parameter."""
     setup = training.setup
     columns = _csv_columns(setup)
-    lines = [",".join(["step", "loss", "grad_norm", *(name for name, _ in columns)])]
+    # "W[0, 1]" holds a comma: such a name is quoted, as a CSV reader expects
+    names = [f'"{name}"' if "," in name else name for name, _ in columns]
+    lines = [",".join(["step", "loss", "grad_norm", *names])]
     for r in training.history:
         cells = [repr(float(r.params[index] if at is None else r.params[index][at])) for _, (index, at) in columns]
         lines.append(",".join([str(r.step), repr(r.loss), repr(r.grad_norm), *cells]))
@@ -172,7 +186,7 @@ def render_csv(training: Training) -> str:
 
 
 def _csv_columns(setup) -> list:
-    """One column per parameter, or per element of an array parameter ("w[0]", "W[1][2]")."""
+    """One column per parameter, or per element of an array parameter ("w[0]", "W[1, 2]", as --check writes it)."""
     columns = []
     for index, name in enumerate(setup.parameters):
         value = setup.initial[name]
@@ -182,5 +196,5 @@ def _csv_columns(setup) -> list:
         import itertools
 
         for at in itertools.product(*(range(n) for n in value.shape)):
-            columns.append((name + "".join(f"[{i}]" for i in at), (index, at)))
+            columns.append((f"{name}[{', '.join(map(str, at))}]", (index, at)))
     return columns

@@ -25,7 +25,7 @@ SNAPSHOTS = 40  # recorded steps the HTML page can replay at least (plus the las
 SNAPSHOT_ROWS = 25  # data points recorded at each of them
 SNAPSHOT_NUMBERS = 120_000  # values and gradients the page may hold: more steps for a small graph
 MOST_SNAPSHOTS = 1000
-HISTORY_LIMIT = 20_000  # beyond this many records the history keeps every other step (a huge --steps)
+HISTORY_LIMIT = 20_000  # beyond this many records the history keeps every other recorded step (a huge --steps)
 
 
 @dataclass
@@ -55,7 +55,7 @@ class Snapshot:
     rows: list[int]
     values: list[list[float]]  # values[node][row]
     grads: list[list[float] | None]
-    loss: float
+    loss: float  # the step's loss, as in the history (with --batch: its minibatch's)
     params: list[float]
 
 
@@ -122,6 +122,7 @@ def run_training(setup: Setup, *, record: bool = False,
                 training.stopped, training.message = evaluation.how, evaluation.message
                 if evaluation.how == "diverged":
                     rising = _rising_since(training.history)
+                    keep_diverged(training, step, params, [math.nan] * len(params))
                     training.message = _divergence(setup, step, math.inf, params, None, rising)
                 break
             norm = math.sqrt(sum(g * g for g in evaluation.gradient))
@@ -133,7 +134,7 @@ def run_training(setup: Setup, *, record: bool = False,
                 break
             _keep(training, Record(step, evaluation.loss, norm, params, evaluation.gradient))
             if step in wanted:
-                training.snapshots.append(_snapshot(engine, setup, params, step))
+                training.snapshots.append(_snapshot(engine, setup, params, step, evaluation.loss))
             if progress is not None:
                 progress(step, evaluation.loss)
             if step == setup.steps:
@@ -142,13 +143,12 @@ def run_training(setup: Setup, *, record: bool = False,
             params = [p + d for p, d in zip(params, deltas)]
     except KeyboardInterrupt:
         training.stopped = "interrupted"
-        training.message = f"interrupted at step {step} of {setup.steps}: the results below are of step " \
-                           f"{training.final.step if training.final else 0}"
+        training.message = interrupted(training, step)
     if record and training.history and (not training.snapshots or training.snapshots[-1].step != training.final.step):
         final = training.final
         if all(math.isfinite(p) for p in final.params):
             try:
-                training.snapshots.append(_snapshot(engine, setup, final.params, final.step))
+                training.snapshots.append(_snapshot(engine, setup, final.params, final.step, final.loss))
             except (Overflow, Undefined):
                 pass  # the step that diverged: nothing finite to replay
     if setup.batch is not None and training.final is not None and training.stopped is None:
@@ -158,6 +158,18 @@ def run_training(setup: Setup, *, record: bool = False,
     training.warning = growth_warning(training)
     training.seconds = time.perf_counter() - started
     return training
+
+
+def interrupted(training: Training, step: int) -> str:
+    """What Ctrl-C stopped: the step it interrupted, and the last one whose results were kept."""
+    kept = training.final.step if training.final else 0
+    return f"interrupted at step {step} of {training.setup.steps}: the results shown are those of step {kept}"
+
+
+def keep_diverged(training: Training, step: int, params: list, gradient: list) -> None:
+    """Record the step whose loss overflowed, as inf (its gradient was never computed: nan), so the table,
+    the files and the error name the same last step."""
+    _keep(training, Record(step, math.inf, math.nan, params, gradient))
 
 
 def _keep(training: Training, record: Record) -> None:
@@ -195,10 +207,12 @@ def _evaluate(engine: BatchedGraph, setup: Setup, params: list[float], rows: lis
         return Stop("failed", _undefined(setup, params, rows, step))
 
 
-def _snapshot(engine: BatchedGraph, setup: Setup, params: list[float], step: int) -> Snapshot:
+def _snapshot(engine: BatchedGraph, setup: Setup, params: list[float], step: int, loss: float) -> Snapshot:
+    """The graph on the first data points; ``loss`` is the step's own (its minibatch's with --batch), which the
+    history and the curve hold, not the mean over these points."""
     rows = list(range(min(setup.rows, SNAPSHOT_ROWS)))
     evaluation = engine.evaluate(_inputs(setup, params, rows), len(rows), every_gradient=True)
-    return Snapshot(step, rows, evaluation.values, evaluation.grads, evaluation.loss, list(params))
+    return Snapshot(step, rows, evaluation.values, evaluation.grads, loss, list(params))
 
 
 def _batches(setup: Setup):

@@ -46,7 +46,7 @@
     var snapshot = data.snapshots[k];
     var point = snapshot.rows[r];
     stepText.textContent = "step " + snapshot.step + " (" + (k + 1) + " of " + data.snapshots.length +
-      " recorded): loss = " + snapshot.loss;
+      " recorded): " + data.lossName + " = " + snapshot.loss;
     rowText.textContent = data.rows[r];
     params.textContent = data.parameters.map(function (name, i) {
       return name + " = " + snapshot.params[i];
