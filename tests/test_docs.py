@@ -81,7 +81,8 @@ def test_schema_validates_real_output(source, values):
 def test_schema_and_json_md_name_every_key():
     schema = json.loads((DOCS / "schema.json").read_text(encoding="utf-8"))
     document = json.loads(differentiate(SEED, SEED_VALUES).to_json())
-    optional = ["formulas", "hessian", "shapes", "forward_mode", "cost", "paths", "lint", "step"]  # shapes: arrays only
+    optional = ["formulas", "hessian", "shapes", "forward_mode", "cost", "paths", "lint", "step",
+                "expanded"]  # shapes and expanded: arrays only
     assert list(schema["properties"]) == list(document) + optional
     assert schema["required"] == list(document)  # the two added keys only when asked for
     text = (DOCS / "json.md").read_text(encoding="utf-8")

@@ -98,7 +98,7 @@ def check_gradients(source, values: Mapping[str, float | str] | None = None,
     if not (tol > 0 and math.isfinite(tol)):
         raise BackpropError(f"the tolerance (tol, --tol) must be a positive number, got {tol!r}")
     result = source if isinstance(source, Result) else differentiate(source, values)
-    kinks = _kinks_by_input(result)
+    kinks = kinks_by_input(result.graph, result.operand_notes)
     checks = []
     chosen = _chosen_inputs(result, wrt)
     for name, x in result.inputs.items():
@@ -106,24 +106,29 @@ def check_gradients(source, values: Mapping[str, float | str] | None = None,
             continue
         analytic = result.gradients[name]
         numeric, spread, step, why = _finite_difference(result, name, x, tol)
-        error = _relative_error(analytic, numeric)
-        uncertainty = spread / max(1.0, abs(analytic), abs(numeric)) if math.isfinite(spread) else math.inf
-        note = None
-        if name in kinks:
-            status, note = KINK, kinks[name]
-        elif why is not None:
-            status, note = UNCHECKED, why
-        elif error <= tol:
-            status = OK
-        elif error <= _MARGIN * uncertainty:
-            status = ILL
-            note = (f"the finite difference is only accurate to about {uncertainty:.0e} here, "
-                    f"too coarse to judge at {tol:g}")
-        else:
-            status = FAIL
+        error, uncertainty, status, note = verdict(analytic, numeric, spread, why, kinks.get(name), tol)
         checks.append(GradientCheck(name, x, analytic, numeric, error, step, status, note, uncertainty))
     second = tuple(_check_hessian(result, tol)) if hessian else ()
     return CheckReport(result.output, result.value, tol, tuple(checks), second)
+
+
+def verdict(analytic: float, numeric: float, spread: float, why: str | None, kink: str | None,
+            tol: float) -> tuple[float, float, str, str | None]:
+    """(error, the estimate's own error, status, note) of one gradient against its estimate (see the module
+    docstring); ``spread`` and ``why`` are ``finite_difference``'s, ``kink`` the note of a kink behind it.
+    The array check judges each element with it too."""
+    error = _relative_error(analytic, numeric)
+    uncertainty = spread / max(1.0, abs(analytic), abs(numeric)) if math.isfinite(spread) else math.inf
+    if kink is not None:
+        return error, uncertainty, KINK, kink
+    if why is not None:
+        return error, uncertainty, UNCHECKED, why
+    if error <= tol:
+        return error, uncertainty, OK, None
+    if error <= _MARGIN * uncertainty:
+        return error, uncertainty, ILL, (f"the finite difference is only accurate to about {uncertainty:.0e} here, "
+                                         f"too coarse to judge at {tol:g}")
+    return error, uncertainty, FAIL, None
 
 
 def _gradients_at(result, name: str, x: float) -> list[float] | None:
@@ -171,7 +176,16 @@ def _chosen_inputs(result, wrt) -> set[str]:
 
 
 def _finite_difference(result, name: str, x: float, tol: float) -> tuple[float, float, float, str | None]:
+    return finite_difference(lambda moved: _value_at(result, name, moved), x, result.value,
+                             _rounding_of_output(result), tol)
+
+
+def finite_difference(value_at, x: float, here: float, rounding: float,
+                      tol: float) -> tuple[float, float, float, str | None]:
     """(estimate, its absolute error, step, reason it could not be estimated), by Ridders' method.
+
+    ``value_at(x)`` is the output with the input moved to x (None off the domain), ``here`` the
+    output at x, ``rounding`` how much rounding moves the output (``_rounding_of_output``).
 
     Central differences at h₀, h₀/2, h₀/4, … fill a Neville tableau, each column one order of
     h² further extrapolated; an entry's error is its distance to the two entries it came from
@@ -181,8 +195,6 @@ def _finite_difference(result, name: str, x: float, tol: float) -> tuple[float, 
     precise enough to judge at the tolerance, the best entry within it; failing that, the best
     entry overall.
     """
-    here = result.value
-    rounding = _rounding_of_output(result)
     h = max(abs(x), 1.0)
     rows: list[tuple[float, float, float] | None] = []  # per step: (best entry, its error, step), None if undefined
     previous: list[float] | None = None
@@ -191,7 +203,7 @@ def _finite_difference(result, name: str, x: float, tol: float) -> tuple[float, 
         h /= _SHRINK
         if step == 0.0:
             break
-        up, down = _value_at(result, name, x + step), _value_at(result, name, x - step)
+        up, down = value_at(x + step), value_at(x - step)
         if up is None or down is None:
             previous = None  # a domain edge (or an overflow) within the step: start again below it
             rows.append(None)
@@ -225,7 +237,7 @@ def _finite_difference(result, name: str, x: float, tol: float) -> tuple[float, 
     if defined:
         estimate, error, step = min(defined, key=lambda r: _relative(r[1], r[0]))
         return estimate, error, step, None
-    return _one_sided(result, name, x, here)
+    return _one_sided(value_at, x, here)
 
 
 def _relative(error: float, estimate: float) -> float:
@@ -249,12 +261,12 @@ def _rounding_of_output(result) -> float:
     return _EPS * total
 
 
-def _one_sided(result, name: str, x: float, here: float) -> tuple[float, float, float, str | None]:
+def _one_sided(value_at, x: float, here: float) -> tuple[float, float, float, str | None]:
     """A one-sided difference with one Richardson step, where only one side is defined (sqrt at 0)."""
     scale = abs(x) if x != 0.0 else 1.0
     h = _representable(x, _EPS ** (1 / 3) * scale)
     for sign in (1.0, -1.0):
-        far, near = _value_at(result, name, x + sign * h), _value_at(result, name, x + sign * h / 2)
+        far, near = value_at(x + sign * h), value_at(x + sign * h / 2)
         if far is not None and near is not None:
             wide, narrow = (far - here) / (sign * h), (near - here) / (sign * h / 2)
             return 2 * narrow - wide, abs(narrow - wide), h, None
@@ -284,14 +296,14 @@ def _relative_error(analytic: float, numeric: float) -> float:
     return abs(analytic - numeric) / max(1.0, abs(analytic), abs(numeric))
 
 
-def _kinks_by_input(result) -> dict[str, str]:
+def kinks_by_input(graph, operand_notes: dict) -> dict[str, str]:
     """Each input behind a noted operand (a kink, an undefined derivative): the first note.
 
     A note belongs to one operand's partial (x^y at x < 0: the exponent's), so only the inputs
-    that reach the node through that operand are affected."""
-    graph = result.graph
+    that reach the node through that operand are affected. ``operand_notes`` is keyed by
+    (node id, operand position); the array check passes its own graph and notes."""
     found: dict[int, str] = {}
-    for (node_id, position), note in sorted(result.operand_notes.items()):
+    for (node_id, position), note in sorted(operand_notes.items()):
         operand = graph.nodes[node_id].args[position]
         stack, seen = [operand], {operand}
         while stack:  # iterative: graphs may be deep

@@ -8,7 +8,11 @@ from ..errors import RenderError
 
 def render_array(fmt, result, expand: bool = False, **options) -> bytes:
     """The bytes of one format for an array program; what arrays do not have yet is refused in one line."""
-    if expand and fmt.name not in ("text", "ascii", "markdown", "latex", "json"):
+    if expand and fmt.name not in _DERIVATIONS:
+        if fmt.name == "html":  # the stepper, like the scalar one, would be the place for them: say it is not
+            asked = [flag for flag, key in (("--paths", "paths"), ("--hessian", "hessian")) if options.get(key)]
+            if asked:
+                _not_in_page(asked[0], fmt.name)
         # a diagram written beside an expanded derivation, which shows --paths and --hessian
         return render_array(fmt, result, **{k: v for k, v in options.items() if k not in ("paths", "hessian")})
     # --paths and --hessian are the scalar graph's: with --expand they are computed on it
@@ -132,11 +136,15 @@ def _take_views(name: str, result, options: dict):
     if name not in _DERIVATIONS:
         flag = "--lint" if asked["lint"] else "--mode forward" if mode != "reverse" else "--cost" if asked["cost"] \
             else "--step"
-        raise RenderError(f"{flag} is written in an array program's derivation (text, markdown, latex, json), not "
-                          f"in its {name} output yet: leave -o for the diagram, or print the derivation")
+        _not_in_page(flag, name)
     return views.compute(result, lint=bool(asked["lint"]), step=asked["step"], params=asked["params"],
                          forward=mode == "forward", cost=bool(asked["cost"]),
                          ascii=name == "ascii" or bool(options.get("ascii")), wrt=options.get("wrt"))
+
+
+def _not_in_page(flag: str, name: str):
+    raise RenderError(f"{flag} is written in an array program's derivation (text, markdown, latex, json), not "
+                      f"in its {name} output yet: leave -o for the diagram, or print the derivation")
 
 
 def _refuse(what: str):
