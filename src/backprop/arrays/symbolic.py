@@ -3,10 +3,11 @@
 The formula is the gradient graph of ``gradient_graph.adjoint`` built with the "algebra"
 simplification, printed in the matrix-calculus style: a matrix product by juxtaposition
 (``Xᵀ(X w − y)``), ``ᵀ`` for a transpose, ``⊙`` for an elementwise product, ``×`` where one
-factor is a number, undone broadcasting as ``sum(·, axis=0)``. Like the scalar formulas
-(symbolic.py), past ``INLINE_LIMIT`` operations written out the shared parts get names (the
-program's own, or s1, s2, …) and the formula says so; a formula too long even then is
-summarised with its size. The printer is iterative: deep programs never recurse.
+factor is a number, undone broadcasting as ``sum(·, axis=0)``, and a number copied to an array as
+``c ones(2)`` wherever broadcasting does not give it its shape (so each formula, read as written,
+has its input's shape). Like the scalar formulas (symbolic.py), past ``INLINE_LIMIT`` operations
+written out the shared parts get names (the program's own, or s1, s2, …) and the formula says so;
+a formula too long even then is summarised with its size. The printer is iterative: deep programs never recurse.
 """
 
 from __future__ import annotations
@@ -139,6 +140,14 @@ def _invisible(node) -> bool:
     return node.op == "spread" and node.params.get("axis") is None
 
 
+def _broadcast(shapes: list) -> tuple | None:
+    """NumPy's broadcast of the shapes (None when they do not broadcast)."""
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except ValueError:
+        return None
+
+
 class TooLong(Exception):
     """A formula's text went over its budget while being printed."""
 
@@ -170,6 +179,11 @@ class ArrayPrinter:
         """The expression below ``root`` (shared nodes by name, except ``root`` itself when ``top``);
         raises TooLong as soon as a part is longer than ``limit`` characters."""
         done: dict[int, tuple[str, int]] = {}
+        # The shape the printed text has, read with NumPy's broadcasting: () for an array printed as
+        # one number (1, c), (1, 3) for g[None, :]. Inside elementwise operations broadcasting gives
+        # such a part its shape; anywhere else (a matrix product's operand, a whole formula) it is
+        # spelled out (c ones(2)), so that every printed formula has its input's shape.
+        read: dict[int, tuple] = {}
         todo = [root]
         while todo:
             item = todo[-1]
@@ -180,6 +194,7 @@ class ArrayPrinter:
             if (item in self.names and not (top and item == root)) or node.op in (INPUT, CONST) or \
                     not node.args:
                 done[item] = self.leaf(item)
+                read[item] = self._leaf_shape(item)
                 todo.pop()
                 continue
             waiting = [a for a in node.args if a not in done]
@@ -187,10 +202,16 @@ class ArrayPrinter:
                 todo.extend(waiting)
                 continue
             todo.pop()
-            done[item] = self.compose(node, [done[a] for a in node.args])
+            broadcast_shape = _broadcast([read[a] for a in node.args]) if node.op in ELEMENTWISE else None
+            if broadcast_shape is None:  # no broadcasting here: each operand with its own shape
+                parts = [self._spelled_out(done[a], a, read[a]) for a in node.args]
+            else:
+                parts = [done[a] for a in node.args]
+            done[item] = self.compose(node, parts)
+            read[item] = broadcast_shape if broadcast_shape is not None else self._read_shape(node)
             if limit is not None and len(done[item][0]) > limit:
                 raise TooLong
-        return done[root][0]
+        return self._spelled_out(done[root], root, read[root])[0]
 
     def leaf(self, item: int) -> tuple[str, int]:
         node = self.nodes[item]
@@ -229,17 +250,17 @@ class ArrayPrinter:
             symbol, ascii_symbol, latex_symbol, prec = _INFIX[op]
             shown = (symbol, ascii_symbol, latex_symbol)[self.index]
             right_below = ADD + 1 if op == "sub" else ADD
-            return f"{wrap(parts[0], ADD)} {shown} {wrap(parts[1], right_below)}", ADD
+            return f"{wrap(parts[0], ADD)} {shown} {self._after(parts[1], right_below)}", ADD
         if op == "neg":
-            return f"{self.symbol('neg')}{wrap(parts[0], MUL)}", NEG
+            return f"{self.symbol('neg')}{self._after(parts[0], MUL)}", NEG
         if op == "mul":
             a, b = (nodes[x] for x in node.args)
             if a.op == CONST and a.shape == () and not a.named:  # a number's factor: 2 x
                 coefficient = parts[0][0] if parts[0][1] == NEG else wrap(parts[0], ATOM)  # -2 x, not (-2) x
-                return f"{coefficient} {wrap(parts[1], MUL)}", NEG if parts[0][1] == NEG else MUL
+                return f"{coefficient} {self._after(parts[1], MUL)}", NEG if parts[0][1] == NEG else MUL
             symbol = self.symbol("times") if a.shape == () or b.shape == () else self.symbol("odot")
             if a.shape == ():  # a number times an array: the array as it is, 2/n × Xᵀ(X w - y)
-                return f"{wrap(parts[0], MUL)} {symbol} {wrap(parts[1], MUL)}", MUL
+                return f"{wrap(parts[0], MUL)} {symbol} {self._after(parts[1], MUL)}", MUL
             left = self._factor(parts[0], node.args[0])
             right = self._factor(parts[1], node.args[1], right=True)
             return f"{left} {symbol} {right}", MUL
@@ -248,15 +269,14 @@ class ArrayPrinter:
                 return rf"\frac{{{parts[0][0]}}}{{{parts[1][0]}}}", ATOM
             if parts[0][1] == ATOM and parts[1][1] == ATOM and node.shape == ():
                 return f"{parts[0][0]}/{parts[1][0]}", MUL  # 2/n
-            return f"{wrap(parts[0], MUL)} / {wrap(parts[1], NEG)}", MUL
+            return f"{wrap(parts[0], MUL)} / {self._after(parts[1], NEG)}", MUL
         if op == "pow":
             if latex:
                 return f"{{{wrap(parts[0], POSTFIX)}}}^{{{parts[1][0]}}}", POW
             return f"{wrap(parts[0], POSTFIX)}^{wrap(parts[1], POSTFIX)}", POW
         if op in ("matmul", "outer"):
-            parts = [self._ones(part, arg) for part, arg in zip(parts, node.args)]
             left = self._product_operand(parts[0], node.args[0])
-            right = self._product_operand(parts[1], node.args[1])
+            right = self._product_operand(parts[1], node.args[1], right=True)
             if op == "outer":
                 right = f"{self._product_operand(parts[1], node.args[1], postfix=True)}{self.symbol('T')}"
             joiner = "" if right.startswith("(") or right.startswith(r"\left(") else " "
@@ -265,9 +285,16 @@ class ArrayPrinter:
             return f"{wrap(parts[0], POSTFIX)}{self.symbol('T')}", POSTFIX
         if op == "spread":
             axis = node.params.get("axis")
-            if axis is None:
-                return parts[0]  # a number broadcast: NumPy's broadcasting says it
+            before = nodes[node.args[0]].shape
+            if axis is None or before == ():  # a number broadcast: NumPy's broadcasting says it, where there is any
+                return parts[0]
             ndim = len(node.shape)
+            if ndim == 2:  # a vector copied along the rows (1 gᵀ) or the columns (g 1ᵀ), as outer products
+                ones = self.call("ones", str(node.shape[axis]))
+                if axis == 0:
+                    gradient = self._product_operand(parts[0], node.args[0], postfix=True)
+                    return f"{ones} {gradient}{self.symbol('T')}", MUL
+                return f"{self._product_operand(parts[0], node.args[0])} {ones}{self.symbol('T')}", MUL
             key = ", ".join("None" if i == axis else ":" for i in range(ndim))
             return f"{wrap(parts[0], POSTFIX)}[{key}]", POSTFIX
         if op == "unbroadcast":
@@ -301,19 +328,50 @@ class ArrayPrinter:
             return self.call(op, *(p[0] for p in parts)), ATOM
         return self.call(op, *(p[0] for p in parts)), ATOM
 
-    def _ones(self, part, node_id: int):
-        """A matrix of one repeated number, as a product's operand: ones(3, 3), not 1."""
-        node = self.nodes[node_id]
-        if node.op != CONST or node.shape == () or node_id in self.names or node.named:
-            return part
+    def _leaf_shape(self, item: int) -> tuple:
+        node = self.nodes[item]
+        if item in self.names or node.op != CONST or node.named:
+            return node.shape
         value = np.asarray(node.value)
-        if not value.size or not np.all(value == value.flat[0]):
+        if value.size and np.all(value == value.flat[0]):
+            return ()  # printed as its one number
+        return node.shape
+
+    def _read_shape(self, node) -> tuple:
+        """The printed shape of an operation whose operands are printed with their own shapes."""
+        if node.op == "spread":
+            before = self.nodes[node.args[0]].shape
+            if node.params.get("axis") is None or before == ():
+                return ()
+            if len(node.shape) != 2:  # g[None, :, :]
+                return tuple(1 if i == node.params["axis"] % len(node.shape) else n for i, n in enumerate(node.shape))
+        return node.shape
+
+    def _spelled_out(self, part, node_id: int, shape: tuple) -> tuple[str, int]:
+        """A part as an array of its node's shape: a number as c ones(2, 3) (ones(2, 3) for 1), where the
+        number alone would be read as a number (Xᵀ c is a matrix, Xᵀ(c ones(2)) a vector); any other
+        part printed with a smaller shape (g[None, :]) ⊙ ones(2, 3)."""
+        wanted = self.nodes[node_id].shape
+        if shape == wanted:
             return part
-        dims = ", ".join(str(n) for n in node.shape)
+        dims = ", ".join(str(n) for n in wanted)
         ones = self.call("ones", dims)
-        if value.flat[0] == 1:
+        text, prec = part
+        if shape != ():
+            return f"{self.wrap(part, MUL, self.latex)} {self.symbol('odot')} {ones}", MUL
+        if text == self.number(1.0)[0]:
             return ones, ATOM
-        return f"{self.number(float(value.flat[0]))[0]} {ones}", MUL
+        if prec == NEG and self.nodes[node_id].op == CONST:
+            return f"{text} {ones}", NEG  # -2 ones(2)
+        return f"{self.wrap(part, POW, self.latex)} {ones}", MUL
+
+    def _after(self, part, below: int) -> str:
+        """An operand after an operator or another factor: in brackets below ``below``, and when it starts
+        with a minus (2 × (-x A x), a - (-b)), as the scalar printer's needs_parentheses writes -b there."""
+        text, prec = part
+        if prec < below or text.startswith("-"):
+            return rf"\left({text}\right)" if self.latex else f"({text})"
+        return text
 
     def _axis_text(self, axis) -> str:
         if self.latex:
@@ -324,19 +382,21 @@ class ArrayPrinter:
         """An operand of ⊙ or ×: matrix products and quotients in brackets, to be read at a glance."""
         node = self.nodes[node_id]
         text, prec = part
-        if prec < MUL or (prec == MUL and node.op in ("matmul", "outer", "div")):
+        if prec < MUL or (prec == MUL and node.op in ("matmul", "outer", "div")) or right and text.startswith("-"):
             if node_id in self.names:
                 return text
             return rf"\left({text}\right)" if self.latex else f"({text})"
         return text
 
-    def _product_operand(self, part, node_id: int, postfix: bool = False) -> str:
-        """An operand of a matrix product: anything but a product of matrices in brackets."""
+    def _product_operand(self, part, node_id: int, postfix: bool = False, right: bool = False) -> str:
+        """An operand of a matrix product: anything but a product of matrices in brackets (and a second
+        operand that starts with a minus: X (-w), never X -w)."""
         node = self.nodes[node_id]
         text, prec = part
         if node_id in self.names:
             return text
-        if prec < MUL or prec == MUL and node.op not in ("matmul", "outer") or postfix and prec < POSTFIX:
+        if prec < MUL or prec == MUL and node.op not in ("matmul", "outer") or postfix and prec < POSTFIX or \
+                right and text.startswith("-"):
             return rf"\left({text}\right)" if self.latex else f"({text})"
         return text
 
