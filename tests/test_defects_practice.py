@@ -6,8 +6,6 @@ are shown whole (the marker "10." used to be clipped to ".0.")."""
 
 from __future__ import annotations
 
-import json
-import re
 import shutil
 
 import pytest
@@ -17,6 +15,7 @@ from backprop.numfmt import format_number
 from backprop.render.practice_page import render_practice_page
 
 from conftest import SEED, SEED_VALUES
+from test_practice_page import answer, feedback, page_data, practice  # noqa: F401 (practice: a fixture)
 
 pytestmark = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
@@ -24,41 +23,6 @@ SEED_ANSWERS = ["6", "-4", "-20", "5", "5", "15", "10", "5", "-4"]
 # 22 steps: the "Steps so far" list runs to two-digit numbers
 LONG = "L = (a*b + c*d)*(e - f) + g*h"
 LONG_VALUES = {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6, "g": 7, "h": 8}
-
-
-def page_data(page: str) -> dict:
-    match = re.search(r'<script type="application/json" id="bp-data">(.*?)</script>', page, re.S)
-    return json.loads(match.group(1))
-
-
-@pytest.fixture
-def practice(browser, tmp_path):
-    contexts = []
-
-    def opener(source, values):
-        path = tmp_path / "practice.html"
-        path.write_text(render_practice_page(differentiate(source, values)), encoding="utf-8")
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, reduced_motion="reduce", offline=True)
-        contexts.append(context)
-        page = context.new_page()
-        page.errors = []
-        page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.goto(path.as_uri())
-        return page
-
-    yield opener
-    for context in contexts:
-        context.close()
-
-
-def answer(page, text):
-    page.keyboard.type(text)
-    page.keyboard.press("Enter")
-
-
-def feedback(page) -> str:
-    return page.locator("#bp-feedback").inner_text()
 
 
 def controls_enabled(page) -> list[bool]:
