@@ -62,7 +62,8 @@ SYNTAX = [
     ("3 +* 4", "unexpected '*'", 4),
     ("a b", "is an operator missing before it?", 3),
     ("2a", "write 2*a for a product", 2),
-    ("a..b", "at most one decimal point", 2),
+    ("a..b", "unexpected '.' after the name a: names have no attributes", 2),
+    ("a.b", "unexpected '.' after the name a: names have no attributes", 2),  # it spoke of numbers
     ("1e", "an exponent needs digits", 2),
     ("1.2.3", "at most one decimal point", 4),
     ("f(,)", "unexpected ','", 3),
@@ -440,7 +441,7 @@ def test_big_graph_is_drawn_in_part_with_a_note(tmp_path):
 @pytest.mark.parametrize("target, fragment", [
     ("missing/folder/g.dot", "the folder missing/folder does not exist"),
     ("afile/g.dot", "is a file, not a folder"),
-    ("afolder", "can not tell the output format"),
+    ("afolder", "can not write afolder: it is a folder (name a file in it, such as afolder/graph.png)"),
     ("afolder.dot", "it is a folder"),
     ("/proc/g.dot", "can not write /proc/g.dot"),
     ("/proc/self/status.dot", "can not write"),

@@ -452,7 +452,7 @@ def _character_error(source: str, pos: int) -> ParseError:
     elif "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, from the command line
         message = f"unexpected byte 0x{ord(char) - 0xDC00:02x}: the program is not valid UTF-8 text"
     elif char in _SUBSCRIPT_DIGITS:
-        name = re.search(r"[^\W\d]\w*\Z", source[:pos])
+        name = _NAME_BEFORE.search(source, max(0, pos - 200), pos)
         base = name.group() if name else "x"
         digits = "".join(str(_SUBSCRIPT_DIGITS.index(c)) for c in re.match(f"[{_SUBSCRIPT_DIGITS}]+", source[pos:]).group())
         message = (f"unexpected subscript '{char}': write {base}_{digits} (LaTeX shows it subscripted) or {base}{digits}; "
@@ -461,13 +461,21 @@ def _character_error(source: str, pos: int) -> ParseError:
         message = f"unexpected character '{char}' ({unicodedata.name(char).lower()}): {_LOOKALIKES[char]}"
     elif unicodedata.category(char)[0] in "CZ" or not char.isprintable():
         message = f"unexpected invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control character')})"
+    elif char == "." and _NAME_BEFORE.search(source, max(0, pos - 200), pos):
+        name = _NAME_BEFORE.search(source, max(0, pos - 200), pos).group()
+        message = (f"unexpected '.' after the name {name}: names have no attributes or methods (only .T, "
+                   "the transpose of an array, follows a name)")
     elif char == ".":
-        message = "unexpected '.': a number has at most one decimal point (write 1.5, not 1.2.3 or a..b)"
+        message = "unexpected '.': a number has at most one decimal point (write 1.5, not 1.2.3)"
     else:
         label = unicodedata.name(char, "")
         extra = f" ({label.lower()})" if label and not char.isascii() else ""
         message = f"unexpected character '{char}'{extra}"
     return ParseError(message, (pos, pos + 1))
+
+
+# the name that ends where an error is (searched in the 200 characters before it: a long text stays linear)
+_NAME_BEFORE = re.compile(r"(?<!\w)[^\W\d]\w*\Z")
 
 
 def _token_error(parser, source: str, error) -> ParseError:

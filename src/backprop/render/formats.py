@@ -248,6 +248,9 @@ NEEDS = {  # what each need is, and how to check for it without importing it
 def format_for_path(path: Path) -> Format:
     """The format a file name asks for, by its extension."""
     found = BY_EXTENSION.get(Path(path).suffix.lower())
+    if found is None and Path(path).is_dir():  # -o results/: a folder has no format to tell
+        raise RenderError(f"can not write {path}: it is a folder (name a file in it, such as "
+                          f"{Path(path) / 'graph.png'})")
     if found is None:
         known = " ".join(SAVE_EXTENSIONS)
         raise RenderError(f"can not tell the output format from '{Path(path).name}': "
