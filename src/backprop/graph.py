@@ -274,6 +274,13 @@ class Graph:
         pieces.append(")")
         return pieces
 
+    def written_names(self) -> set[str]:
+        """Every name the program's text binds or reads (inputs, bindings with their versions, aliases)."""
+        names = {name for name, _ in self.statements if name}
+        names.update(self.nodes[i].name for i in self.inputs)
+        names.update(name for name in self.alias_statements.values() if name)
+        return names
+
     def echo(self, *, ascii: bool = False) -> list[str]:
         """The program as parsed: one `name = expression` line per statement, fully parenthesised."""
         lines = []

@@ -447,13 +447,13 @@ _SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
 
 def _character_error(source: str, pos: int) -> ParseError:
     char = source[pos]
+    name_before = _NAME_BEFORE.search(source, max(0, pos - 200), pos)  # x in x₁ or a in a.b
     if char in "'\"‘’“”":
         message = "strings are not part of the language: only numbers, names and operators"
     elif "\udc80" <= char <= "\udcff":  # a byte that is not UTF-8, from the command line
         message = f"unexpected byte 0x{ord(char) - 0xDC00:02x}: the program is not valid UTF-8 text"
     elif char in _SUBSCRIPT_DIGITS:
-        name = _NAME_BEFORE.search(source, max(0, pos - 200), pos)
-        base = name.group() if name else "x"
+        base = name_before.group() if name_before else "x"
         digits = "".join(str(_SUBSCRIPT_DIGITS.index(c)) for c in re.match(f"[{_SUBSCRIPT_DIGITS}]+", source[pos:]).group())
         message = (f"unexpected subscript '{char}': write {base}_{digits} (LaTeX shows it subscripted) or {base}{digits}; "
                    f"subscripts mark the versions of a name that is bound again")
@@ -461,9 +461,8 @@ def _character_error(source: str, pos: int) -> ParseError:
         message = f"unexpected character '{char}' ({unicodedata.name(char).lower()}): {_LOOKALIKES[char]}"
     elif unicodedata.category(char)[0] in "CZ" or not char.isprintable():
         message = f"unexpected invisible character U+{ord(char):04X} ({unicodedata.name(char, 'control character')})"
-    elif char == "." and _NAME_BEFORE.search(source, max(0, pos - 200), pos):
-        name = _NAME_BEFORE.search(source, max(0, pos - 200), pos).group()
-        message = (f"unexpected '.' after the name {name}: names have no attributes or methods (only .T, "
+    elif char == "." and name_before:
+        message = (f"unexpected '.' after the name {name_before.group()}: names have no attributes or methods (only .T, "
                    "the transpose of an array, follows a name)")
     elif char == ".":
         message = "unexpected '.': a number has at most one decimal point (write 1.5, not 1.2.3)"

@@ -341,9 +341,7 @@ def latex_chunks(result, standalone: bool = False, *, wrt=None, symbolic: bool =
     derivation goes to its file or stdout without being held whole in memory. ``appendix``: lines
     that end the body (before ``\\end{document}``)."""
     if standalone:
-        names = [name for name, _ in result.graph.statements if name]
-        names += [result.graph.nodes[i].name for i in result.graph.inputs]
-        letters = untypeset_letters(names)
+        letters = untypeset_letters(sorted(result.graph.written_names()))
         if letters:
             raise BackpropError(f"pdflatex cannot typeset {', '.join(letters)} (in a name) in a --standalone "
                                 "document: rename, or leave out --standalone and include the fragment in a "

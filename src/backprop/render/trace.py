@@ -243,11 +243,8 @@ def _trace_chunks(result, ascii, wrt, symbolic, hessian, mode, cost, paths, max_
 def refuse_ascii_clashes(graph) -> None:
     """Refuse a program in which --ascii would print two names alike (θ and theta both as theta): its
     derivation would show two different values under one name."""
-    names = {name for name, _ in graph.statements if name}
-    names.update(graph.nodes[i].name for i in graph.inputs)
-    names.update(name for name in graph.alias_statements.values() if name)
     spelled: dict[str, str] = {}
-    for name in sorted(names):
+    for name in sorted(graph.written_names()):
         ascii_name = display_name(name, True)
         other = spelled.setdefault(ascii_name, name)
         if other != name:

@@ -74,8 +74,8 @@ class Nudge:
         if second is None or not math.isfinite(second):  # what holds whatever the terms are
             side = "above" if gap > 0 else "below"
             return (f"{because}, while {output} ends {side} that plane{overshoot}; that gap comes from "
-                    f"second- and higher-order terms, so it shrinks like --step² (a step ten times smaller makes it "
-                    f"about a hundred times smaller), or faster where the second-order term is 0.")
+                    f"second- and higher-order terms, so it {_LIKE_SQUARED}, or faster where the second-order term "
+                    "is 0.")
         rest = gap - second
         if abs(second) <= 1e-6 * abs(gap):  # no curvature along the step (or too little to matter)
             faster = "faster than --step²"
@@ -90,13 +90,14 @@ class Nudge:
         direction = "curves upward" if second > 0 else "curves downward"
         if abs(rest) <= 0.5 * abs(second):
             return (f"{because}, while {output} {direction} along the step{overshoot}; that gap comes from second- and "
-                    f"higher-order terms, so it shrinks like --step² (a step ten times smaller makes it about a "
-                    f"hundred times smaller).")
+                    f"higher-order terms, so it {_LIKE_SQUARED}.")
         return (f"{because}, while {output} {direction} along the step{overshoot}; but at this step the "
                 f"curvature's second-order term ({_short(second)}) is not most of the gap: third- and higher-order "
-                f"terms add {_short(rest)}. For smaller steps the second-order term takes over, and the gap shrinks "
-                f"like --step² (a step ten times smaller makes it about a hundred times smaller).")
+                f"terms add {_short(rest)}. For smaller steps the second-order term takes over, and the gap "
+                f"{_LIKE_SQUARED}.")
 
+
+_LIKE_SQUARED = "shrinks like --step² (a step ten times smaller makes it about a hundred times smaller)"
 
 # Above this many nodes --step does without the exact second-order term (building it emits about ten
 # nodes per node of the program: 0.25 s at this size); the explanation then says only what holds anyway.
