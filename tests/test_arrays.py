@@ -206,15 +206,21 @@ def test_check_passes_on_every_element_and_samples_large_inputs():
     assert "200 of 300 (sample)" in render_array_check(report)
 
 
-def test_check_catches_a_wrong_rule(monkeypatch):
+def break_matmul(monkeypatch) -> None:
+    """Swap in a matmul whose vector-Jacobian product is 1 % off: a wrong rule for the checks to catch."""
     from backprop.arrays import ops_array
+
+    right = ops_array.ARRAY_OPS["matmul"]
+    wrong = ops_array.Operation("matmul", right.infer, right.forward,
+                                lambda site, position, g, values, out: 1.01 * right.vjp(site, position, g, values, out),
+                                right.rule, right.show)
+    monkeypatch.setitem(ops_array.ARRAY_OPS, "matmul", wrong)
+
+
+def test_check_catches_a_wrong_rule(monkeypatch):
     from backprop.arrays.check import check_array_gradients
 
-    wrong = ops_array.ARRAY_OPS["matmul"]
-    broken = ops_array.Operation("matmul", wrong.infer, wrong.forward,
-                                 lambda site, position, g, values, out: 1.01 * wrong.vjp(site, position, g, values, out),
-                                 wrong.rule, wrong.show)
-    monkeypatch.setitem(ops_array.ARRAY_OPS, "matmul", broken)
+    break_matmul(monkeypatch)
     result = differentiate("L = sum(W @ x)", {"W": "[[1, 2], [3, 4]]", "x": "[1, -1]"})
     assert not check_array_gradients(result).passed
 

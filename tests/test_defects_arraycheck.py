@@ -19,6 +19,8 @@ from click.testing import CliRunner
 from backprop import differentiate
 from backprop.cli import command
 
+from test_arrays import break_matmul
+
 DOCS = Path(__file__).parents[1] / "docs"
 ZERO_NETWORK = ["L = sum(relu(W @ x + b))", "--set", "W=[[0,0],[0,0]]", "x=[1,2]", "b=[0,0]", "--no-diagram",
                 "--check"]
@@ -52,18 +54,8 @@ def test_a_finite_difference_that_can_not_judge_is_not_a_failure(program, values
     assert _rows(result.stdout) == {"x": status}
 
 
-def _wrong_matmul(monkeypatch):
-    from backprop.arrays import ops_array
-
-    right = ops_array.ARRAY_OPS["matmul"]
-    wrong = ops_array.Operation("matmul", right.infer, right.forward,
-                                lambda site, position, g, values, out: 1.01 * right.vjp(site, position, g, values, out),
-                                right.rule, right.show)
-    monkeypatch.setitem(ops_array.ARRAY_OPS, "matmul", wrong)
-
-
 def test_a_wrong_rule_still_fails_beside_a_kink_and_behind_one(monkeypatch):
-    _wrong_matmul(monkeypatch)
+    break_matmul(monkeypatch)
     # a is at relu's kink; W and x are not behind it. Then W's first row sits at the kink, its second does not.
     result = run(["L = sum(relu(a)) + sum(W @ x)", "--set", "a=[0, 1]", "W=[[1,2],[3,4]]", "x=[1,-1]",
                   "--no-diagram", "--check"])
@@ -78,7 +70,7 @@ def test_the_json_statuses_are_the_documented_words(monkeypatch):
     statuses = {c["input"]: (c["status"], c["note"]) for c in document["checks"]}
     assert document["passed"] and statuses["x"] == ("ok", None) and statuses["W"][0] == "kink"
     assert statuses["W"][1].startswith("relu has a kink at 0")
-    _wrong_matmul(monkeypatch)
+    break_matmul(monkeypatch)
     result = run(["L = sum(W @ x)", "--set", "W=[[1,2],[3,4]]", "x=[1,-1]", "--no-diagram", "--check",
                   "--format", "json"])
     assert result.exit_code == 1
